@@ -1,0 +1,50 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Airgate",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "airgate", targets: ["airgate"]),
+        .library(name: "WBXML", targets: ["WBXML"]),
+        .library(name: "EASProtocol", targets: ["EASProtocol"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        // Generic WBXML 1.3: tokens, streaming reader, writer, limits. No EAS knowledge.
+        .target(
+            name: "WBXML",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+        ),
+        // EAS code pages, the namespace-qualified element tree, XML rendering, protocol versions.
+        .target(
+            name: "EASProtocol",
+            dependencies: ["WBXML", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .executableTarget(
+            name: "airgate",
+            dependencies: [
+                "WBXML", "EASProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "CodecBenchmark",
+            dependencies: ["WBXML", "EASProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Benchmarks/CodecBenchmark"
+        ),
+        .testTarget(
+            name: "WBXMLTests",
+            dependencies: ["WBXML", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .testTarget(
+            name: "EASProtocolTests",
+            dependencies: ["EASProtocol", "WBXML", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

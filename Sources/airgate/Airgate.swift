@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Airgate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "airgate",
+        abstract: "An Exchange ActiveSync gateway for IMAP/SMTP mail servers.",
+        subcommands: [WBXMLCommand.self]
+    )
+}
