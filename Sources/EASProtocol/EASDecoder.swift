@@ -54,7 +54,6 @@ public struct EASDecoder {
 
     private mutating func drain() throws(EASDecodingError) {
         while true {
-            let offset = reader.offset
             let event: WBXMLEvent?
             do {
                 event = try reader.next()
@@ -62,7 +61,7 @@ public struct EASDecoder {
                 throw EASDecodingError(error)
             }
             guard let event else { return }
-            try apply(event, at: offset)
+            try apply(event, at: reader.eventOffset)
         }
     }
 

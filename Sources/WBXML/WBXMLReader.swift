@@ -26,6 +26,8 @@ public struct WBXMLReader {
     public private(set) var header: WBXMLHeader?
     /// True once the root element has been closed.
     public private(set) var isComplete = false
+    /// The offset of the token behind the event `next()` returned last.
+    public private(set) var eventOffset = 0
 
     private var buffer: ByteBuffer
     /// Bytes dropped from the front of `buffer`, so that offsets stay absolute.
@@ -96,6 +98,7 @@ public struct WBXMLReader {
         }
         while true {
             let start = buffer.readerIndex
+            eventOffset = offset
             guard let byte = buffer.getInteger(at: start, as: UInt8.self) else { return try waitForBytes() }
             if isComplete { throw WBXMLError(.trailingData, at: offset) }
 
