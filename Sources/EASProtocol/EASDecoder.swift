@@ -9,11 +9,29 @@ import WBXML
 public struct EASDecoder {
     private struct OpenElement {
         var tag: EASTag
-        var content: EASElement.Content
+        var hasContent: Bool
+        /// Where this element's children start in `children`.
+        var firstChild: Int
+        var leaf: Leaf
+
+        var isElementContainer: Bool {
+            if case .none = leaf { return true }
+            return false
+        }
+    }
+
+    private enum Leaf {
+        case none
+        case text(String)
+        case opaque(ByteBuffer)
     }
 
     private var reader: WBXMLReader
     private var open: [OpenElement] = []
+    /// The finished children of every open element, in document order; an element takes its
+    /// own off the end when it closes. One array for all levels keeps allocations to one per
+    /// element that has children.
+    private var children: [EASElement] = []
     /// Depth inside a skipped page-0xFE element; zero when not skipping.
     private var skippedDepth = 0
     private var root: EASElement?
@@ -81,57 +99,53 @@ public struct EASDecoder {
                 skippedDepth = 1
                 return
             }
-            guard let codePage = EASCodePage.standard(wbxmlTag.page) else {
+            guard wbxmlTag.page < EASCodePage.standard.count else {
                 throw EASDecodingError(.unknownCodePage, at: offset, tag: wbxmlTag)
             }
-            guard codePage.name(of: wbxmlTag.token) != nil else {
+            guard let tag = EASTag(page: wbxmlTag.page, token: wbxmlTag.token) else {
                 throw EASDecodingError(.unknownTag, at: offset, tag: wbxmlTag)
             }
-            let tag = EASTag(known: wbxmlTag.page, wbxmlTag.token)
-            if !open.isEmpty {
-                switch open[open.count - 1].content {
-                case .text, .opaque: throw EASDecodingError(.mixedContent, at: offset)
-                case .empty, .children: break
-                }
+            if !open.isEmpty, !open[open.count - 1].isElementContainer {
+                throw EASDecodingError(.mixedContent, at: offset)
             }
-            open.append(OpenElement(tag: tag, content: hasContent ? .children([]) : .empty))
+            open.append(OpenElement(tag: tag, hasContent: hasContent, firstChild: children.count, leaf: .none))
 
         case .endElement:
             let finished = open.removeLast()
-            let element = EASElement(finished.tag, finished.content)
+            let content: EASElement.Content
+            switch finished.leaf {
+            case .text(let text): content = .text(text)
+            case .opaque(let bytes): content = .opaque(bytes)
+            case .none where children.count > finished.firstChild:
+                content = .children(Array(children[finished.firstChild...]))
+                children.removeSubrange(finished.firstChild...)
+            case .none: content = finished.hasContent ? .children([]) : .empty
+            }
+            let element = EASElement(finished.tag, content)
             if open.isEmpty {
                 root = element
             } else {
-                appendChild(element)
+                children.append(element)
             }
 
         case .text(let text):
-            switch open[open.count - 1].content {
-            case .children(let children) where children.isEmpty:
-                open[open.count - 1].content = .text(text)
+            let index = open.count - 1
+            switch open[index].leaf {
+            case .none where children.count == open[index].firstChild:
+                open[index].leaf = .text(text)
             case .text(let previous):
                 // Consecutive strings (STR_I, STR_T, ENTITY) form one text.
-                open[open.count - 1].content = .text(previous + text)
+                open[index].leaf = .text(previous + text)
             default:
                 throw EASDecodingError(.mixedContent, at: offset)
             }
 
         case .opaque(let bytes):
-            guard case .children(let children) = open[open.count - 1].content, children.isEmpty else {
+            let index = open.count - 1
+            guard case .none = open[index].leaf, children.count == open[index].firstChild else {
                 throw EASDecodingError(.mixedContent, at: offset)
             }
-            open[open.count - 1].content = .opaque(bytes)
+            open[index].leaf = .opaque(bytes)
         }
-    }
-
-    private mutating func appendChild(_ element: EASElement) {
-        let index = open.count - 1
-        // Take the array out so the append does not copy it.
-        guard case .children(var children) = open[index].content else {
-            preconditionFailure("the reader only nests elements inside elements with content")
-        }
-        open[index].content = .empty
-        children.append(element)
-        open[index].content = .children(children)
     }
 }

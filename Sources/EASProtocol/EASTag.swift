@@ -18,8 +18,16 @@ public struct EASTag: Hashable, Sendable, CustomStringConvertible {
 
     /// The tag with these numbers, if [MS-ASWBXML] defines it.
     public init?(page: UInt8, token: UInt8) {
-        guard EASCodePage.standard(page)?.name(of: token) != nil else { return nil }
+        guard Int(page) < Self.definedTokens.count, token < 64, Self.definedTokens[Int(page)] >> token & 1 == 1 else {
+            return nil
+        }
         self.init(known: page, token)
+    }
+
+    /// Per page, a bit for each token the page defines: the decoder's check of every tag,
+    /// without touching the name tables.
+    private static let definedTokens: [UInt64] = EASCodePage.standard.map { page in
+        page.tokens.reduce(0) { $0 | 1 << UInt64($1.token) }
     }
 
     /// The tag called `name` in `namespace` (with or without libwbxml's trailing colon).

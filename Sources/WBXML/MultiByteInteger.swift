@@ -25,23 +25,13 @@ enum MultiByteInteger {
     }
 
     /// Appends the shortest encoding of `value`.
-    static func write(_ value: UInt32, to buffer: inout ByteBuffer) {
-        if value < 0x80 {
-            buffer.writeInteger(UInt8(value))
-            return
+    static func write(_ value: UInt32, to bytes: inout [UInt8]) {
+        var shift = 28
+        while shift > 0 && value >> UInt32(shift) == 0 { shift -= 7 }
+        while shift > 0 {
+            bytes.append(UInt8(truncatingIfNeeded: value >> UInt32(shift)) & 0x7F | 0x80)
+            shift -= 7
         }
-        var groups: (UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0)
-        var count = 0
-        var remaining = value
-        withUnsafeMutableBytes(of: &groups) { bytes in
-            while remaining != 0 || count == 0 {
-                bytes[count] = UInt8(remaining & 0x7F)
-                remaining >>= 7
-                count += 1
-            }
-            for position in stride(from: count - 1, through: 0, by: -1) {
-                buffer.writeInteger(bytes[position] | (position == 0 ? 0 : 0x80))
-            }
-        }
+        bytes.append(UInt8(truncatingIfNeeded: value) & 0x7F)
     }
 }

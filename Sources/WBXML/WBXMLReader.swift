@@ -196,7 +196,8 @@ public struct WBXMLReader {
                 return available > maxLength ? .failure(WBXMLError(.stringTooLong, at: errorOffset)) : .success(nil)
             }
             let length = UnsafeRawPointer(nul) - start
-            guard let string = String(validatingCString: start.assumingMemoryBound(to: CChar.self)) else {
+            let utf8 = UnsafeBufferPointer(start: start.assumingMemoryBound(to: UInt8.self), count: length)
+            guard let string = decodeUTF8(utf8) else {
                 return .failure(WBXMLError(.invalidUTF8, at: errorOffset))
             }
             return .success((string, length + 1))
@@ -262,4 +263,33 @@ public struct WBXMLReader {
         if header != nil && !sawRoot && buffer.readableBytes == 0 { throw WBXMLError(.missingRoot, at: offset) }
         throw WBXMLError(.truncated, at: offset)
     }
+}
+
+/// The string in `bytes`, or `nil` if they are not valid UTF-8.
+///
+/// Most EAS strings are ASCII (ids, keys, numbers, dates); for those the check is a word-wise
+/// scan and the string is built without the general validator's overhead.
+@inline(__always)
+func decodeUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+    if isASCII(bytes) {
+        return String(decoding: bytes, as: UTF8.self)
+    }
+    return String(validating: bytes, as: UTF8.self)
+}
+
+@inline(__always)
+private func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard let base = bytes.baseAddress else { return true }
+    let raw = UnsafeRawPointer(base)
+    var index = 0
+    var accumulated: UInt64 = 0
+    while index + 8 <= bytes.count {
+        accumulated |= raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+        index += 8
+    }
+    while index < bytes.count {
+        accumulated |= UInt64(base[index])
+        index += 1
+    }
+    return accumulated & 0x8080_8080_8080_8080 == 0
 }
