@@ -48,3 +48,16 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer targets, only when asked for (Fuzz/run.sh sets AIRGATE_FUZZ=1): they need
+// -parse-as-library and a build with --sanitize=fuzzer, which ordinary builds must not get.
+if Context.environment["AIRGATE_FUZZ"] == "1" {
+    package.targets.append(
+        .executableTarget(
+            name: "FuzzEASDecoder",
+            dependencies: ["EASProtocol", "WBXML", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Fuzz/FuzzEASDecoder",
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+        )
+    )
+}
