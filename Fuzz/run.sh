@@ -20,6 +20,7 @@ binary="$("${build[@]}" --show-bin-path)/FuzzEASDecoder"
 
 corpus="$here/corpus-eas-decoder"
 mkdir -p "$corpus" "$here/artifacts"
+cp -n "$here"/seeds/*.wbxml "$corpus"/ 2>/dev/null || true
 if [ -d "$shared/fixtures/exchange-captures" ]; then
     cp -n "$shared"/fixtures/exchange-captures/*.wbxml "$corpus"/ 2>/dev/null || true
 fi

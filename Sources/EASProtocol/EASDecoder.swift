@@ -66,8 +66,13 @@ public struct EASDecoder {
     public mutating func finish() throws(EASDecodingError) -> EASElement {
         reader.finish()
         try drain()
-        // A finished reader has either thrown or closed the root.
-        return root!
+        guard let root else {
+            // The only root was one of Outlook's page-0xFE annotations, which are skipped.
+            var error = EASDecodingError(.wbxml, at: reader.offset)
+            error.wbxmlCode = .missingRoot
+            throw error
+        }
+        return root
     }
 
     private mutating func drain() throws(EASDecodingError) {

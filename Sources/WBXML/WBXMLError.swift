@@ -30,7 +30,7 @@ public struct WBXMLError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let invalidStringTableReference = Code(name: "invalid string table reference")
         /// A string that is not valid UTF-8.
         public static let invalidUTF8 = Code(name: "invalid UTF-8")
-        /// An `ENTITY` naming a value that is not a Unicode scalar.
+        /// An `ENTITY` naming NUL or a value that is not a Unicode scalar.
         public static let invalidEntity = Code(name: "invalid character entity")
         /// A tag with attributes; EAS never uses attributes.
         public static let attributesUnsupported = Code(name: "attributes are not supported")

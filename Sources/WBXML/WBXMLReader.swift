@@ -146,7 +146,10 @@ public struct WBXMLReader {
                 guard case .value(let codePoint, let lengthSize) = try peekInteger(at: start + 1) else {
                     return try waitForBytes()
                 }
-                guard let scalar = Unicode.Scalar(codePoint) else { throw WBXMLError(.invalidEntity, at: offset) }
+                // NUL is no character: STR_I could not carry it and XML cannot show it.
+                guard codePoint != 0, let scalar = Unicode.Scalar(codePoint) else {
+                    throw WBXMLError(.invalidEntity, at: offset)
+                }
                 buffer.moveReaderIndex(forwardBy: 1 + lengthSize)
                 return .text(String(Character(scalar)))
 

@@ -76,6 +76,15 @@ struct EASDecoderTests {
         #expect(decoded == expected)
     }
 
+    @Test("a body whose only element is an annotation has no root")
+    func annotationOnly() {
+        #expect {
+            try EASDecoder.decode(ByteBuffer(bytes: header + [0x00, 0xFE, 0x05]))
+        } throws: { error in
+            (error as? EASDecodingError)?.wbxmlCode == .missingRoot
+        }
+    }
+
     static let malformed: [([UInt8], EASDecodingError.Code, Int)] = [
         ([0x00, 0x1A, 0x45, 0x01], .unknownCodePage, 6),  // page 26 does not exist
         ([0x00, 0x03, 0x45, 0x01], .unknownTag, 6),  // page 3 (AirNotify) defines nothing

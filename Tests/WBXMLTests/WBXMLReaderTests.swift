@@ -152,6 +152,8 @@ struct WBXMLReaderBadInputTests {
         ([0x45, 0xC0], WBXMLError(.unsupportedToken, at: 5)),
         ([0x45, 0x83, 0x00, 0x01], WBXMLError(.invalidStringTableReference, at: 5)),
         ([0x45, 0x02, 0x8F, 0xFF, 0xFF, 0xFF, 0x7F, 0x01], WBXMLError(.invalidEntity, at: 5)),
+        // Found by the fuzzer: ENTITY 0 decoded to a NUL that no STR_I can carry back.
+        ([0x45, 0x02, 0x00, 0x01], WBXMLError(.invalidEntity, at: 5)),
         ([0x01], WBXMLError(.unexpectedEnd, at: 4)),
         ([0x03, 0x61, 0x00], WBXMLError(.contentOutsideRoot, at: 4)),
         ([0xC3, 0x00], WBXMLError(.contentOutsideRoot, at: 4)),
