@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "airgate", targets: ["airgate"]),
         .library(name: "WBXML", targets: ["WBXML"]),
         .library(name: "EASProtocol", targets: ["EASProtocol"]),
+        .library(name: "SyncState", targets: ["SyncState"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -24,6 +25,8 @@ let package = Package(
             name: "EASProtocol",
             dependencies: ["WBXML", .product(name: "NIOCore", package: "swift-nio")]
         ),
+        // Sync state: the StateStore protocol, value types, change notification, in-memory store.
+        .target(name: "SyncState"),
         .executableTarget(
             name: "airgate",
             dependencies: [
@@ -36,6 +39,10 @@ let package = Package(
             name: "CodecBenchmark",
             dependencies: ["WBXML", "EASProtocol", .product(name: "NIOCore", package: "swift-nio")],
             path: "Benchmarks/CodecBenchmark"
+        ),
+        .testTarget(
+            name: "SyncStateTests",
+            dependencies: ["SyncState"]
         ),
         .testTarget(
             name: "WBXMLTests",
