@@ -13,6 +13,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // Generic WBXML 1.3: tokens, streaming reader, writer, limits. No EAS knowledge.
@@ -27,6 +30,27 @@ let package = Package(
         ),
         // Sync state: the StateStore protocol, value types, change notification, in-memory store.
         .target(name: "SyncState"),
+        // The SQL schema files (resources) and their splitting into statements.
+        .target(
+            name: "Migrations",
+            path: "Migrations",
+            exclude: ["README.md"],
+            resources: [.copy("postgres"), .copy("sqlite")]
+        ),
+        // The StateStore over SQL, shared by both databases; drivers supply the connection.
+        .target(name: "SyncStateSQL", dependencies: ["SyncState", "Migrations"]),
+        .target(
+            name: "SyncStateSQLite",
+            dependencies: ["SyncStateSQL", .product(name: "SQLiteNIO", package: "sqlite-nio")]
+        ),
+        .target(
+            name: "SyncStatePostgres",
+            dependencies: [
+                "SyncStateSQL",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "airgate",
             dependencies: [
@@ -42,7 +66,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SyncStateTests",
-            dependencies: ["SyncState"]
+            dependencies: ["SyncState", "SyncStateSQL", "SyncStateSQLite", "SyncStatePostgres"]
         ),
         .testTarget(
             name: "WBXMLTests",

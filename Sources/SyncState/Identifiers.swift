@@ -53,7 +53,7 @@ public struct SyncKey: Hashable, Sendable, CustomStringConvertible {
 
     /// A key for generation `number`: the number makes keys of one collection distinct, the
     /// random part makes a key of a deleted and re-created partnership useless.
-    static func make(generation number: Int64) -> SyncKey {
+    public static func make(generation number: Int64) -> SyncKey {
         var generator = SystemRandomNumberGenerator()
         let random = String(generator.next() & 0xFFFF_FFFF, radix: 16)
         return SyncKey("\(number)-\(random)")

@@ -14,7 +14,8 @@ public enum StateLimits {
     /// DeviceType, User-Agent, model and the other free-text device fields.
     public static let maxDeviceTextLength = 512
 
-    static func check(_ value: String, max: Int, _ what: String) throws(StateStoreError) {
+    /// Throws `.invalidInput` unless `value` is 1 to `max` bytes of UTF-8.
+    public static func check(_ value: String, max: Int, _ what: String) throws(StateStoreError) {
         guard !value.isEmpty, value.utf8.count <= max else {
             throw StateStoreError(.invalidInput, "\(what) must be 1-\(max) bytes")
         }

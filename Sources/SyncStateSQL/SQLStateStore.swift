@@ -1,0 +1,583 @@
+import Foundation
+import SyncState
+
+/// The `StateStore` on a SQL database (SQLite or PostgreSQL, through an `SQLDatabase` driver).
+///
+/// Every read-modify-write runs in one transaction and locks what it changes first (PostgreSQL
+/// `FOR UPDATE`; SQLite takes the write lock when the transaction begins), so a crash leaves
+/// the old state or the new one, and concurrent requests for one collection are serialised:
+/// the loser sees that the current key moved and gets `.conflict`.
+public final class SQLStateStore: StateStore {
+    let database: any SQLDatabase
+    let notifier: any ChangeNotifier
+    private let forUpdate: String
+
+    /// Rows per multi-row statement, well under both databases' bind limits.
+    static let batchSize = 400
+
+    public init(database: any SQLDatabase, notifier: any ChangeNotifier) {
+        self.database = database
+        self.notifier = notifier
+        self.forUpdate = database.dialect.forUpdate
+    }
+
+    // MARK: Accounts and devices
+
+    public func account(named username: String) async throws -> AccountID {
+        try StateLimits.check(username, max: StateLimits.maxUsernameLength, "username")
+        if let row = try await database.query("SELECT id FROM accounts WHERE username = ?", .text(username)).first {
+            return AccountID(try row.int(0))
+        }
+        return try await database.transaction { db in
+            _ = try await db.query("INSERT INTO accounts (username) VALUES (?) ON CONFLICT (username) DO NOTHING",
+                                   .text(username))
+            let row = try await db.query("SELECT id FROM accounts WHERE username = ?", .text(username))
+            guard let id = try row.first?.int(0) else { throw StateStoreError(.corrupt, "account not created") }
+            return AccountID(id)
+        }
+    }
+
+    public func username(of account: AccountID) async throws -> String? {
+        try await database.query("SELECT username FROM accounts WHERE id = ?", .integer(account.rawValue))
+            .first?.text(0)
+    }
+
+    private static let deviceColumns = """
+        device_id, device_type, user_agent, information, protocol_version, first_seen, last_seen, policy_key, \
+        policy_state, wipe_state, wipe_account_only, access_state, ping_heartbeat, ping_folders, account_id
+        """
+
+    private static func device(from row: [SQLValue]) throws -> Device {
+        let ref = DeviceRef(account: AccountID(try row.int(14)), deviceId: try row.text(0))
+        var device = Device(ref: ref, deviceType: try row.text(1), firstSeen: try row.int(5))
+        device.userAgent = try row.optionalText(2)
+        device.information = try JSONDecoder().decode(DeviceInformation.self, from: Data(try row.text(3).utf8))
+        device.protocolVersion = try row.optionalText(4)
+        device.lastSeen = try row.int(6)
+        device.policyKey = try row.optionalText(7)
+        guard let policy = Device.PolicyState(rawValue: try row.text(8)),
+            let wipe = Device.WipeState(rawValue: try row.text(9)),
+            let access = Device.AccessState(rawValue: try row.text(11))
+        else { throw StateStoreError(.corrupt, "device states of \(ref)") }
+        device.policyState = policy
+        device.wipeState = wipe
+        device.wipeAccountOnly = try row.int(10) != 0
+        device.accessState = access
+        device.pingHeartbeat = try row.optionalInt(12).map(Int.init)
+        device.pingFolderIds = try JSONDecoder().decode([String].self, from: Data(try row.text(13).utf8))
+        return device
+    }
+
+    public func recordContact(_ contact: DeviceContact) async throws -> Device {
+        try StateLimits.check(contact.ref.deviceId, max: StateLimits.maxDeviceIdLength, "DeviceId")
+        try StateLimits.check(contact.deviceType, max: StateLimits.maxDeviceTextLength, "DeviceType")
+        let account = contact.ref.account.rawValue
+        return try await database.transaction { [forUpdate] db in
+            guard try await !db.query("SELECT 1 FROM accounts WHERE id = ?", .integer(account)).isEmpty else {
+                throw StateStoreError(.notFound, "\(contact.ref.account)")
+            }
+            _ = try await db.query(
+                """
+                INSERT INTO devices (account_id, device_id, device_type, user_agent, protocol_version, first_seen, last_seen)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (account_id, device_id) DO UPDATE SET
+                    device_type = excluded.device_type,
+                    user_agent = COALESCE(excluded.user_agent, devices.user_agent),
+                    protocol_version = COALESCE(excluded.protocol_version, devices.protocol_version),
+                    last_seen = CASE WHEN excluded.last_seen > devices.last_seen THEN excluded.last_seen ELSE devices.last_seen END
+                """,
+                .integer(account), .text(contact.ref.deviceId), .text(contact.deviceType),
+                SQLValue(contact.userAgent.map { StateLimits.clipped($0) }), SQLValue(contact.protocolVersion),
+                .integer(contact.at), .integer(contact.at))
+            let rows = try await db.query(
+                "SELECT \(Self.deviceColumns) FROM devices WHERE account_id = ? AND device_id = ?\(forUpdate)",
+                .integer(account), .text(contact.ref.deviceId))
+            guard let row = rows.first else { throw StateStoreError(.corrupt, "device not recorded") }
+            return try Self.device(from: row)
+        }
+    }
+
+    public func device(_ ref: DeviceRef) async throws -> Device? {
+        try StateLimits.check(ref.deviceId, max: StateLimits.maxDeviceIdLength, "DeviceId")
+        return try await database.query(
+            "SELECT \(Self.deviceColumns) FROM devices WHERE account_id = ? AND device_id = ?",
+            .integer(ref.account.rawValue), .text(ref.deviceId)
+        ).first.map(Self.device(from:))
+    }
+
+    public func devices(of account: AccountID?) async throws -> [Device] {
+        let rows = if let account {
+            try await database.query(
+                "SELECT \(Self.deviceColumns) FROM devices WHERE account_id = ? ORDER BY account_id, device_id",
+                .integer(account.rawValue))
+        } else {
+            try await database.query("SELECT \(Self.deviceColumns) FROM devices ORDER BY account_id, device_id")
+        }
+        return try rows.map(Self.device(from:))
+    }
+
+    public func saveDevice(_ device: Device) async throws {
+        let information = String(decoding: try JSONEncoder().encode(device.information), as: UTF8.self)
+        let folders = String(decoding: try JSONEncoder().encode(device.pingFolderIds), as: UTF8.self)
+        let updated = try await database.transaction { db in
+            try await db.query(
+                """
+                UPDATE devices SET device_type = ?, user_agent = ?, information = ?, protocol_version = ?, last_seen = ?,
+                    policy_key = ?, policy_state = ?, wipe_state = ?, wipe_account_only = ?, access_state = ?,
+                    ping_heartbeat = ?, ping_folders = ?
+                WHERE account_id = ? AND device_id = ? RETURNING id
+                """,
+                .text(device.deviceType), SQLValue(device.userAgent), .text(information), SQLValue(device.protocolVersion),
+                .integer(device.lastSeen), SQLValue(device.policyKey), .text(device.policyState.rawValue),
+                .text(device.wipeState.rawValue), .integer(device.wipeAccountOnly ? 1 : 0),
+                .text(device.accessState.rawValue), SQLValue(device.pingHeartbeat), .text(folders),
+                .integer(device.ref.account.rawValue), .text(device.ref.deviceId))
+        }
+        guard !updated.isEmpty else { throw StateStoreError(.notFound, "\(device.ref)") }
+    }
+
+    public func removeDevice(_ ref: DeviceRef) async throws {
+        try StateLimits.check(ref.deviceId, max: StateLimits.maxDeviceIdLength, "DeviceId")
+        _ = try await database.transaction { db in
+            try await db.query("DELETE FROM devices WHERE account_id = ? AND device_id = ?",
+                               .integer(ref.account.rawValue), .text(ref.deviceId))
+        }
+    }
+
+    // MARK: Folders
+
+    private static let folderColumns = "folder_id, mailbox_name, uid_validity, folder_type, parent_id"
+
+    private static func folder(from row: [SQLValue]) throws -> Folder {
+        Folder(folderId: try row.text(0), mailboxName: try row.text(1), uidValidity: UInt32(truncatingIfNeeded: try row.int(2)),
+               type: Int(try row.int(3)), parentId: try row.optionalText(4))
+    }
+
+    public func folders(of account: AccountID) async throws -> [Folder] {
+        try await database.query(
+            "SELECT \(Self.folderColumns) FROM folders WHERE account_id = ? ORDER BY LENGTH(folder_id), folder_id",
+            .integer(account.rawValue)
+        ).map(Self.folder(from:))
+    }
+
+    public func saveFolder(of account: AccountID, mailboxName: String, uidValidity: UInt32, type: Int,
+                           parentId: String?) async throws -> Folder {
+        try await database.transaction { [forUpdate] db in
+            let counter = try await db.query("SELECT next_folder_id FROM accounts WHERE id = ?\(forUpdate)",
+                                             .integer(account.rawValue))
+            guard let current = try counter.first?.int(0) else { throw StateStoreError(.notFound, "\(account)") }
+            let existing = try await db.query(
+                "UPDATE folders SET uid_validity = ?, folder_type = ?, parent_id = ? WHERE account_id = ? AND mailbox_name = ? RETURNING \(Self.folderColumns)",
+                .integer(Int64(uidValidity)), .integer(Int64(type)), SQLValue(parentId), .integer(account.rawValue),
+                .text(mailboxName))
+            if let row = existing.first { return try Self.folder(from: row) }
+            let folderId = String(current + 1)
+            _ = try await db.query("UPDATE accounts SET next_folder_id = ? WHERE id = ?", .integer(current + 1),
+                                   .integer(account.rawValue))
+            let inserted = try await db.query(
+                "INSERT INTO folders (account_id, folder_id, mailbox_name, uid_validity, folder_type, parent_id) VALUES (?, ?, ?, ?, ?, ?) RETURNING \(Self.folderColumns)",
+                .integer(account.rawValue), .text(folderId), .text(mailboxName), .integer(Int64(uidValidity)),
+                .integer(Int64(type)), SQLValue(parentId))
+            guard let row = inserted.first else { throw StateStoreError(.corrupt, "folder not created") }
+            return try Self.folder(from: row)
+        }
+    }
+
+    public func renameFolder(_ folder: FolderRef, mailboxName: String, parentId: String?) async throws {
+        let updated = try await database.transaction { db in
+            try await db.query(
+                "UPDATE folders SET mailbox_name = ?, parent_id = ? WHERE account_id = ? AND folder_id = ? RETURNING folder_id",
+                .text(mailboxName), SQLValue(parentId), .integer(folder.account.rawValue), .text(folder.folderId))
+        }
+        guard !updated.isEmpty else { throw StateStoreError(.notFound, "\(folder)") }
+    }
+
+    public func deleteFolder(_ folder: FolderRef) async throws {
+        _ = try await database.transaction { db in
+            try await db.query("DELETE FROM folders WHERE account_id = ? AND folder_id = ?",
+                               .integer(folder.account.rawValue), .text(folder.folderId))
+        }
+    }
+
+    // MARK: Folder hierarchy keys
+
+    public func hierarchy(_ device: DeviceRef, key: SyncKey) async throws -> HierarchyLookup {
+        try Self.check(key)
+        if key.isInitial { return .initial }
+        let rows = try await database.query(
+            """
+            SELECT g.sync_key, g.snapshot, d.hierarchy_key FROM hierarchy_generations g
+            JOIN devices d ON d.id = g.device_pk WHERE d.account_id = ? AND d.device_id = ? AND g.sync_key = ?
+            """,
+            .integer(device.account.rawValue), .text(device.deviceId), .text(key.rawValue))
+        guard let row = rows.first else { return .unknown }
+        let snapshot = try JSONDecoder().decode(HierarchySnapshot.self, from: Data(try row.text(1).utf8))
+        return try row.optionalText(2) == key.rawValue
+            ? .current(key: key, snapshot: snapshot) : .previous(key: key, snapshot: snapshot)
+    }
+
+    public func advanceHierarchy(_ device: DeviceRef, from basis: SyncKey, expectedCurrent: SyncKey?,
+                                 to snapshot: HierarchySnapshot) async throws -> SyncKey {
+        try Self.check(basis)
+        let encoded = String(decoding: try JSONEncoder().encode(snapshot), as: UTF8.self)
+        return try await database.transaction { [forUpdate] db in
+            let rows = try await db.query(
+                "SELECT id, hierarchy_counter, hierarchy_key FROM devices WHERE account_id = ? AND device_id = ?\(forUpdate)",
+                .integer(device.account.rawValue), .text(device.deviceId))
+            guard let row = rows.first else { throw StateStoreError(.notFound, "\(device)") }
+            let devicePK = try row.int(0)
+            let counter = try row.int(1)
+            let current = try row.optionalText(2)
+            guard current == expectedCurrent?.rawValue else { throw StateStoreError(.conflict, "\(device)") }
+            if basis.isInitial {
+                _ = try await db.query("DELETE FROM hierarchy_generations WHERE device_pk = ?", .integer(devicePK))
+            } else {
+                let known = try await db.query(
+                    "SELECT number FROM hierarchy_generations WHERE device_pk = ? AND sync_key = ?",
+                    .integer(devicePK), .text(basis.rawValue))
+                guard let number = try known.first?.int(0) else {
+                    throw StateStoreError(.unknownSyncKey, basis.rawValue)
+                }
+                // Keep only the basis: older keys go, and a replay drops the newer one.
+                _ = try await db.query("DELETE FROM hierarchy_generations WHERE device_pk = ? AND number <> ?",
+                                       .integer(devicePK), .integer(number))
+            }
+            let number = counter + 1
+            let key = SyncKey.make(generation: number)
+            _ = try await db.query(
+                "INSERT INTO hierarchy_generations (device_pk, number, sync_key, snapshot) VALUES (?, ?, ?, ?)",
+                .integer(devicePK), .integer(number), .text(key.rawValue), .text(encoded))
+            _ = try await db.query("UPDATE devices SET hierarchy_counter = ?, hierarchy_key = ? WHERE id = ?",
+                                   .integer(number), .text(key.rawValue), .integer(devicePK))
+            return key
+        }
+    }
+
+    // MARK: Change log
+
+    public func logState(_ folder: FolderRef) async throws -> FolderLogState {
+        let rows = try await database.query(
+            "SELECT watermark_uid_validity, watermark_modseq, watermark_uid_next, log_head FROM folders WHERE account_id = ? AND folder_id = ?",
+            .integer(folder.account.rawValue), .text(folder.folderId))
+        guard let row = rows.first else { throw StateStoreError(.notFound, "\(folder)") }
+        return FolderLogState(watermark: try Self.watermark(row), head: try row.int(3))
+    }
+
+    private static func watermark(_ row: [SQLValue]) throws -> MailboxWatermark? {
+        guard let validity = try row.optionalInt(0), let modSeq = try row.optionalInt(1), let next = try row.optionalInt(2)
+        else { return nil }
+        return MailboxWatermark(uidValidity: UInt32(truncatingIfNeeded: validity), highestModSeq: UInt64(modSeq),
+                                uidNext: UInt32(truncatingIfNeeded: next))
+    }
+
+    @discardableResult
+    public func appendChanges(_ folder: FolderRef, _ entries: [ChangeEntry], watermark: MailboxWatermark) async throws
+        -> Int64 {
+        let head = try await database.transaction { [forUpdate] db in
+            let rows = try await db.query(
+                "SELECT log_head FROM folders WHERE account_id = ? AND folder_id = ?\(forUpdate)",
+                .integer(folder.account.rawValue), .text(folder.folderId))
+            guard var head = try rows.first?.int(0) else { throw StateStoreError(.notFound, "\(folder)") }
+            var index = 0
+            while index < entries.count {
+                let batch = entries[index..<min(index + Self.batchSize, entries.count)]
+                var binds: [SQLValue] = []
+                binds.reserveCapacity(batch.count * 7)
+                for entry in batch {
+                    head += 1
+                    binds += [.integer(folder.account.rawValue), .text(folder.folderId), .integer(head),
+                              .text(entry.kind.rawValue), .integer(Int64(entry.uid)), .integer(Int64(entry.modSeq)),
+                              .text(entry.flags.joined(separator: " "))]
+                }
+                let values = Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: batch.count).joined(separator: ", ")
+                _ = try await db.query(
+                    "INSERT INTO change_log (account_id, folder_id, seq, kind, uid, modseq, flags) VALUES \(values)", binds)
+                index += batch.count
+            }
+            _ = try await db.query(
+                "UPDATE folders SET log_head = ?, watermark_uid_validity = ?, watermark_modseq = ?, watermark_uid_next = ? WHERE account_id = ? AND folder_id = ?",
+                .integer(head), .integer(Int64(watermark.uidValidity)), .integer(Int64(watermark.highestModSeq)),
+                .integer(Int64(watermark.uidNext)), .integer(folder.account.rawValue), .text(folder.folderId))
+            return head
+        }
+        if !entries.isEmpty {
+            notifier.post(ChangeNotification(account: folder.account, folderIds: [folder.folderId]))
+        }
+        return head
+    }
+
+    public func changes(_ folder: FolderRef, after sequence: Int64, limit: Int) async throws -> [LoggedChange] {
+        let rows = try await database.query(
+            "SELECT seq, kind, uid, modseq, flags FROM change_log WHERE account_id = ? AND folder_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+            .integer(folder.account.rawValue), .text(folder.folderId), .integer(sequence), .integer(Int64(max(0, limit))))
+        return try rows.map { row in
+            guard let kind = ChangeEntry.Kind(rawValue: try row.text(1)) else {
+                throw StateStoreError(.corrupt, "change kind \(row[1])")
+            }
+            let flags = try row.text(4).split(separator: " ").map(String.init)
+            return LoggedChange(sequence: try row.int(0),
+                                entry: ChangeEntry(kind: kind, uid: MessageUID(truncatingIfNeeded: try row.int(2)),
+                                                   modSeq: UInt64(try row.int(3)), flags: flags))
+        }
+    }
+
+    public func resetLog(_ folder: FolderRef, watermark: MailboxWatermark) async throws {
+        try await database.transaction { [forUpdate] db in
+            let rows = try await db.query(
+                "SELECT log_head FROM folders WHERE account_id = ? AND folder_id = ?\(forUpdate)",
+                .integer(folder.account.rawValue), .text(folder.folderId))
+            guard !rows.isEmpty else { throw StateStoreError(.notFound, "\(folder)") }
+            let binds: [SQLValue] = [.integer(folder.account.rawValue), .text(folder.folderId)]
+            _ = try await db.query("DELETE FROM change_log WHERE account_id = ? AND folder_id = ?", binds)
+            _ = try await db.query("DELETE FROM collections WHERE account_id = ? AND folder_id = ?", binds)
+            _ = try await db.query(
+                "UPDATE folders SET uid_validity = ?, watermark_uid_validity = ?, watermark_modseq = ?, watermark_uid_next = ? WHERE account_id = ? AND folder_id = ?",
+                [.integer(Int64(watermark.uidValidity)), .integer(Int64(watermark.uidValidity)),
+                 .integer(Int64(watermark.highestModSeq)), .integer(Int64(watermark.uidNext))] + binds)
+        }
+        notifier.post(ChangeNotification(account: folder.account, folderIds: [folder.folderId]))
+    }
+
+    public func compact(_ account: AccountID, silentBefore: Int64, maxLag: Int64) async throws -> CompactionReport {
+        try await database.transaction { [forUpdate] db in
+            let folderRows = try await db.query(
+                "SELECT folder_id, log_head FROM folders WHERE account_id = ?\(forUpdate)", .integer(account.rawValue))
+            var report = CompactionReport()
+            for folderRow in folderRows {
+                let folderId = try folderRow.text(0)
+                let head = try folderRow.int(1)
+                let collections = try await db.query(
+                    """
+                    SELECT c.device_pk, d.device_id, d.last_seen, MIN(g.cursor) FROM collections c
+                    JOIN devices d ON d.id = c.device_pk
+                    LEFT JOIN collection_generations g ON g.device_pk = c.device_pk AND g.folder_id = c.folder_id
+                    WHERE c.account_id = ? AND c.folder_id = ?
+                    GROUP BY c.device_pk, d.device_id, d.last_seen
+                    """,
+                    .integer(account.rawValue), .text(folderId))
+                var lowest = head
+                for row in collections {
+                    let oldestCursor = try row.optionalInt(3) ?? head
+                    if try row.int(2) < silentBefore || head - oldestCursor > maxLag {
+                        _ = try await db.query("DELETE FROM collections WHERE device_pk = ? AND folder_id = ?",
+                                               .integer(try row.int(0)), .text(folderId))
+                        let device = DeviceRef(account: account, deviceId: try row.text(1))
+                        report.resetCollections.append(CollectionRef(device: device, folderId: folderId))
+                    } else {
+                        lowest = min(lowest, oldestCursor)
+                    }
+                }
+                let removed = try await db.query(
+                    "DELETE FROM change_log WHERE account_id = ? AND folder_id = ? AND seq <= ? RETURNING seq",
+                    .integer(account.rawValue), .text(folderId), .integer(lowest))
+                report.removedEntries += removed.count
+            }
+            report.resetCollections.sort { $0.description < $1.description }
+            return report
+        }
+    }
+
+    // MARK: Collections
+
+    private static let generationColumns = "sync_key, number, cursor, initial_position, filter_type, options"
+
+    private static func generation(from row: [SQLValue]) throws -> CollectionGeneration {
+        CollectionGeneration(key: SyncKey(try row.text(0)), number: try row.int(1), cursor: try row.int(2),
+                             initialSyncPosition: try row.optionalText(3), filterType: try row.optionalInt(4).map(Int.init),
+                             options: try row.optionalText(5))
+    }
+
+    public func collection(_ collection: CollectionRef, key: SyncKey) async throws -> CollectionLookup {
+        try Self.check(key)
+        if key.isInitial { return .initial }
+        let rows = try await database.query(
+            """
+            SELECT g.sync_key, g.number, g.cursor, g.initial_position, g.filter_type, g.options, c.current_key
+            FROM collection_generations g
+            JOIN collections c ON c.device_pk = g.device_pk AND c.folder_id = g.folder_id
+            JOIN devices d ON d.id = c.device_pk
+            WHERE d.account_id = ? AND d.device_id = ? AND g.folder_id = ? AND g.sync_key = ?
+            """,
+            .integer(collection.device.account.rawValue), .text(collection.device.deviceId), .text(collection.folderId),
+            .text(key.rawValue))
+        guard let row = rows.first else { return .unknown }
+        let generation = try Self.generation(from: row)
+        return try row.optionalText(6) == key.rawValue ? .current(generation) : .previous(generation)
+    }
+
+    /// The device's primary key, and its collection row (created if missing), locked.
+    private func lockCollection(_ db: any SQLExecutor, _ collection: CollectionRef) async throws
+        -> (devicePK: Int64, counter: Int64, currentKey: String?) {
+        let device = try await db.query(
+            "SELECT id FROM devices WHERE account_id = ? AND device_id = ?",
+            .integer(collection.device.account.rawValue), .text(collection.device.deviceId))
+        guard let devicePK = try device.first?.int(0) else { throw StateStoreError(.notFound, "\(collection.device)") }
+        let folder = try await db.query("SELECT 1 FROM folders WHERE account_id = ? AND folder_id = ?",
+                                        .integer(collection.device.account.rawValue), .text(collection.folderId))
+        guard !folder.isEmpty else { throw StateStoreError(.notFound, "\(collection.folder)") }
+        _ = try await db.query(
+            "INSERT INTO collections (device_pk, account_id, folder_id) VALUES (?, ?, ?) ON CONFLICT (device_pk, folder_id) DO NOTHING",
+            .integer(devicePK), .integer(collection.device.account.rawValue), .text(collection.folderId))
+        let rows = try await db.query(
+            "SELECT counter, current_key FROM collections WHERE device_pk = ? AND folder_id = ?\(forUpdate)",
+            .integer(devicePK), .text(collection.folderId))
+        guard let row = rows.first else { throw StateStoreError(.corrupt, "collection row missing") }
+        return (devicePK, try row.int(0), try row.optionalText(1))
+    }
+
+    public func advanceCollection(_ collection: CollectionRef, from basis: SyncKey, expectedCurrent: SyncKey?,
+                                  to advance: CollectionAdvance) async throws -> CollectionGeneration {
+        try Self.check(basis)
+        return try await database.transaction { db in
+            let (devicePK, counter, currentKey) = try await self.lockCollection(db, collection)
+            guard currentKey == expectedCurrent?.rawValue else { throw StateStoreError(.conflict, "\(collection)") }
+            let scope: [SQLValue] = [.integer(devicePK), .text(collection.folderId)]
+            if basis.isInitial {
+                _ = try await db.query("DELETE FROM collection_generations WHERE device_pk = ? AND folder_id = ?", scope)
+                _ = try await db.query("DELETE FROM held_messages WHERE device_pk = ? AND folder_id = ?", scope)
+                _ = try await db.query("DELETE FROM current_delta WHERE device_pk = ? AND folder_id = ?", scope)
+            } else {
+                let known = try await db.query(
+                    "SELECT number FROM collection_generations WHERE device_pk = ? AND folder_id = ? AND sync_key = ?",
+                    scope + [.text(basis.rawValue)])
+                guard let number = try known.first?.int(0) else { throw StateStoreError(.unknownSyncKey, basis.rawValue) }
+                if basis.rawValue != currentKey {
+                    // A replay of the previous key: undo what the current generation gave and took.
+                    _ = try await db.query(
+                        "DELETE FROM held_messages WHERE device_pk = ? AND folder_id = ? AND uid IN (SELECT uid FROM current_delta WHERE device_pk = ? AND folder_id = ? AND added = 1)",
+                        scope + scope)
+                    _ = try await db.query(
+                        "INSERT INTO held_messages (device_pk, folder_id, uid) SELECT device_pk, folder_id, uid FROM current_delta WHERE device_pk = ? AND folder_id = ? AND added = 0",
+                        scope)
+                }
+                _ = try await db.query("DELETE FROM current_delta WHERE device_pk = ? AND folder_id = ?", scope)
+                _ = try await db.query(
+                    "DELETE FROM collection_generations WHERE device_pk = ? AND folder_id = ? AND number <> ?",
+                    scope + [.integer(number)])
+            }
+
+            // Apply what this response gives and takes, recording only what really changes.
+            let addedSet = Set(advance.added)
+            let added = try await self.insertHeld(db, scope, advance.added)
+            let removed = try await self.deleteHeld(db, scope, advance.removed.filter { !addedSet.contains($0) })
+            try await self.recordDelta(db, scope, added: added, removed: removed)
+
+            let number = counter + 1
+            let generation = CollectionGeneration(
+                key: SyncKey.make(generation: number), number: number, cursor: advance.cursor,
+                initialSyncPosition: advance.initialSyncPosition, filterType: advance.filterType, options: advance.options)
+            _ = try await db.query(
+                "INSERT INTO collection_generations (device_pk, folder_id, number, sync_key, cursor, initial_position, filter_type, options) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                scope + [.integer(number), .text(generation.key.rawValue), .integer(advance.cursor),
+                         SQLValue(advance.initialSyncPosition), SQLValue(advance.filterType), SQLValue(advance.options)])
+            _ = try await db.query(
+                "UPDATE collections SET counter = ?, current_key = ? WHERE device_pk = ? AND folder_id = ?",
+                [.integer(number), .text(generation.key.rawValue)] + scope)
+            return generation
+        }
+    }
+
+    /// Inserts held messages; returns the ones that were not held before.
+    private func insertHeld(_ db: any SQLExecutor, _ scope: [SQLValue], _ uids: [MessageUID]) async throws -> [MessageUID] {
+        var inserted: [MessageUID] = []
+        for batch in uids.chunked(Self.batchSize) {
+            let values = Array(repeating: "(?, ?, ?)", count: batch.count).joined(separator: ", ")
+            let binds = batch.flatMap { scope + [.integer(Int64($0))] }
+            let rows = try await db.query(
+                "INSERT INTO held_messages (device_pk, folder_id, uid) VALUES \(values) ON CONFLICT DO NOTHING RETURNING uid",
+                binds)
+            inserted += try rows.map { MessageUID(truncatingIfNeeded: try $0.int(0)) }
+        }
+        return inserted
+    }
+
+    /// Deletes held messages; returns the ones that were held.
+    private func deleteHeld(_ db: any SQLExecutor, _ scope: [SQLValue], _ uids: [MessageUID]) async throws -> [MessageUID] {
+        var deleted: [MessageUID] = []
+        for batch in uids.chunked(Self.batchSize) {
+            let list = Array(repeating: "?", count: batch.count).joined(separator: ", ")
+            let rows = try await db.query(
+                "DELETE FROM held_messages WHERE device_pk = ? AND folder_id = ? AND uid IN (\(list)) RETURNING uid",
+                scope + batch.map { .integer(Int64($0)) })
+            deleted += try rows.map { MessageUID(truncatingIfNeeded: try $0.int(0)) }
+        }
+        return deleted
+    }
+
+    private func recordDelta(_ db: any SQLExecutor, _ scope: [SQLValue], added: [MessageUID], removed: [MessageUID])
+        async throws {
+        let rows = added.map { ($0, Int64(1)) } + removed.map { ($0, Int64(0)) }
+        for batch in rows.chunked(Self.batchSize) {
+            let values = Array(repeating: "(?, ?, ?, ?)", count: batch.count).joined(separator: ", ")
+            let binds = batch.flatMap { scope + [.integer(Int64($0.0)), .integer($0.1)] }
+            _ = try await db.query("INSERT INTO current_delta (device_pk, folder_id, uid, added) VALUES \(values)", binds)
+        }
+    }
+
+    public func heldMessages(_ collection: CollectionRef) async throws -> Set<MessageUID> {
+        let rows = try await database.query(
+            """
+            SELECT h.uid FROM held_messages h JOIN devices d ON d.id = h.device_pk
+            WHERE d.account_id = ? AND d.device_id = ? AND h.folder_id = ?
+            """,
+            .integer(collection.device.account.rawValue), .text(collection.device.deviceId), .text(collection.folderId))
+        return Set(try rows.map { MessageUID(truncatingIfNeeded: try $0.int(0)) })
+    }
+
+    public func countKeyUse(_ collection: CollectionRef, key: SyncKey) async throws -> Int {
+        try Self.check(key)
+        return try await database.transaction { db in
+            let (devicePK, _, _) = try await self.lockCollection(db, collection)
+            let rows = try await db.query(
+                """
+                UPDATE collections SET
+                    presented_count = CASE WHEN last_presented_key = ? THEN presented_count + 1 ELSE 1 END,
+                    last_presented_key = ?
+                WHERE device_pk = ? AND folder_id = ? RETURNING presented_count
+                """,
+                .text(key.rawValue), .text(key.rawValue), .integer(devicePK), .text(collection.folderId))
+            return Int(try rows.first?.int(0) ?? 1)
+        }
+    }
+
+    // MARK: ClientId map
+
+    public func serverId(_ device: DeviceRef, scope: String, clientId: String) async throws -> String? {
+        try StateLimits.check(clientId, max: StateLimits.maxClientIdLength, "ClientId")
+        return try await database.query(
+            """
+            SELECT m.server_id FROM client_ids m JOIN devices d ON d.id = m.device_pk
+            WHERE d.account_id = ? AND d.device_id = ? AND m.scope = ? AND m.client_id = ?
+            """,
+            .integer(device.account.rawValue), .text(device.deviceId), .text(scope), .text(clientId)
+        ).first?.text(0)
+    }
+
+    public func recordClientId(_ device: DeviceRef, scope: String, clientId: String, serverId: String) async throws
+        -> String {
+        try StateLimits.check(clientId, max: StateLimits.maxClientIdLength, "ClientId")
+        return try await database.transaction { db in
+            let rows = try await db.query("SELECT id FROM devices WHERE account_id = ? AND device_id = ?",
+                                          .integer(device.account.rawValue), .text(device.deviceId))
+            guard let devicePK = try rows.first?.int(0) else { throw StateStoreError(.notFound, "\(device)") }
+            _ = try await db.query(
+                "INSERT INTO client_ids (device_pk, scope, client_id, server_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                .integer(devicePK), .text(scope), .text(clientId), .text(serverId))
+            let recorded = try await db.query(
+                "SELECT server_id FROM client_ids WHERE device_pk = ? AND scope = ? AND client_id = ?",
+                .integer(devicePK), .text(scope), .text(clientId))
+            guard let value = try recorded.first?.text(0) else { throw StateStoreError(.corrupt, "client id not recorded") }
+            return value
+        }
+    }
+
+    private static func check(_ key: SyncKey) throws {
+        try StateLimits.check(key.rawValue, max: StateLimits.maxSyncKeyLength, "SyncKey")
+    }
+}
+
+extension Array {
+    func chunked(_ size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}
