@@ -92,3 +92,10 @@ extension Array where Element == SQLValue {
         return try text(index)
     }
 }
+
+/// A notifier whose changes should also reach other processes through the database
+/// (PostgreSQL NOTIFY), sent inside the transaction that logged them.
+public protocol SQLChangeBroadcaster: Sendable {
+    var broadcastChannel: String { get }
+    func broadcastPayload(_ notification: ChangeNotification) -> String
+}

@@ -298,6 +298,7 @@ public final class SQLStateStore: StateStore {
                 "UPDATE folders SET log_head = ?, watermark_uid_validity = ?, watermark_modseq = ?, watermark_uid_next = ? WHERE account_id = ? AND folder_id = ?",
                 .integer(head), .integer(Int64(watermark.uidValidity)), .integer(Int64(watermark.highestModSeq)),
                 .integer(Int64(watermark.uidNext)), .integer(folder.account.rawValue), .text(folder.folderId))
+            if !entries.isEmpty { try await self.broadcast(db, folder) }
             return head
         }
         if !entries.isEmpty {
@@ -334,6 +335,7 @@ public final class SQLStateStore: StateStore {
                 "UPDATE folders SET uid_validity = ?, watermark_uid_validity = ?, watermark_modseq = ?, watermark_uid_next = ? WHERE account_id = ? AND folder_id = ?",
                 [.integer(Int64(watermark.uidValidity)), .integer(Int64(watermark.uidValidity)),
                  .integer(Int64(watermark.highestModSeq)), .integer(Int64(watermark.uidNext))] + binds)
+            try await self.broadcast(db, folder)
         }
         notifier.post(ChangeNotification(account: folder.account, folderIds: [folder.folderId]))
     }
@@ -569,6 +571,13 @@ public final class SQLStateStore: StateStore {
             guard let value = try recorded.first?.text(0) else { throw StateStoreError(.corrupt, "client id not recorded") }
             return value
         }
+    }
+
+    /// Tells other processes about a change, when the notifier reaches them through the database.
+    private func broadcast(_ db: any SQLExecutor, _ folder: FolderRef) async throws {
+        guard let broadcaster = notifier as? any SQLChangeBroadcaster else { return }
+        let payload = broadcaster.broadcastPayload(ChangeNotification(account: folder.account, folderIds: [folder.folderId]))
+        _ = try await db.query("SELECT pg_notify(?, ?)", .text(broadcaster.broadcastChannel), .text(payload))
     }
 
     private static func check(_ key: SyncKey) throws {

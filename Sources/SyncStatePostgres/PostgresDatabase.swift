@@ -1,0 +1,139 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SyncState
+import SyncStateSQL
+
+/// PostgreSQL behind the production state store: a pooled `PostgresClient` (postgres-nio).
+///
+/// The client's `run()` must be running while the database is used; `PostgresStateStore`
+/// does that as a `Service`, and `withDatabase` for scoped use (tools, tests).
+public final class PostgresDatabase: SQLDatabase {
+    public let dialect = SQLDialect.postgres
+    public let client: PostgresClient
+    let logger: Logger
+
+    public init(configuration: PostgresClient.Configuration, logger: Logger = Logger(label: "airgate.state.postgres")) {
+        self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.logger = logger
+    }
+
+    /// A client configuration from a `postgres://user:password@host:port/database` URL.
+    /// Extra startup parameters (e.g. `search_path`) are passed to every connection.
+    public static func configuration(url: String, startupParameters: [(String, String)] = [])
+        throws(StateStoreError) -> PostgresClient.Configuration {
+        guard let components = URLComponents(string: url),
+            components.scheme == "postgres" || components.scheme == "postgresql",
+            let host = components.host, let user = components.user
+        else { throw StateStoreError(.invalidInput, "not a postgres:// URL") }
+        let database = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+        // TLS settings come with the configuration file; loopback and private networks first.
+        var configuration = PostgresClient.Configuration(
+            host: host, port: components.port ?? 5432, username: user, password: components.password,
+            database: database.isEmpty ? nil : database, tls: .disable)
+        configuration.options.additionalStartupParameters = startupParameters
+        configuration.options.connectTimeout = .seconds(5)
+        return configuration
+    }
+
+    public func transaction<T: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+        do {
+            return try await client.withTransaction(logger: logger) { connection in
+                try await body(Executor(connection: connection, logger: logger))
+            }
+        } catch {
+            throw Self.storeError(error)
+        }
+    }
+
+    public func query(_ sql: String, _ binds: [SQLValue]) async throws -> [[SQLValue]] {
+        do {
+            return try await client.withConnection { connection in
+                try await Executor(connection: connection, logger: logger).query(sql, binds)
+            }
+        } catch {
+            throw Self.storeError(error)
+        }
+    }
+
+    /// Runs `body` while the client runs. A client runs once: call this once per instance.
+    public func withRunningClient<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                await self.client.run()
+                return nil
+            }
+            defer { group.cancelAll() }
+            return try await body()
+        }
+    }
+
+    struct Executor: SQLExecutor {
+        let connection: PostgresConnection
+        let logger: Logger
+
+        func query(_ sql: String, _ binds: [SQLValue]) async throws -> [[SQLValue]] {
+            var bindings = PostgresBindings(capacity: binds.count)
+            for value in binds {
+                switch value {
+                case .null: bindings.appendNull()
+                case .integer(let number): bindings.append(number)
+                case .text(let text): bindings.append(text)
+                }
+            }
+            let query = PostgresQuery(unsafeSQL: Self.numberedPlaceholders(sql), binds: bindings)
+            var rows: [[SQLValue]] = []
+            for try await row in try await connection.query(query, logger: logger) {
+                rows.append(try row.map(Self.value))
+            }
+            return rows
+        }
+
+        static func value(_ cell: PostgresCell) throws -> SQLValue {
+            guard cell.bytes != nil else { return .null }
+            switch cell.dataType {
+            case .int2, .int4, .int8, .oid: return .integer(try cell.decode(Int64.self))
+            case .void: return .null
+            default: return .text(try cell.decode(String.self))
+            }
+        }
+
+        /// `?` placeholders (the store's SQL) as `$1`, `$2`, … (PostgreSQL's). The store's
+        /// statements have no `?` inside literals.
+        static func numberedPlaceholders(_ sql: String) -> String {
+            var result = ""
+            result.reserveCapacity(sql.utf8.count + 16)
+            var number = 0
+            for character in sql {
+                if character == "?" {
+                    number += 1
+                    result += "$\(number)"
+                } else {
+                    result.append(character)
+                }
+            }
+            return result
+        }
+    }
+
+    /// Outages (no connection, server shutting down, resources) become `.unavailable`, which the
+    /// HTTP layer answers with 503; anything else is a bug or a schema problem.
+    static func storeError(_ error: any Error) -> any Error {
+        if error is StateStoreError || error is CancellationError { return error }
+        if let transaction = error as? PostgresTransactionError {
+            // The store's own error from inside the transaction, else what BEGIN/COMMIT hit.
+            if let inner = transaction.closureError ?? transaction.beginError ?? transaction.commitError {
+                return storeError(inner)
+            }
+        }
+        guard let error = error as? PSQLError else { return StateStoreError(.unavailable, "\(error)") }
+        if let state = error.serverInfo?[.sqlState] {
+            // Classes 08 (connection), 53 (resources), 57 (operator intervention, e.g. shutdown).
+            if ["08", "53", "57"].contains(String(state.prefix(2))) {
+                return StateStoreError(.unavailable, "PostgreSQL \(state): \(error.serverInfo?[.message] ?? "")")
+            }
+            return StateStoreError(.corrupt, "PostgreSQL \(state): \(error.serverInfo?[.message] ?? "")")
+        }
+        return StateStoreError(.unavailable, "PostgreSQL: \(error.code)")
+    }
+}

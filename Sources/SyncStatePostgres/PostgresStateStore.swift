@@ -1,0 +1,103 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SyncState
+import SyncStateSQL
+
+/// The production store: PostgreSQL, shared by every node, with LISTEN/NOTIFY so that a change
+/// logged on one node wakes Pings held on all of them.
+public final class PostgresStateStore: Sendable {
+    /// The channel change-log appends are announced on.
+    public static let channel = "airgate_changes"
+
+    public let database: PostgresDatabase
+    public let store: SQLStateStore
+    /// Where this node's waiters subscribe; fed by this node's appends and other nodes' NOTIFYs.
+    public let notifier: InProcessChangeNotifier
+    let nodeId: String
+
+    public init(configuration: PostgresClient.Configuration, logger: Logger = Logger(label: "airgate.state.postgres")) {
+        let database = PostgresDatabase(configuration: configuration, logger: logger)
+        let notifier = InProcessChangeNotifier()
+        let nodeId = UUID().uuidString
+        self.database = database
+        self.notifier = notifier
+        self.nodeId = nodeId
+        self.store = SQLStateStore(database: database, notifier: PostgresChangeNotifier(local: notifier, nodeId: nodeId))
+    }
+
+    /// Runs the connection pool and the listener for other nodes' changes until cancelled.
+    public func run() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await self.database.client.run() }
+            group.addTask { try await self.listen() }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Runs `body` with the pool and the listener running, after applying missing migrations.
+    public func withRunning<T: Sendable>(_ body: @Sendable (SQLStateStore) async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                try await self.run()
+                return nil
+            }
+            defer { group.cancelAll() }
+            try await Migrator.migrate(database)
+            return try await body(store)
+        }
+    }
+
+    /// Forwards NOTIFYs from other nodes to this node's subscribers; reconnects after a lost
+    /// connection, backing off up to 10 s.
+    private func listen() async throws {
+        var delay = Duration.milliseconds(100)
+        while !Task.isCancelled {
+            do {
+                try await database.client.withConnection { connection in
+                    try await connection.listen(on: Self.channel) { notifications in
+                        delay = .milliseconds(100)
+                        for try await notification in notifications {
+                            if let change = PostgresChangeNotifier.decode(notification.payload, skippingNode: nodeId) {
+                                notifier.post(change)
+                            }
+                        }
+                    }
+                }
+            } catch is CancellationError {
+                return
+            } catch {
+                database.logger.warning("listening for changes failed; retrying", metadata: ["error": "\(error)"])
+            }
+            try await Task.sleep(for: delay)
+            delay = min(delay * 2, .seconds(10))
+        }
+    }
+}
+
+/// Posts to this node's subscribers at once and asks the store to NOTIFY the others.
+///
+/// The NOTIFY itself is sent by `SQLStateStore` inside the append's transaction (PostgreSQL
+/// delivers it at commit, never for a rolled-back append); this type only shapes the payload.
+struct PostgresChangeNotifier: ChangeNotifier, SQLChangeBroadcaster {
+    let local: InProcessChangeNotifier
+    let nodeId: String
+
+    func post(_ notification: ChangeNotification) { local.post(notification) }
+
+    func subscribe(_ account: AccountID) -> AsyncStream<ChangeNotification> { local.subscribe(account) }
+
+    var broadcastChannel: String { PostgresStateStore.channel }
+
+    /// `node account folder,folder`: folder ids are ours (digits), never spaces or commas.
+    func broadcastPayload(_ notification: ChangeNotification) -> String {
+        "\(nodeId) \(notification.account.rawValue) \(notification.folderIds.joined(separator: ","))"
+    }
+
+    static func decode(_ payload: String, skippingNode nodeId: String) -> ChangeNotification? {
+        let parts = payload.split(separator: " ", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0] != nodeId, let account = Int64(parts[1]) else { return nil }
+        return ChangeNotification(account: AccountID(account), folderIds: parts[2].split(separator: ",").map(String.init))
+    }
+}
