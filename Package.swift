@@ -66,7 +66,13 @@ let package = Package(
         ),
         .testTarget(
             name: "SyncStateTests",
-            dependencies: ["SyncState", "SyncStateSQL", "SyncStateSQLite", "SyncStatePostgres"]
+            dependencies: ["SyncState", "SyncStateSQL", "SyncStateSQLite", "SyncStatePostgres", "StateCrashDriver"]
+        ),
+        // A process for SyncStateTests to kill mid-transaction.
+        .executableTarget(
+            name: "StateCrashDriver",
+            dependencies: ["SyncState", "SyncStateSQL", "SyncStateSQLite", "SyncStatePostgres"],
+            path: "Tests/StateCrashDriver"
         ),
         .testTarget(
             name: "WBXMLTests",

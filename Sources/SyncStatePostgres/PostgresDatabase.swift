@@ -56,6 +56,9 @@ public final class PostgresDatabase: SQLDatabase {
         }
     }
 
+    /// The pool closes when its `run()` is cancelled; nothing to do here.
+    public func close() async throws {}
+
     /// Runs `body` while the client runs. A client runs once: call this once per instance.
     public func withRunningClient<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
         try await withThrowingTaskGroup(of: T?.self) { group in

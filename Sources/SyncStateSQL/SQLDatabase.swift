@@ -50,6 +50,9 @@ public protocol SQLDatabase: Sendable {
 
     /// Runs one read-only statement outside an explicit transaction.
     func query(_ sql: String, _ binds: [SQLValue]) async throws -> [[SQLValue]]
+
+    /// Releases the connections. Nothing may be run afterwards.
+    func close() async throws
 }
 
 extension SQLExecutor {

@@ -21,6 +21,11 @@ public final class SQLStateStore: StateStore {
         self.forUpdate = database.dialect.forUpdate
     }
 
+    /// Closes the database. Nothing may be run afterwards.
+    public func close() async throws {
+        try await database.close()
+    }
+
     // MARK: Accounts and devices
 
     public func account(named username: String) async throws -> AccountID {

@@ -30,14 +30,15 @@ enum StoreBackend: String, CustomStringConvertible, Sendable {
                 .appendingPathComponent("airgate-state-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: directory) }
-            let database = try await SQLiteDatabase.open(path: directory.appendingPathComponent("state.sqlite").path)
+            let store = try await SQLiteStateStore.open(path: directory.appendingPathComponent("state.sqlite").path,
+                                                         notifier: notifier)
             do {
-                try await body(SQLStateStore(database: database, notifier: notifier), notifier)
+                try await body(store, notifier)
             } catch {
-                try? await database.close()
+                try? await store.close()
                 throw error
             }
-            try await database.close()
+            try await store.close()
         case .postgres:
             try await PostgresTestDatabase.withStore { store, _ in
                 try await body(store.store, store.notifier)
