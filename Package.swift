@@ -54,7 +54,7 @@ let package = Package(
         .executableTarget(
             name: "airgate",
             dependencies: [
-                "WBXML", "EASProtocol",
+                "WBXML", "EASProtocol", "SyncStateSQL", "SyncStateSQLite", "SyncStatePostgres",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -73,6 +73,11 @@ let package = Package(
             name: "StateCrashDriver",
             dependencies: ["SyncState", "SyncStateSQL", "SyncStateSQLite", "SyncStatePostgres"],
             path: "Tests/StateCrashDriver"
+        ),
+        .executableTarget(
+            name: "StateStoreBenchmark",
+            dependencies: ["SyncState", "SyncStateSQL", "SyncStateSQLite", "SyncStatePostgres"],
+            path: "Benchmarks/StateStoreBenchmark"
         ),
         .testTarget(
             name: "WBXMLTests",

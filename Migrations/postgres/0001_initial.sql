@@ -91,20 +91,14 @@ CREATE TABLE collection_generations (
     FOREIGN KEY (device_pk, folder_id) REFERENCES collections (device_pk, folder_id) ON DELETE CASCADE
 );
 
+-- What the device holds. A row added by generation N has added_in = N; a row taken by
+-- generation N keeps removed_in = N until N can no longer be undone. Held = removed_in IS NULL.
 CREATE TABLE held_messages (
     device_pk BIGINT NOT NULL,
     folder_id TEXT NOT NULL,
     uid BIGINT NOT NULL,
-    PRIMARY KEY (device_pk, folder_id, uid),
-    FOREIGN KEY (device_pk, folder_id) REFERENCES collections (device_pk, folder_id) ON DELETE CASCADE
-);
-
--- What the current generation gave (added = 1) or took (added = 0), to undo it on a replay.
-CREATE TABLE current_delta (
-    device_pk BIGINT NOT NULL,
-    folder_id TEXT NOT NULL,
-    uid BIGINT NOT NULL,
-    added BIGINT NOT NULL,
+    added_in BIGINT NOT NULL,
+    removed_in BIGINT,
     PRIMARY KEY (device_pk, folder_id, uid),
     FOREIGN KEY (device_pk, folder_id) REFERENCES collections (device_pk, folder_id) ON DELETE CASCADE
 );

@@ -65,7 +65,7 @@ public final class PostgresStateStore: Sendable {
                         }
                     }
                 }
-            } catch is CancellationError {
+            } catch where Task.isCancelled || error is CancellationError {
                 return
             } catch {
                 database.logger.warning("listening for changes failed; retrying", metadata: ["error": "\(error)"])

@@ -378,6 +378,14 @@ public final class SQLStateStore: StateStore {
                     "DELETE FROM change_log WHERE account_id = ? AND folder_id = ? AND seq <= ? RETURNING seq",
                     .integer(account.rawValue), .text(folderId), .integer(lowest))
                 report.removedEntries += removed.count
+                // Tombstones of generations older than the current one can no longer be undone.
+                _ = try await db.query(
+                    """
+                    DELETE FROM held_messages WHERE folder_id = ? AND removed_in IS NOT NULL AND removed_in < (
+                        SELECT c.counter FROM collections c
+                        WHERE c.device_pk = held_messages.device_pk AND c.folder_id = held_messages.folder_id AND c.account_id = ?)
+                    """,
+                    .text(folderId), .integer(account.rawValue))
             }
             report.resetCollections.sort { $0.description < $1.description }
             return report
@@ -412,64 +420,64 @@ public final class SQLStateStore: StateStore {
         return try row.optionalText(6) == key.rawValue ? .current(generation) : .previous(generation)
     }
 
-    /// The device's primary key, and its collection row (created if missing), locked.
-    private func lockCollection(_ db: any SQLExecutor, _ collection: CollectionRef) async throws
-        -> (devicePK: Int64, counter: Int64, currentKey: String?) {
-        let device = try await db.query(
-            "SELECT id FROM devices WHERE account_id = ? AND device_id = ?",
-            .integer(collection.device.account.rawValue), .text(collection.device.deviceId))
-        guard let devicePK = try device.first?.int(0) else { throw StateStoreError(.notFound, "\(collection.device)") }
-        let folder = try await db.query("SELECT 1 FROM folders WHERE account_id = ? AND folder_id = ?",
-                                        .integer(collection.device.account.rawValue), .text(collection.folderId))
-        guard !folder.isEmpty else { throw StateStoreError(.notFound, "\(collection.folder)") }
-        _ = try await db.query(
-            "INSERT INTO collections (device_pk, account_id, folder_id) VALUES (?, ?, ?) ON CONFLICT (device_pk, folder_id) DO NOTHING",
-            .integer(devicePK), .integer(collection.device.account.rawValue), .text(collection.folderId))
-        let rows = try await db.query(
-            "SELECT counter, current_key FROM collections WHERE device_pk = ? AND folder_id = ?\(forUpdate)",
-            .integer(devicePK), .text(collection.folderId))
-        guard let row = rows.first else { throw StateStoreError(.corrupt, "collection row missing") }
-        return (devicePK, try row.int(0), try row.optionalText(1))
+    /// The collection row, locked, with the generation number `basis` names (if any).
+    /// Creates the row on first use; throws `.notFound` if the device or folder does not exist.
+    private func lockCollection(_ db: any SQLExecutor, _ collection: CollectionRef, basis: SyncKey?) async throws
+        -> (devicePK: Int64, counter: Int64, currentKey: String?, basisNumber: Int64?) {
+        let lock = database.dialect == .postgres ? " FOR UPDATE OF c" : ""
+        let select = """
+            SELECT c.device_pk, c.counter, c.current_key,
+                (SELECT g.number FROM collection_generations g
+                 WHERE g.device_pk = c.device_pk AND g.folder_id = c.folder_id AND g.sync_key = ?)
+            FROM collections c JOIN devices d ON d.id = c.device_pk
+            WHERE d.account_id = ? AND d.device_id = ? AND c.folder_id = ?\(lock)
+            """
+        let binds: [SQLValue] = [.text(basis?.rawValue ?? ""), .integer(collection.device.account.rawValue),
+                                 .text(collection.device.deviceId), .text(collection.folderId)]
+        var rows = try await db.query(select, binds)
+        if rows.isEmpty {
+            // First use: create it, if the device and the folder exist.
+            _ = try await db.query(
+                """
+                INSERT INTO collections (device_pk, account_id, folder_id)
+                SELECT d.id, d.account_id, f.folder_id FROM devices d JOIN folders f ON f.account_id = d.account_id
+                WHERE d.account_id = ? AND d.device_id = ? AND f.folder_id = ?
+                ON CONFLICT (device_pk, folder_id) DO NOTHING
+                """,
+                Array(binds.dropFirst()))
+            rows = try await db.query(select, binds)
+        }
+        guard let row = rows.first else { throw StateStoreError(.notFound, "\(collection)") }
+        return (try row.int(0), try row.int(1), try row.optionalText(2), try row.optionalInt(3))
     }
 
     public func advanceCollection(_ collection: CollectionRef, from basis: SyncKey, expectedCurrent: SyncKey?,
                                   to advance: CollectionAdvance) async throws -> CollectionGeneration {
         try Self.check(basis)
         return try await database.transaction { db in
-            let (devicePK, counter, currentKey) = try await self.lockCollection(db, collection)
+            let (devicePK, counter, currentKey, basisNumber) = try await self.lockCollection(db, collection, basis: basis)
             guard currentKey == expectedCurrent?.rawValue else { throw StateStoreError(.conflict, "\(collection)") }
             let scope: [SQLValue] = [.integer(devicePK), .text(collection.folderId)]
             if basis.isInitial {
                 _ = try await db.query("DELETE FROM collection_generations WHERE device_pk = ? AND folder_id = ?", scope)
                 _ = try await db.query("DELETE FROM held_messages WHERE device_pk = ? AND folder_id = ?", scope)
-                _ = try await db.query("DELETE FROM current_delta WHERE device_pk = ? AND folder_id = ?", scope)
             } else {
-                let known = try await db.query(
-                    "SELECT number FROM collection_generations WHERE device_pk = ? AND folder_id = ? AND sync_key = ?",
-                    scope + [.text(basis.rawValue)])
-                guard let number = try known.first?.int(0) else { throw StateStoreError(.unknownSyncKey, basis.rawValue) }
+                guard let basisNumber else { throw StateStoreError(.unknownSyncKey, basis.rawValue) }
                 if basis.rawValue != currentKey {
                     // A replay of the previous key: undo what the current generation gave and took.
+                    _ = try await db.query("DELETE FROM held_messages WHERE device_pk = ? AND folder_id = ? AND added_in = ?",
+                                           scope + [.integer(counter)])
                     _ = try await db.query(
-                        "DELETE FROM held_messages WHERE device_pk = ? AND folder_id = ? AND uid IN (SELECT uid FROM current_delta WHERE device_pk = ? AND folder_id = ? AND added = 1)",
-                        scope + scope)
-                    _ = try await db.query(
-                        "INSERT INTO held_messages (device_pk, folder_id, uid) SELECT device_pk, folder_id, uid FROM current_delta WHERE device_pk = ? AND folder_id = ? AND added = 0",
-                        scope)
+                        "UPDATE held_messages SET removed_in = NULL WHERE device_pk = ? AND folder_id = ? AND removed_in = ?",
+                        scope + [.integer(counter)])
                 }
-                _ = try await db.query("DELETE FROM current_delta WHERE device_pk = ? AND folder_id = ?", scope)
                 _ = try await db.query(
                     "DELETE FROM collection_generations WHERE device_pk = ? AND folder_id = ? AND number <> ?",
-                    scope + [.integer(number)])
+                    scope + [.integer(basisNumber)])
             }
 
-            // Apply what this response gives and takes, recording only what really changes.
-            let addedSet = Set(advance.added)
-            let added = try await self.insertHeld(db, scope, advance.added)
-            let removed = try await self.deleteHeld(db, scope, advance.removed.filter { !addedSet.contains($0) })
-            try await self.recordDelta(db, scope, added: added, removed: removed)
-
             let number = counter + 1
+            try await self.recordHeld(db, scope, generation: number, added: advance.added, removed: advance.removed)
             let generation = CollectionGeneration(
                 key: SyncKey.make(generation: number), number: number, cursor: advance.cursor,
                 initialSyncPosition: advance.initialSyncPosition, filterType: advance.filterType, options: advance.options)
@@ -484,40 +492,29 @@ public final class SQLStateStore: StateStore {
         }
     }
 
-    /// Inserts held messages; returns the ones that were not held before.
-    private func insertHeld(_ db: any SQLExecutor, _ scope: [SQLValue], _ uids: [MessageUID]) async throws -> [MessageUID] {
-        var inserted: [MessageUID] = []
-        for batch in uids.chunked(Self.batchSize) {
-            let values = Array(repeating: "(?, ?, ?)", count: batch.count).joined(separator: ", ")
-            let binds = batch.flatMap { scope + [.integer(Int64($0))] }
-            let rows = try await db.query(
-                "INSERT INTO held_messages (device_pk, folder_id, uid) VALUES \(values) ON CONFLICT DO NOTHING RETURNING uid",
-                binds)
-            inserted += try rows.map { MessageUID(truncatingIfNeeded: try $0.int(0)) }
-        }
-        return inserted
-    }
-
-    /// Deletes held messages; returns the ones that were held.
-    private func deleteHeld(_ db: any SQLExecutor, _ scope: [SQLValue], _ uids: [MessageUID]) async throws -> [MessageUID] {
-        var deleted: [MessageUID] = []
-        for batch in uids.chunked(Self.batchSize) {
-            let list = Array(repeating: "?", count: batch.count).joined(separator: ", ")
-            let rows = try await db.query(
-                "DELETE FROM held_messages WHERE device_pk = ? AND folder_id = ? AND uid IN (\(list)) RETURNING uid",
-                scope + batch.map { .integer(Int64($0)) })
-            deleted += try rows.map { MessageUID(truncatingIfNeeded: try $0.int(0)) }
-        }
-        return deleted
-    }
-
-    private func recordDelta(_ db: any SQLExecutor, _ scope: [SQLValue], added: [MessageUID], removed: [MessageUID])
-        async throws {
-        let rows = added.map { ($0, Int64(1)) } + removed.map { ($0, Int64(0)) }
-        for batch in rows.chunked(Self.batchSize) {
+    /// Records what generation `number` gives and takes. Rows it adds carry its number, rows it
+    /// takes are marked with it, so that undoing it is one DELETE and one UPDATE. A message it
+    /// gives back after an older generation took it replaces that tombstone (which no replay can
+    /// need any more).
+    private func recordHeld(_ db: any SQLExecutor, _ scope: [SQLValue], generation number: Int64,
+                            added: [MessageUID], removed: [MessageUID]) async throws {
+        for batch in added.chunked(Self.batchSize) {
             let values = Array(repeating: "(?, ?, ?, ?)", count: batch.count).joined(separator: ", ")
-            let binds = batch.flatMap { scope + [.integer(Int64($0.0)), .integer($0.1)] }
-            _ = try await db.query("INSERT INTO current_delta (device_pk, folder_id, uid, added) VALUES \(values)", binds)
+            let binds = batch.flatMap { scope + [.integer(Int64($0)), .integer(number)] }
+            _ = try await db.query(
+                """
+                INSERT INTO held_messages (device_pk, folder_id, uid, added_in) VALUES \(values)
+                ON CONFLICT (device_pk, folder_id, uid) DO UPDATE SET added_in = excluded.added_in, removed_in = NULL
+                WHERE held_messages.removed_in IS NOT NULL
+                """,
+                binds)
+        }
+        let addedSet = Set(added)
+        for batch in removed.filter({ !addedSet.contains($0) }).chunked(Self.batchSize) {
+            let list = Array(repeating: "?", count: batch.count).joined(separator: ", ")
+            _ = try await db.query(
+                "UPDATE held_messages SET removed_in = ? WHERE device_pk = ? AND folder_id = ? AND removed_in IS NULL AND uid IN (\(list))",
+                [.integer(number)] + scope + batch.map { .integer(Int64($0)) })
         }
     }
 
@@ -525,7 +522,7 @@ public final class SQLStateStore: StateStore {
         let rows = try await database.query(
             """
             SELECT h.uid FROM held_messages h JOIN devices d ON d.id = h.device_pk
-            WHERE d.account_id = ? AND d.device_id = ? AND h.folder_id = ?
+            WHERE d.account_id = ? AND d.device_id = ? AND h.folder_id = ? AND h.removed_in IS NULL
             """,
             .integer(collection.device.account.rawValue), .text(collection.device.deviceId), .text(collection.folderId))
         return Set(try rows.map { MessageUID(truncatingIfNeeded: try $0.int(0)) })
@@ -534,7 +531,7 @@ public final class SQLStateStore: StateStore {
     public func countKeyUse(_ collection: CollectionRef, key: SyncKey) async throws -> Int {
         try Self.check(key)
         return try await database.transaction { db in
-            let (devicePK, _, _) = try await self.lockCollection(db, collection)
+            let (devicePK, _, _, _) = try await self.lockCollection(db, collection, basis: nil)
             let rows = try await db.query(
                 """
                 UPDATE collections SET

@@ -231,6 +231,32 @@ struct StateStoreConformanceTests {
         }
     }
 
+    @Test("a message taken and given back is held exactly when it should be, across replays", arguments: backends)
+    func takenAndGivenBack(backend: StoreBackend) async throws {
+        try await backend.withStore { store, _ in
+            let account = try await store.account(named: "demo@airgate.test")
+            let folder = try await inboxRef(store, account)
+            let device = try await registeredDevice(store, account)
+            let collection = CollectionRef(device: device, folderId: folder.folderId)
+            let g1 = try await store.advanceCollection(collection, from: .initial, expectedCurrent: nil,
+                                                       to: CollectionAdvance(cursor: 1, added: [10, 11]))
+            let g2 = try await store.advanceCollection(collection, from: g1.key, expectedCurrent: g1.key,
+                                                       to: CollectionAdvance(cursor: 2, removed: [10]))
+            #expect(try await store.heldMessages(collection) == [11])
+            let g3 = try await store.advanceCollection(collection, from: g2.key, expectedCurrent: g2.key,
+                                                       to: CollectionAdvance(cursor: 3, added: [10]))
+            #expect(try await store.heldMessages(collection) == [10, 11])
+            // Replaying g2 undoes g3: 10 is gone again, as g2 left it.
+            let g3b = try await store.advanceCollection(collection, from: g2.key, expectedCurrent: g3.key,
+                                                        to: CollectionAdvance(cursor: 3))
+            #expect(try await store.heldMessages(collection) == [11])
+            // Taking and giving in one response: giving wins.
+            _ = try await store.advanceCollection(collection, from: g3b.key, expectedCurrent: g3b.key,
+                                                  to: CollectionAdvance(cursor: 4, added: [12], removed: [12, 11]))
+            #expect(try await store.heldMessages(collection) == [12])
+        }
+    }
+
     @Test("concurrent advances of one collection: exactly one wins, the others are told", arguments: backends)
     func concurrentAdvances(backend: StoreBackend) async throws {
         try await backend.withStore { store, _ in
