@@ -60,8 +60,12 @@ done
 [ "$failed" = 0 ] || die "$failed captures did not survive decode | encode"
 echo "all $(ls "$shared"/fixtures/exchange-captures/*.wbxml | wc -l) captures identical"
 
-say "Codec benchmark (small size: checks that it runs; figures live in BENCHMARKS.md)"
+say "airgate migrate against the stack's PostgreSQL"
+"$airgate" migrate --stack-env Deploy/.stack/env
+
+say "Benchmarks at a small size (checks that they run; figures live in BENCHMARKS.md)"
 swift run -c release CodecBenchmark --quick
+swift run -c release StateStoreBenchmark --quick
 
 say "swift test"
 AIRGATE_REQUIRE_EXTERNAL_TOOLS=1 swift test
