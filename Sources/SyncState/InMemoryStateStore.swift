@@ -229,7 +229,7 @@ public actor InMemoryStateStore: StateStore {
     public func advanceCollection(_ collection: CollectionRef, from basis: SyncKey, expectedCurrent: SyncKey?,
                                   to advance: CollectionAdvance) throws -> CollectionGeneration {
         try checkKey(basis)
-        guard foldersByRef[collection.folder] != nil else { throw StateStoreError(.notFound, "\(collection.folder)") }
+        try checkExists(collection)
         var data = collections[collection] ?? CollectionData()
         guard data.generations.last?.state.key == expectedCurrent else {
             throw StateStoreError(.conflict, "\(collection)")
@@ -266,6 +266,7 @@ public actor InMemoryStateStore: StateStore {
 
     public func countKeyUse(_ collection: CollectionRef, key: SyncKey) throws -> Int {
         try checkKey(key)
+        try checkExists(collection)
         var data = collections[collection] ?? CollectionData()
         data.presentedCount = data.lastPresentedKey == key ? data.presentedCount + 1 : 1
         data.lastPresentedKey = key
@@ -283,6 +284,7 @@ public actor InMemoryStateStore: StateStore {
     public func recordClientId(_ device: DeviceRef, scope: String, clientId: String, serverId: String) throws
         -> String {
         try StateLimits.check(clientId, max: StateLimits.maxClientIdLength, "ClientId")
+        guard devicesByRef[device] != nil else { throw StateStoreError(.notFound, "\(device)") }
         let key = scope + "\u{0}" + clientId
         if let existing = clientIds[device]?[key] { return existing }
         clientIds[device, default: [:]][key] = serverId
@@ -294,6 +296,12 @@ public actor InMemoryStateStore: StateStore {
     private func checkDevice(_ ref: DeviceRef) throws {
         try StateLimits.check(ref.deviceId, max: StateLimits.maxDeviceIdLength, "DeviceId")
         guard usernames[ref.account] != nil else { throw StateStoreError(.notFound, "\(ref.account)") }
+    }
+
+    private func checkExists(_ collection: CollectionRef) throws {
+        guard devicesByRef[collection.device] != nil, foldersByRef[collection.folder] != nil else {
+            throw StateStoreError(.notFound, "\(collection)")
+        }
     }
 
     private func checkKey(_ key: SyncKey) throws {

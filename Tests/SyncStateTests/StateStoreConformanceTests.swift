@@ -222,6 +222,16 @@ struct StateStoreConformanceTests {
             let otherDevice = try await registeredDevice(store, account, id: "androidc1234")
             let otherCollection = CollectionRef(device: otherDevice, folderId: folder.folderId)
             #expect(try await store.collection(otherCollection, key: g3c.key) == .unknown)
+            // Nor does it name anything for the same DeviceId under another account.
+            let otherAccount = try await store.account(named: "other@airgate.test")
+            let otherInbox = try await inboxRef(store, otherAccount)
+            let sameIdElsewhere = try await registeredDevice(store, otherAccount)
+            #expect(try await store.collection(CollectionRef(device: sameIdElsewhere, folderId: otherInbox.folderId),
+                                               key: g3c.key) == .unknown)
+            // A collection of a folder that does not exist cannot be advanced.
+            await #expect { try await store.advanceCollection(CollectionRef(device: device, folderId: "999"), from: .initial,
+                                                              expectedCurrent: nil, to: CollectionAdvance(cursor: 0)) }
+                throws: { ($0 as? StateStoreError)?.code == .notFound }
             // Key 0 starts over.
             let fresh = try await store.advanceCollection(collection, from: .initial, expectedCurrent: g3c.key,
                                                           to: CollectionAdvance(cursor: 5))
