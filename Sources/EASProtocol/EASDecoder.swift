@@ -122,8 +122,7 @@ public struct EASDecoder {
             case .text(let text): content = .text(text)
             case .opaque(let bytes): content = .opaque(bytes)
             case .none where children.count > finished.firstChild:
-                content = .children(Array(children[finished.firstChild...]))
-                children.removeSubrange(finished.firstChild...)
+                content = .children(takeChildren(from: finished.firstChild))
             case .none: content = finished.hasContent ? .children([]) : .empty
             }
             let element = EASElement(finished.tag, content)
@@ -153,4 +152,24 @@ public struct EASDecoder {
             open[index].leaf = .opaque(bytes)
         }
     }
+
+    /// Moves `children[first...]` into a new array. Copying them out and then removing them
+    /// would retain and release every child's payload once for nothing.
+    private mutating func takeChildren(from first: Int) -> [EASElement] {
+        let count = children.count - first
+        let taken = children.withUnsafeMutableBufferPointer { source in
+            let start = source.baseAddress! + first
+            let moved = [EASElement](unsafeUninitializedCapacity: count) { destination, initialized in
+                destination.baseAddress!.moveInitialize(from: start, count: count)
+                initialized = count
+            }
+            // The moved-from slots get placeholders with nothing to release, then go.
+            start.initialize(repeating: Self.placeholder, count: count)
+            return moved
+        }
+        children.removeLast(count)
+        return taken
+    }
+
+    private static let placeholder = EASElement(EASTag.AirSync.sync)
 }

@@ -7,22 +7,9 @@ extension EASElement {
     ///
     /// Throws only if some text contains NUL, which WBXML cannot carry in a string.
     public func wbxml() throws(WBXMLError) -> ByteBuffer {
-        var writer = WBXMLWriter(capacity: 4 + maximumEncodedSize)
+        var writer = WBXMLWriter()
         try write(to: &writer)
         return try writer.finished()
-    }
-
-    /// An upper bound of the encoded size of this element, so the writer allocates once: a
-    /// large response grown by doubling would copy and page-fault its way through several
-    /// times its own size.
-    var maximumEncodedSize: Int {
-        // Every tag may need a SWITCH_PAGE (2 bytes) before it.
-        switch content {
-        case .empty: 3
-        case .text(let text): 3 + 1 + text.utf8.count + 1 + 1
-        case .opaque(let bytes): 3 + 1 + 5 + bytes.readableBytes + 1
-        case .children(let children): children.reduce(3 + 1) { $0 + $1.maximumEncodedSize }
-        }
     }
 
     /// Writes this element and everything in it.
@@ -40,8 +27,8 @@ extension EASElement {
             try writer.endElement()
         case .children(let children):
             writer.startElement(tag.wbxml)
-            for child in children {
-                try child.write(to: &writer)
+            try children.withUnsafeBufferPointer { elements throws(WBXMLError) in
+                for index in elements.indices { try elements[index].write(to: &writer) }
             }
             try writer.endElement()
         }

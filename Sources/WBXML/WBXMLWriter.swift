@@ -13,87 +13,117 @@ import Darwin
 /// `SWITCH_PAGE` is written only when a tag's page differs from the current one, which is
 /// what Exchange does; strings go out as `STR_I` (the string table stays empty).
 public struct WBXMLWriter {
-    // An array rather than a ByteBuffer: appending single bytes to an array costs a fraction
-    // of ByteBuffer's per-call bookkeeping, and a Sync response is mostly single-byte tokens.
-    private var bytes: [UInt8] = []
+    // Small tokens collect in an array and go to the ByteBuffer in blocks: appending a byte to
+    // an array costs a fraction of a ByteBuffer write, and most of a Sync response is one-byte
+    // tokens. Long strings and opaque data go to the ByteBuffer directly, which grows by
+    // realloc instead of copying.
+    private var buffer: ByteBuffer
+    private var pending: [UInt8] = []
     private var page: UInt8 = 0
     private var depth = 0
 
-    /// Starts a document with `header` (by default the EAS header `03 01 6A 00`), reserving
-    /// `capacity` bytes.
+    /// Tokens collected before they are copied into the buffer.
+    private static let blockSize = 4096
+    /// Strings at least this long bypass the block.
+    private static let directStringLength = 256
+
+    /// Starts a document with `header` (by default the EAS header `03 01 6A 00`).
     public init(header: WBXMLHeader = .activeSync, capacity: Int = 4096) {
-        bytes.reserveCapacity(capacity)
-        bytes.append(header.version)
-        MultiByteInteger.write(header.publicIdentifier, to: &bytes)
+        buffer = ByteBufferAllocator().buffer(capacity: capacity)
+        pending.reserveCapacity(Self.blockSize)
+        pending.append(header.version)
+        MultiByteInteger.write(header.publicIdentifier, to: &pending)
         if header.publicIdentifier == 0 {
-            MultiByteInteger.write(0, to: &bytes)
+            MultiByteInteger.write(0, to: &pending)
         }
-        MultiByteInteger.write(header.charset, to: &bytes)
-        MultiByteInteger.write(UInt32(header.stringTable.count), to: &bytes)
-        bytes.append(contentsOf: header.stringTable)
+        MultiByteInteger.write(header.charset, to: &pending)
+        MultiByteInteger.write(UInt32(header.stringTable.count), to: &pending)
+        pending.append(contentsOf: header.stringTable)
     }
 
     /// The number of bytes written so far.
-    public var count: Int { bytes.count }
+    public var count: Int { buffer.readableBytes + pending.count }
 
     /// Opens an element that has content; close it with `endElement()`.
     public mutating func startElement(_ tag: WBXMLTag) {
         switchPage(to: tag.page)
-        bytes.append(tag.token | WBXMLGlobalToken.contentFlag)
+        append(tag.token | WBXMLGlobalToken.contentFlag)
         depth += 1
     }
 
     /// Writes an element without content (`<Tag/>`).
     public mutating func emptyElement(_ tag: WBXMLTag) {
         switchPage(to: tag.page)
-        bytes.append(tag.token)
+        append(tag.token)
     }
 
     /// Closes the innermost open element.
     public mutating func endElement() throws(WBXMLError) {
-        guard depth > 0 else { throw WBXMLError(.unbalancedWrite, at: bytes.count) }
-        bytes.append(WBXMLGlobalToken.end)
+        guard depth > 0 else { throw WBXMLError(.unbalancedWrite, at: count) }
+        append(WBXMLGlobalToken.end)
         depth -= 1
     }
 
     /// Writes character data as `STR_I`. A string containing NUL cannot be written.
     public mutating func text(_ string: String) throws(WBXMLError) {
-        let start = bytes.count
-        bytes.append(WBXMLGlobalToken.stringInline)
-        let copied: Void? = string.utf8.withContiguousStorageIfAvailable { bytes.append(contentsOf: $0) }
-        if copied == nil { bytes.append(contentsOf: string.utf8) }
-        let hasNul = bytes.withUnsafeBufferPointer { written in
-            memchr(written.baseAddress! + start + 1, 0, written.count - start - 1) != nil
+        var string = string
+        let offset = count
+        let hasNul = string.withUTF8 { bytes in
+            bytes.count > 0 && memchr(bytes.baseAddress!, 0, bytes.count) != nil
         }
-        guard !hasNul else {
-            bytes.removeSubrange(start...)
-            throw WBXMLError(.nulInString, at: start)
+        guard !hasNul else { throw WBXMLError(.nulInString, at: offset) }
+        if string.utf8.count >= Self.directStringLength {
+            flush()
+            buffer.writeInteger(WBXMLGlobalToken.stringInline)
+            buffer.writeString(string)
+            buffer.writeInteger(UInt8(0))
+        } else {
+            append(WBXMLGlobalToken.stringInline)
+            string.withUTF8 { pending.append(contentsOf: $0) }
+            pending.append(0)
         }
-        bytes.append(0)
     }
 
     /// Writes opaque bytes as `OPAQUE`.
     public mutating func opaque(_ data: ByteBuffer) {
-        opaque(data.readableBytesView)
+        append(WBXMLGlobalToken.opaque)
+        MultiByteInteger.write(UInt32(data.readableBytes), to: &pending)
+        flush()
+        var data = data
+        buffer.writeBuffer(&data)
     }
 
     /// Writes opaque bytes as `OPAQUE`.
     public mutating func opaque(_ data: some Collection<UInt8>) {
-        bytes.append(WBXMLGlobalToken.opaque)
-        MultiByteInteger.write(UInt32(data.count), to: &bytes)
-        bytes.append(contentsOf: data)
+        append(WBXMLGlobalToken.opaque)
+        MultiByteInteger.write(UInt32(data.count), to: &pending)
+        flush()
+        buffer.writeBytes(data)
     }
 
     /// The finished document; every opened element must have been closed.
-    public func finished() throws(WBXMLError) -> ByteBuffer {
-        guard depth == 0 else { throw WBXMLError(.unbalancedWrite, at: bytes.count) }
-        return ByteBuffer(bytes: bytes)
+    public mutating func finished() throws(WBXMLError) -> ByteBuffer {
+        guard depth == 0 else { throw WBXMLError(.unbalancedWrite, at: count) }
+        // Flushing into our own buffer, not a copy of it, so that nothing is copied on write.
+        flush()
+        return buffer
+    }
+
+    @inline(__always)
+    private mutating func append(_ byte: UInt8) {
+        if pending.count >= Self.blockSize { flush() }
+        pending.append(byte)
+    }
+
+    private mutating func flush() {
+        buffer.writeBytes(pending)
+        pending.removeAll(keepingCapacity: true)
     }
 
     private mutating func switchPage(to newPage: UInt8) {
         guard newPage != page else { return }
-        bytes.append(WBXMLGlobalToken.switchPage)
-        bytes.append(newPage)
+        append(WBXMLGlobalToken.switchPage)
+        append(newPage)
         page = newPage
     }
 }
