@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets with AddressSanitizer and runs one of them.
+# Builds the libFuzzer target with AddressSanitizer and runs it.
 #
 #   Fuzz/run.sh [SECONDS] [extra libFuzzer flags…]     (default 60 seconds)
 #
@@ -14,7 +14,10 @@ shared="${AIRGATE_SHARED_DIR:-$here/../../shared}"
 
 cd "$here/.."
 export AIRGATE_FUZZ=1
-build=(swift build -c release --sanitize=fuzzer --sanitize=address --scratch-path .build-fuzz)
+# One combined -sanitize flag: given as two (--sanitize=fuzzer --sanitize=address), swiftc
+# keeps only the last, and the code is built without coverage instrumentation.
+build=(swift build -c release --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=fuzzer-no-link,address
+       --scratch-path .build-fuzz)
 "${build[@]}" --product FuzzEASDecoder
 binary="$("${build[@]}" --show-bin-path)/FuzzEASDecoder"
 
