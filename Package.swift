@@ -28,6 +28,9 @@ let package = Package(
             name: "EASProtocol",
             dependencies: ["WBXML", .product(name: "NIOCore", package: "swift-nio")]
         ),
+        // The gateway's own vocabulary for the mail server: mailbox names, UID sets, change
+        // tracking. No I/O; the libetpan adapter comes with its own target.
+        .target(name: "MailUpstream"),
         // Sync state: the StateStore protocol, value types, change notification, in-memory store.
         .target(name: "SyncState"),
         // The SQL schema files (resources) and their splitting into statements.
@@ -64,6 +67,7 @@ let package = Package(
             dependencies: ["WBXML", "EASProtocol", .product(name: "NIOCore", package: "swift-nio")],
             path: "Benchmarks/CodecBenchmark"
         ),
+        .testTarget(name: "MailUpstreamTests", dependencies: ["MailUpstream"]),
         .testTarget(
             name: "SyncStateTests",
             dependencies: ["SyncState", "SyncStateSQL", "SyncStateSQLite", "SyncStatePostgres", "StateCrashDriver"]
