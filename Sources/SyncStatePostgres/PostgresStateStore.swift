@@ -7,23 +7,29 @@ import SyncStateSQL
 /// The production store: PostgreSQL, shared by every node, with LISTEN/NOTIFY so that a change
 /// logged on one node wakes Pings held on all of them.
 public final class PostgresStateStore: Sendable {
-    /// The channel change-log appends are announced on.
-    public static let channel = "airgate_changes"
+    /// The channel change-log appends are announced on, unless told otherwise.
+    public static let defaultChannel = "airgate_changes"
 
     public let database: PostgresDatabase
     public let store: SQLStateStore
     /// Where this node's waiters subscribe; fed by this node's appends and other nodes' NOTIFYs.
     public let notifier: InProcessChangeNotifier
     let nodeId: String
+    /// NOTIFY channels belong to a database, not a schema: installations that share one
+    /// database in several schemas need a channel each.
+    public let channel: String
 
-    public init(configuration: PostgresClient.Configuration, logger: Logger = Logger(label: "airgate.state.postgres")) {
+    public init(configuration: PostgresClient.Configuration, channel: String = PostgresStateStore.defaultChannel,
+                logger: Logger = Logger(label: "airgate.state.postgres")) {
         let database = PostgresDatabase(configuration: configuration, logger: logger)
         let notifier = InProcessChangeNotifier()
         let nodeId = UUID().uuidString
         self.database = database
         self.notifier = notifier
         self.nodeId = nodeId
-        self.store = SQLStateStore(database: database, notifier: PostgresChangeNotifier(local: notifier, nodeId: nodeId))
+        self.channel = channel
+        self.store = SQLStateStore(database: database,
+                                   notifier: PostgresChangeNotifier(local: notifier, nodeId: nodeId, channel: channel))
     }
 
     /// Runs the connection pool and the listener for other nodes' changes until cancelled.
@@ -56,7 +62,7 @@ public final class PostgresStateStore: Sendable {
         while !Task.isCancelled {
             do {
                 try await database.client.withConnection { connection in
-                    try await connection.listen(on: Self.channel) { notifications in
+                    try await connection.listen(on: channel) { notifications in
                         delay = .milliseconds(100)
                         for try await notification in notifications {
                             if let change = PostgresChangeNotifier.decode(notification.payload, skippingNode: nodeId) {
@@ -83,12 +89,13 @@ public final class PostgresStateStore: Sendable {
 struct PostgresChangeNotifier: ChangeNotifier, SQLChangeBroadcaster {
     let local: InProcessChangeNotifier
     let nodeId: String
+    let channel: String
 
     func post(_ notification: ChangeNotification) { local.post(notification) }
 
     func subscribe(_ account: AccountID) -> AsyncStream<ChangeNotification> { local.subscribe(account) }
 
-    var broadcastChannel: String { PostgresStateStore.channel }
+    var broadcastChannel: String { channel }
 
     /// `node account folder,folder`: folder ids are ours (digits), never spaces or commas.
     func broadcastPayload(_ notification: ChangeNotification) -> String {

@@ -39,7 +39,7 @@ case (4, "sqlite"):
     try await drive(try await SQLiteStateStore.open(path: arguments[2]), device: arguments[3])
 case (5, "postgres"):
     let store = PostgresStateStore(configuration: try PostgresDatabase.configuration(
-        url: arguments[2], startupParameters: [("search_path", arguments[3])]))
+        url: arguments[2], startupParameters: [("search_path", arguments[3])]), channel: "airgate_\(arguments[3])")
     try await store.withRunning { try await drive($0, device: arguments[4]) }
 default:
     FileHandle.standardError.write(Data("usage: StateCrashDriver sqlite PATH DEVICE | postgres URL SCHEMA DEVICE\n".utf8))

@@ -73,8 +73,9 @@ enum PostgresTestDatabase {
         let schema = "test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         try await administer(url, "CREATE SCHEMA \(schema)")
         let stores = try (0..<count).map { _ in
+            // Tests run in parallel in one database: each schema gets its own NOTIFY channel.
             PostgresStateStore(configuration: try PostgresDatabase.configuration(
-                url: url, startupParameters: [("search_path", schema)]))
+                url: url, startupParameters: [("search_path", schema)]), channel: "airgate_\(schema)")
         }
         do {
             try await runAll(stores[...]) {
