@@ -1,0 +1,185 @@
+/// One account's view of its mail server, in the gateway's words. The IMAP adapter implements
+/// it over a connection pool; `InMemoryMailSession` implements it for unit tests. Nothing here
+/// names an IMAP library type.
+///
+/// Every call that names a mailbox takes its wire name; UIDs are only meaningful together with
+/// the mailbox's UIDVALIDITY, which `status` reports.
+public protocol MailSession: Sendable {
+    /// The server's capabilities (`IMAP4rev1`, `CONDSTORE`, `QRESYNC`, `IDLE`, …), upper-cased.
+    func capabilities() async throws -> Set<String>
+
+    /// Every mailbox, with its special use and hierarchy ([RFC 3501] LIST, [RFC 6154]).
+    func listMailboxes() async throws -> [MailboxListing]
+
+    /// A mailbox's state and counts without selecting it ([RFC 3501] STATUS, [RFC 7162] 3.1.3).
+    func status(_ mailbox: IMAPMailboxName) async throws -> MailboxStatus
+
+    /// Everything that changed since `known`, or why the mailbox must be read afresh
+    /// (`ChangeTracking` states the rules). A server or mailbox without CONDSTORE answers
+    /// `.fullResync(.noModSeq, …)`: the caller then compares `listing` with the listing it kept
+    /// (`ChangeTracking.changes(from:to:)`), the slower mode.
+    func changes(in mailbox: IMAPMailboxName, since known: MailboxState) async throws -> ChangeTracking.Outcome
+
+    /// Every message's UID and flags, and the state they were read at: the start of tracking,
+    /// and the answer to a full resync.
+    func listing(of mailbox: IMAPMailboxName) async throws -> (MailboxState, [MessageFlags])
+
+    /// What a Sync needs to describe messages (envelope, flags, size, date), for many at once.
+    /// UIDs that no longer exist are left out.
+    func summaries(in mailbox: IMAPMailboxName, uids: UIDSet) async throws -> [MessageSummary]
+
+    /// Bytes of a message: the whole of it (`section` nil) or one MIME part (`1.2`, `TEXT`,
+    /// `HEADER`), optionally only `range`. Never marks the message read.
+    func fetch(in mailbox: IMAPMailboxName, uid: UInt32, section: String?, range: Range<Int>?) async throws -> [UInt8]
+
+    /// Adds and removes flags or keywords on messages.
+    func setFlags(in mailbox: IMAPMailboxName, uids: UIDSet, add: [String], remove: [String]) async throws
+
+    /// Moves messages; returns each moved message's new UID in `target` (UIDPLUS).
+    func move(from mailbox: IMAPMailboxName, uids: UIDSet, to target: IMAPMailboxName) async throws -> [UInt32: UInt32]
+
+    /// Removes messages for good (`\Deleted` and UID EXPUNGE of just these UIDs).
+    func expunge(in mailbox: IMAPMailboxName, uids: UIDSet) async throws
+
+    /// Stores a message; returns its UID (UIDPLUS) if the server tells it.
+    func append(to mailbox: IMAPMailboxName, message: [UInt8], flags: [String], internalDate: Int64?) async throws
+        -> UInt32?
+
+    func createMailbox(_ mailbox: IMAPMailboxName) async throws
+    func renameMailbox(_ mailbox: IMAPMailboxName, to newName: IMAPMailboxName) async throws
+    func deleteMailbox(_ mailbox: IMAPMailboxName) async throws
+}
+
+/// A mailbox as LIST reports it.
+public struct MailboxListing: Hashable, Sendable {
+    public var name: IMAPMailboxName
+    /// The hierarchy delimiter; nil for a flat namespace.
+    public var delimiter: Character?
+    public var specialUse: SpecialUse?
+    /// False for `\Noselect` / `\NonExistent` placeholders that only hold children.
+    public var isSelectable: Bool
+
+    public init(name: IMAPMailboxName, delimiter: Character?, specialUse: SpecialUse?, isSelectable: Bool = true) {
+        self.name = name
+        self.delimiter = delimiter
+        self.specialUse = specialUse
+        self.isSelectable = isSelectable
+    }
+}
+
+/// Special-use mailboxes ([RFC 6154]; INBOX by name).
+public enum SpecialUse: String, Hashable, Sendable, CaseIterable {
+    case inbox, drafts, sent, trash, junk, archive, all, flagged
+
+    /// From a LIST attribute such as `\Sent` (case-insensitive); nil for others.
+    public init?(attribute: String) {
+        let name = attribute.hasPrefix("\\") ? attribute.dropFirst() : Substring(attribute)
+        guard let use = SpecialUse(rawValue: name.lowercased()), use != .inbox else { return nil }
+        self = use
+    }
+}
+
+/// STATUS of a mailbox.
+public struct MailboxStatus: Hashable, Sendable {
+    public var state: MailboxState
+    public var messages: Int
+    public var unseen: Int
+
+    public init(state: MailboxState, messages: Int, unseen: Int) {
+        self.state = state
+        self.messages = messages
+        self.unseen = unseen
+    }
+}
+
+/// What a Sync item is built from.
+public struct MessageSummary: Hashable, Sendable {
+    public var uid: UInt32
+    public var flags: [String]
+    public var modSeq: UInt64
+    /// INTERNALDATE, milliseconds since 1970.
+    public var internalDate: Int64
+    /// RFC822.SIZE.
+    public var size: Int
+    public var envelope: Envelope
+
+    public init(uid: UInt32, flags: [String], modSeq: UInt64, internalDate: Int64, size: Int, envelope: Envelope) {
+        self.uid = uid
+        self.flags = flags.sorted()
+        self.modSeq = modSeq
+        self.internalDate = internalDate
+        self.size = size
+        self.envelope = envelope
+    }
+}
+
+/// The ENVELOPE of a message ([RFC 3501] 7.4.2), headers decoded.
+public struct Envelope: Hashable, Sendable {
+    public var date: String?
+    public var subject: String?
+    public var from: [MailAddress]
+    public var sender: [MailAddress]
+    public var replyTo: [MailAddress]
+    public var to: [MailAddress]
+    public var cc: [MailAddress]
+    public var bcc: [MailAddress]
+    public var inReplyTo: String?
+    public var messageId: String?
+
+    public init(date: String? = nil, subject: String? = nil, from: [MailAddress] = [], sender: [MailAddress] = [],
+                replyTo: [MailAddress] = [], to: [MailAddress] = [], cc: [MailAddress] = [], bcc: [MailAddress] = [],
+                inReplyTo: String? = nil, messageId: String? = nil) {
+        self.date = date
+        self.subject = subject
+        self.from = from
+        self.sender = sender
+        self.replyTo = replyTo
+        self.to = to
+        self.cc = cc
+        self.bcc = bcc
+        self.inReplyTo = inReplyTo
+        self.messageId = messageId
+    }
+}
+
+/// A mailbox address with its display name.
+public struct MailAddress: Hashable, Sendable {
+    public var name: String?
+    /// `local@domain`.
+    public var address: String
+
+    public init(name: String? = nil, address: String) {
+        self.name = name
+        self.address = address
+    }
+}
+
+/// Why an upstream operation failed.
+public struct UpstreamError: Error, Hashable, Sendable, CustomStringConvertible {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        let name: String
+        public var description: String { name }
+
+        /// The server cannot be reached or is not answering: HTTP 503 with Retry-After.
+        public static let unavailable = Code(name: "upstream unavailable")
+        /// Wrong credentials: HTTP 401.
+        public static let authenticationFailed = Code(name: "authentication failed")
+        public static let mailboxNotFound = Code(name: "mailbox not found")
+        public static let mailboxExists = Code(name: "mailbox already exists")
+        public static let messageNotFound = Code(name: "message not found")
+        /// The server refused the command (NO), e.g. over quota.
+        public static let refused = Code(name: "refused by the server")
+        /// The server said something this client cannot follow; the connection is dropped.
+        public static let protocolError = Code(name: "protocol error")
+    }
+
+    public var code: Code
+    public var message: String
+
+    public init(_ code: Code, _ message: String = "") {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message.isEmpty ? code.description : "\(code): \(message)" }
+}
