@@ -12,10 +12,11 @@ enum MultiByteInteger {
     }
 
     /// Reads the integer starting at `index` without moving the reader index.
-    static func peek(_ buffer: ByteBuffer, at index: Int, absoluteOffset: Int) throws(WBXMLError) -> Peeked {
+    static func peek(_ bytes: [UInt8], at index: Int, absoluteOffset: Int) throws(WBXMLError) -> Peeked {
         var value: UInt32 = 0
         for position in 0..<maxLength {
-            guard let byte = buffer.getInteger(at: index + position, as: UInt8.self) else { return .needMoreBytes }
+            guard index + position < bytes.count else { return .needMoreBytes }
+            let byte = bytes[index + position]
             // Shifting in seven more bits must not drop any that are set.
             guard value & 0xFE00_0000 == 0 else { throw WBXMLError(.integerOverflow, at: absoluteOffset) }
             value = value << 7 | UInt32(byte & 0x7F)

@@ -29,8 +29,11 @@ public struct WBXMLReader {
     /// The offset of the token behind the event `next()` returned last.
     public private(set) var eventOffset = 0
 
-    private var buffer: ByteBuffer
-    /// Bytes dropped from the front of `buffer`, so that offsets stay absolute.
+    // The unread body as an array: indexing an array is a fraction of the cost of ByteBuffer's
+    // accessors, and the reader touches every byte. Opaque values are copied out when read.
+    private var bytes: [UInt8]
+    private var position = 0
+    /// Bytes dropped from the front of `bytes`, so that offsets stay absolute.
     private var discardedBytes = 0
     private var receivedBytes = 0
     private var isFinished = false
@@ -43,7 +46,7 @@ public struct WBXMLReader {
     /// A reader waiting for bytes.
     public init(limits: WBXMLLimits = .default) {
         self.limits = limits
-        self.buffer = ByteBuffer()
+        self.bytes = []
     }
 
     /// A reader over a complete body.
@@ -52,14 +55,13 @@ public struct WBXMLReader {
         guard body.readableBytes <= limits.maxBodySize else {
             throw WBXMLError(.bodyTooLarge, at: limits.maxBodySize)
         }
-        self.buffer = body
+        self.bytes = Array(body.readableBytesView)
         self.receivedBytes = body.readableBytes
-        self.discardedBytes = -body.readerIndex
         self.isFinished = true
     }
 
     /// The absolute offset of the next unread byte.
-    public var offset: Int { discardedBytes + buffer.readerIndex }
+    public var offset: Int { discardedBytes + position }
 
     /// Appends more of the body.
     public mutating func feed(_ bytes: ByteBuffer) throws(WBXMLError) {
@@ -67,17 +69,22 @@ public struct WBXMLReader {
         receivedBytes += bytes.readableBytes
         guard receivedBytes <= limits.maxBodySize else { throw WBXMLError(.bodyTooLarge, at: limits.maxBodySize) }
         // Reclaim consumed space now and then rather than on every feed.
-        if buffer.readerIndex > 0 && (buffer.readableBytes == 0 || buffer.readerIndex >= 64 * 1024) {
-            discardedBytes += buffer.readerIndex
-            buffer.discardReadBytes()
+        if position > 0 && (position == self.bytes.count || position >= 64 * 1024) {
+            discardedBytes += position
+            self.bytes.removeFirst(position)
+            position = 0
         }
-        var bytes = bytes
-        buffer.writeBuffer(&bytes)
+        self.bytes.append(contentsOf: bytes.readableBytesView)
     }
 
     /// Appends more of the body.
     public mutating func feed(_ bytes: some Sequence<UInt8>) throws(WBXMLError) {
         try feed(ByteBuffer(bytes: bytes))
+    }
+
+    @inline(__always)
+    private func byte(at index: Int) -> UInt8? {
+        index < bytes.count ? bytes[index] : nil
     }
 
     /// Declares the body complete: from now on, a missing byte is an error, not a wait.
@@ -97,27 +104,27 @@ public struct WBXMLReader {
             header = parsed
         }
         while true {
-            let start = buffer.readerIndex
+            let start = position
             eventOffset = offset
-            guard let byte = buffer.getInteger(at: start, as: UInt8.self) else { return try waitForBytes() }
+            guard let byte = byte(at: start) else { return try waitForBytes() }
             if isComplete { throw WBXMLError(.trailingData, at: offset) }
 
             switch byte {
             case WBXMLGlobalToken.switchPage:
-                guard let newPage = buffer.getInteger(at: start + 1, as: UInt8.self) else { return try waitForBytes() }
+                guard let newPage = self.byte(at: start + 1) else { return try waitForBytes() }
                 page = newPage
-                buffer.moveReaderIndex(forwardBy: 2)
+                position += 2
 
             case WBXMLGlobalToken.end:
                 guard let tag = openElements.popLast() else { throw WBXMLError(.unexpectedEnd, at: offset) }
-                buffer.moveReaderIndex(forwardBy: 1)
+                position += 1
                 if openElements.isEmpty { isComplete = true }
                 return .endElement(tag)
 
             case WBXMLGlobalToken.stringInline:
                 try requireOpenElement()
                 guard let (string, length) = try readInlineString(at: start + 1) else { return try waitForBytes() }
-                buffer.moveReaderIndex(forwardBy: 1 + length)
+                position += 1 + length
                 return .text(string)
 
             case WBXMLGlobalToken.opaque:
@@ -126,11 +133,10 @@ public struct WBXMLReader {
                     return try waitForBytes()
                 }
                 guard length <= limits.maxOpaqueLength else { throw WBXMLError(.opaqueTooLong, at: offset) }
-                guard let data = buffer.getSlice(at: start + 1 + lengthSize, length: Int(length)) else {
-                    return try waitForBytes()
-                }
-                buffer.moveReaderIndex(forwardBy: 1 + lengthSize + Int(length))
-                return .opaque(data)
+                let dataStart = start + 1 + lengthSize
+                guard dataStart + Int(length) <= bytes.count else { return try waitForBytes() }
+                position = dataStart + Int(length)
+                return .opaque(ByteBuffer(bytes: bytes[dataStart..<position]))
 
             case WBXMLGlobalToken.stringTable:
                 try requireOpenElement()
@@ -138,7 +144,7 @@ public struct WBXMLReader {
                     return try waitForBytes()
                 }
                 let string = try tableString(at: Int(index))
-                buffer.moveReaderIndex(forwardBy: 1 + lengthSize)
+                position += 1 + lengthSize
                 return .text(string)
 
             case WBXMLGlobalToken.entity:
@@ -150,7 +156,7 @@ public struct WBXMLReader {
                 guard codePoint != 0, let scalar = Unicode.Scalar(codePoint) else {
                     throw WBXMLError(.invalidEntity, at: offset)
                 }
-                buffer.moveReaderIndex(forwardBy: 1 + lengthSize)
+                position += 1 + lengthSize
                 return .text(String(Character(scalar)))
 
             case WBXMLGlobalToken.literal, WBXMLGlobalToken.literalContent, WBXMLGlobalToken.literalAttributes,
@@ -175,7 +181,7 @@ public struct WBXMLReader {
         guard openElements.count < limits.maxDepth else { throw WBXMLError(.tooDeep, at: offset) }
         let tag = WBXMLTag(page: page, token: byte & WBXMLGlobalToken.tagIdentityMask)
         let hasContent = byte & WBXMLGlobalToken.contentFlag != 0
-        buffer.moveReaderIndex(forwardBy: 1)
+        position += 1
         sawRoot = true
         if hasContent {
             openElements.append(tag)
@@ -188,20 +194,17 @@ public struct WBXMLReader {
     /// WBXML 1.3, 5.8.4.1 `termstr`: the bytes up to a NUL, which must be UTF-8.
     /// Returns the string and the number of bytes it took including the NUL.
     private func readInlineString(at index: Int) throws(WBXMLError) -> (String, Int)? {
-        let available = buffer.readableBytes - (index - buffer.readerIndex)
-        let relative = index - buffer.readerIndex
+        let available = bytes.count - index
+        guard available > 0 else { return nil }
         let maxLength = limits.maxStringLength
-        let errorOffset = offset
-        let result: Result<(String, Int)?, WBXMLError> = buffer.withUnsafeReadableBytes { bytes in
-            guard available > 0, let base = bytes.baseAddress else { return .success(nil) }
-            let start = base + relative
+        let result: Result<(String, Int)?, WBXMLError> = bytes.withUnsafeBufferPointer { buffer in
+            let start = buffer.baseAddress! + index
             guard let nul = memchr(start, 0, min(available, maxLength + 1)) else {
-                return available > maxLength ? .failure(WBXMLError(.stringTooLong, at: errorOffset)) : .success(nil)
+                return available > maxLength ? .failure(WBXMLError(.stringTooLong, at: offset)) : .success(nil)
             }
-            let length = UnsafeRawPointer(nul) - start
-            let utf8 = UnsafeBufferPointer(start: start.assumingMemoryBound(to: UInt8.self), count: length)
-            guard let string = decodeUTF8(utf8) else {
-                return .failure(WBXMLError(.invalidUTF8, at: errorOffset))
+            let length = UnsafeRawPointer(nul) - UnsafeRawPointer(start)
+            guard let string = decodeUTF8(UnsafeBufferPointer(start: start, count: length)) else {
+                return .failure(WBXMLError(.invalidUTF8, at: offset))
             }
             return .success((string, length + 1))
         }
@@ -221,8 +224,8 @@ public struct WBXMLReader {
 
     /// WBXML 1.3, 5.3: version, public identifier, charset and string table.
     private mutating func readHeader() throws(WBXMLError) -> WBXMLHeader? {
-        var index = buffer.readerIndex
-        guard let version = buffer.getInteger(at: index, as: UInt8.self) else { return nil }
+        var index = position
+        guard let version = byte(at: index) else { return nil }
         // 1.1, 1.2 and 1.3 share this layout; EAS sends 1.3.
         guard (0x01...0x03).contains(version) else { throw WBXMLError(.unsupportedVersion, at: offset) }
         index += 1
@@ -243,16 +246,17 @@ public struct WBXMLReader {
             throw WBXMLError(.stringTableTooLong, at: tableOffset)
         }
         index += tableLengthSize
-        guard let table = buffer.getBytes(at: index, length: Int(tableLength)) else { return nil }
+        guard index + Int(tableLength) <= bytes.count else { return nil }
+        let table = Array(bytes[index..<(index + Int(tableLength))])
         index += Int(tableLength)
-        buffer.moveReaderIndex(to: index)
+        position = index
         return WBXMLHeader(version: version, publicIdentifier: publicIdentifier, charset: charset, stringTable: table)
     }
 
     // MARK: - Helpers
 
     private func peekInteger(at index: Int) throws(WBXMLError) -> MultiByteInteger.Peeked {
-        try MultiByteInteger.peek(buffer, at: index, absoluteOffset: offset)
+        try MultiByteInteger.peek(bytes, at: index, absoluteOffset: offset)
     }
 
     private func requireOpenElement() throws(WBXMLError) {
@@ -263,7 +267,7 @@ public struct WBXMLReader {
     private func waitForBytes() throws(WBXMLError) -> WBXMLEvent? {
         guard isFinished else { return nil }
         if isComplete { return nil }
-        if header != nil && !sawRoot && buffer.readableBytes == 0 { throw WBXMLError(.missingRoot, at: offset) }
+        if header != nil && !sawRoot && position == bytes.count { throw WBXMLError(.missingRoot, at: offset) }
         throw WBXMLError(.truncated, at: offset)
     }
 }

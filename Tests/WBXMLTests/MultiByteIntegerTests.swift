@@ -20,8 +20,7 @@ struct MultiByteIntegerTests {
         var written: [UInt8] = []
         MultiByteInteger.write(value, to: &written)
         #expect(written == encoding)
-        let buffer = ByteBuffer(bytes: written)
-        guard case .value(let decoded, let length) = try MultiByteInteger.peek(buffer, at: 0, absoluteOffset: 0) else {
+        guard case .value(let decoded, let length) = try MultiByteInteger.peek(written, at: 0, absoluteOffset: 0) else {
             Issue.record("complete integer reported as incomplete")
             return
         }
@@ -31,8 +30,7 @@ struct MultiByteIntegerTests {
 
     @Test("asks for more bytes while the continuation bit is set")
     func incomplete() throws {
-        let buffer = ByteBuffer(bytes: [0x81, 0x80])
-        guard case .needMoreBytes = try MultiByteInteger.peek(buffer, at: 0, absoluteOffset: 0) else {
+        guard case .needMoreBytes = try MultiByteInteger.peek([0x81, 0x80], at: 0, absoluteOffset: 0) else {
             Issue.record("incomplete integer reported as complete")
             return
         }
@@ -44,7 +42,7 @@ struct MultiByteIntegerTests {
     ])
     func overflow(bytes: [UInt8]) {
         #expect(throws: WBXMLError(.integerOverflow, at: 7)) {
-            try MultiByteInteger.peek(ByteBuffer(bytes: bytes), at: 0, absoluteOffset: 7)
+            try MultiByteInteger.peek(bytes, at: 0, absoluteOffset: 7)
         }
     }
 }
