@@ -60,6 +60,19 @@ done
 [ "$failed" = 0 ] || die "$failed captures did not survive decode | encode"
 echo "all $(ls "$shared"/fixtures/exchange-captures/*.wbxml | wc -l) captures identical"
 
+say "libwbxml's wbxml2xml | airgate wbxml encode reproduces every Exchange capture"
+scratch=$(mktemp -d)
+for capture in "$shared"/fixtures/exchange-captures/*.wbxml; do
+    wbxml2xml -l ACTIVESYNC -m 0 -o "$scratch/capture.xml" "$capture" >/dev/null
+    if ! "$airgate" wbxml encode "$scratch/capture.xml" | cmp -s - "$capture"; then
+        echo "FAIL $(basename "$capture")"
+        failed=$((failed + 1))
+    fi
+done
+rm -rf "$scratch"
+[ "$failed" = 0 ] || die "$failed captures did not survive wbxml2xml | encode"
+echo "all identical"
+
 say "airgate migrate against the stack's PostgreSQL"
 "$airgate" migrate --stack-env Deploy/.stack/env
 

@@ -1,7 +1,8 @@
 import NIOCore
 
 /// Reads EAS documents written as XML: the output of `EASElement.xml()`, libwbxml's
-/// `wbxml2xml`, and the examples of [MS-ASCMD].
+/// `wbxml2xml` (including its own names for some tokens, see `LibwbxmlNames`), and the
+/// examples of [MS-ASCMD].
 ///
 /// It understands what those documents use and nothing more: elements with default or
 /// prefixed namespaces (`AirSync:` or `AirSync`), text with the predefined entities and
@@ -180,7 +181,9 @@ public struct EASXMLParser {
         guard let namespace = namespaces[prefix] else {
             throw error("no namespace declared for <\(qualifiedName)>")
         }
-        guard let tag = EASTag(namespace: namespace, name: name) else {
+        // libwbxml's own names for some tokens are accepted too, so its output encodes back.
+        guard let tag = EASTag(namespace: namespace, name: name) ?? LibwbxmlNames.tag(namespace: namespace, name: name)
+        else {
             throw error("\(namespace) has no element \(name) in [MS-ASWBXML]")
         }
         return tag

@@ -39,6 +39,15 @@ struct CaptureTests {
         #expect(Array(try viaXML.wbxml().readableBytesView) == body)
     }
 
+    @Test("libwbxml's XML of each capture encodes back to the captured bytes", arguments: SharedFixtures.captureNames)
+    func libwbxmlXMLEncodes(name: String) throws {
+        let body = try SharedFixtures.bytes(SharedFixtures.captures.appendingPathComponent("\(name).wbxml"))
+        let xml = try String(contentsOf: SharedFixtures.captures.appendingPathComponent("\(name).libwbxml.xml"),
+                             encoding: .utf8)
+        // libwbxml prints `<Tag/>` and `<Tag></Tag>` alike; Exchange wrote the first.
+        #expect(Array(try EASXMLParser.parse(xml).wbxml().readableBytesView) == body)
+    }
+
     @Test("decodes the same fed byte by byte", arguments: SharedFixtures.captureNames)
     func byteByByte(name: String) throws {
         let body = try SharedFixtures.bytes(SharedFixtures.captures.appendingPathComponent("\(name).wbxml"))
