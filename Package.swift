@@ -28,8 +28,9 @@ let package = Package(
             name: "EASProtocol",
             dependencies: ["WBXML", .product(name: "NIOCore", package: "swift-nio")]
         ),
-        // The gateway's own vocabulary for the mail server: mailbox names, UID sets, change
-        // tracking. No I/O; the libetpan adapter comes with its own target.
+        // The gateway's own vocabulary for the mail server: the MailSession and MailSubmitter
+        // protocols, mailbox names, UID sets, change tracking, in-memory servers for tests.
+        // No I/O; the IMAP/SMTP adapter comes with its own target.
         .target(name: "MailUpstream"),
         // Sync state: the StateStore protocol, value types, change notification, in-memory store.
         .target(name: "SyncState"),

@@ -218,6 +218,7 @@ public actor InMemoryStateStore: StateStore {
     // MARK: Collections
 
     public func collection(_ collection: CollectionRef, key: SyncKey) throws -> CollectionLookup {
+        try StateLimits.check(collection)
         try checkKey(key)
         if key.isInitial { return .initial }
         let generations = collections[collection]?.generations ?? []
@@ -228,6 +229,7 @@ public actor InMemoryStateStore: StateStore {
 
     public func advanceCollection(_ collection: CollectionRef, from basis: SyncKey, expectedCurrent: SyncKey?,
                                   to advance: CollectionAdvance) throws -> CollectionGeneration {
+        try StateLimits.check(collection)
         try checkKey(basis)
         try checkExists(collection)
         var data = collections[collection] ?? CollectionData()
@@ -265,6 +267,7 @@ public actor InMemoryStateStore: StateStore {
     }
 
     public func countKeyUse(_ collection: CollectionRef, key: SyncKey) throws -> Int {
+        try StateLimits.check(collection)
         try checkKey(key)
         try checkExists(collection)
         var data = collections[collection] ?? CollectionData()

@@ -21,6 +21,12 @@ public enum StateLimits {
         }
     }
 
+    /// Throws `.invalidInput` unless the collection's ids from the client are within bounds.
+    public static func check(_ collection: CollectionRef) throws(StateStoreError) {
+        try check(collection.folderId, max: maxFolderIdLength, "CollectionId")
+        try check(collection.device.deviceId, max: maxDeviceIdLength, "DeviceId")
+    }
+
     /// `value` cut to at most `max` bytes of UTF-8, at a character boundary: for free text that
     /// is kept but need not be whole (User-Agent, model names).
     public static func clipped(_ value: String, max: Int = maxDeviceTextLength) -> String {

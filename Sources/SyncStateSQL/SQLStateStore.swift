@@ -403,6 +403,7 @@ public final class SQLStateStore: StateStore {
     }
 
     public func collection(_ collection: CollectionRef, key: SyncKey) async throws -> CollectionLookup {
+        try StateLimits.check(collection)
         try Self.check(key)
         if key.isInitial { return .initial }
         let rows = try await database.query(
@@ -453,6 +454,7 @@ public final class SQLStateStore: StateStore {
 
     public func advanceCollection(_ collection: CollectionRef, from basis: SyncKey, expectedCurrent: SyncKey?,
                                   to advance: CollectionAdvance) async throws -> CollectionGeneration {
+        try StateLimits.check(collection)
         try Self.check(basis)
         return try await database.transaction { db in
             let (devicePK, counter, currentKey, basisNumber) = try await self.lockCollection(db, collection, basis: basis)
@@ -529,6 +531,7 @@ public final class SQLStateStore: StateStore {
     }
 
     public func countKeyUse(_ collection: CollectionRef, key: SyncKey) async throws -> Int {
+        try StateLimits.check(collection)
         try Self.check(key)
         return try await database.transaction { db in
             let (devicePK, _, _, _) = try await self.lockCollection(db, collection, basis: nil)

@@ -68,6 +68,8 @@ struct StateStoreConformanceTests {
             await expectInvalid { _ = try await store.collection(collection, key: SyncKey(long)) }
             await expectInvalid { _ = try await store.collection(collection, key: SyncKey("")) }
             await expectInvalid { _ = try await store.hierarchy(device, key: SyncKey(long)) }
+            await expectInvalid { _ = try await store.collection(CollectionRef(device: device, folderId: long), key: .initial) }
+            await expectInvalid { _ = try await store.countKeyUse(CollectionRef(device: device, folderId: ""), key: SyncKey("1")) }
             await expectInvalid { _ = try await store.serverId(device, scope: "1", clientId: long) }
             // SQL meta-characters are just characters.
             let tricky = "1'; DROP TABLE devices; --"
