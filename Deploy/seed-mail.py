@@ -13,7 +13,6 @@ import datetime as dt
 import hashlib
 import imaplib
 import random
-import shlex
 import struct
 import time
 import zlib
@@ -25,9 +24,9 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.policy import compat32
 from email.utils import format_datetime, formataddr
-from pathlib import Path
 
-ENV_FILE = Path(__file__).resolve().parent / ".stack" / "env"
+from stack_env import load_env
+
 WIRE_POLICY = compat32.clone(linesep="\r\n")
 DEFAULT_SEED = 20260101
 SPREAD_DAYS = 90
@@ -457,16 +456,6 @@ class Appender:
 # -------------------------------------------------------------------- main
 
 
-def load_env(path=ENV_FILE):
-    if not path.exists():
-        raise SystemExit(f"seed-mail: {path} not found; run Deploy/stack.sh up first")
-    env = {}
-    for line in path.read_text().splitlines():
-        if line.strip() and not line.lstrip().startswith("#"):
-            key, _, value = line.partition("=")
-            parts = shlex.split(value)
-            env[key.strip()] = parts[0] if parts else ""
-    return env
 
 
 def login(env, user):
@@ -500,7 +489,7 @@ def parse_args(env):
 
 
 def main():
-    env = load_env()
+    env = load_env("seed-mail")
     args = parse_args(env)
     end_day = args.end_date or dt.datetime.now(dt.timezone.utc).date()
     end = dt.datetime.combine(end_day, dt.time(), dt.timezone.utc)

@@ -10,7 +10,6 @@ import base64
 import glob
 import imaplib
 import re
-import shlex
 import shutil
 import smtplib
 import socket
@@ -21,9 +20,9 @@ import time
 import uuid
 from email.message import EmailMessage
 from email.utils import formatdate
-from pathlib import Path
 
-ENV_FILE = Path(__file__).resolve().parent / ".stack" / "env"
+from stack_env import load_env
+
 TIMEOUT = 10          # seconds for any single network operation
 DELIVERY_WAIT = 30    # seconds for a message to show up in a mailbox
 REQUIRED_CAPABILITIES = {"CONDSTORE", "QRESYNC", "IDLE", "SPECIAL-USE", "UIDPLUS",
@@ -36,16 +35,6 @@ class CheckFailed(Exception):
     pass
 
 
-def load_env(path=ENV_FILE):
-    if not path.exists():
-        sys.exit(f"stack-check: {path} not found; run Deploy/stack.sh up first")
-    env = {}
-    for line in path.read_text().splitlines():
-        if line.strip() and not line.lstrip().startswith("#"):
-            key, _, value = line.partition("=")
-            parts = shlex.split(value)
-            env[key.strip()] = parts[0] if parts else ""
-    return env
 
 
 class Stack:
@@ -370,7 +359,7 @@ CHECKS = [
 
 
 def main():
-    stack = Stack(load_env())
+    stack = Stack(load_env("stack-check"))
     passed = failed = 0
     for name, check in CHECKS:
         try:

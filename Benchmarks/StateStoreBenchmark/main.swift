@@ -20,9 +20,7 @@ let advances = quick ? 50 : 1_000
 
 func stackPostgresURL() -> String? {
     if let index = arguments.firstIndex(of: "--postgres"), index + 1 < arguments.count { return arguments[index + 1] }
-    guard let text = try? String(contentsOfFile: "Deploy/.stack/env", encoding: .utf8) else { return nil }
-    return text.split(separator: "\n").first { $0.hasPrefix("PG_URL=") }
-        .map { String($0.dropFirst(7)).trimmingCharacters(in: CharacterSet(charactersIn: "'\"")) }
+    return try? PostgresDatabase.url(fromStackEnv: "Deploy/.stack/env")
 }
 
 func seconds(_ duration: Duration) -> Double {

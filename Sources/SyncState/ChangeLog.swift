@@ -1,7 +1,9 @@
 /// A message's IMAP UID within its mailbox's UIDVALIDITY.
 public typealias MessageUID = UInt32
 
-/// Where the tracker last left a mailbox ([RFC 7162] CONDSTORE/QRESYNC).
+/// Where the tracker last left a mailbox ([RFC 7162] CONDSTORE/QRESYNC). The same three
+/// numbers as `MailUpstream.MailboxState`: this module imports nothing, so the tracker maps one
+/// to the other when it logs.
 public struct MailboxWatermark: Hashable, Sendable {
     public var uidValidity: UInt32
     public var highestModSeq: UInt64

@@ -36,6 +36,18 @@ public final class PostgresDatabase: SQLDatabase {
         return configuration
     }
 
+    /// `PG_URL` from the `KEY=value` file `Deploy/stack.sh up` writes (`Deploy/.stack/env`),
+    /// where values may be shell-quoted.
+    public static func url(fromStackEnv path: String) throws(StateStoreError) -> String {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw StateStoreError(.notFound, "cannot read \(path); is the stack up (Deploy/stack.sh up)?")
+        }
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("PG_URL=") }) else {
+            throw StateStoreError(.notFound, "\(path) has no PG_URL")
+        }
+        return String(line.dropFirst(7)).trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
+    }
+
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
         do {
             return try await client.withTransaction(logger: logger) { connection in

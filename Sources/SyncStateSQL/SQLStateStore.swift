@@ -77,29 +77,26 @@ public final class SQLStateStore: StateStore {
         try StateLimits.check(contact.ref.deviceId, max: StateLimits.maxDeviceIdLength, "DeviceId")
         try StateLimits.check(contact.deviceType, max: StateLimits.maxDeviceTextLength, "DeviceType")
         let account = contact.ref.account.rawValue
-        return try await database.transaction { [forUpdate] db in
-            guard try await !db.query("SELECT 1 FROM accounts WHERE id = ?", .integer(account)).isEmpty else {
-                throw StateStoreError(.notFound, "\(contact.ref.account)")
-            }
-            _ = try await db.query(
+        // Every request records its device: one statement. Selecting from accounts makes an
+        // unknown account insert nothing, so no row comes back.
+        let rows = try await database.transaction { db in
+            try await db.query(
                 """
                 INSERT INTO devices (account_id, device_id, device_type, user_agent, protocol_version, first_seen, last_seen)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                SELECT id, ?, ?, ?, ?, ?, ? FROM accounts WHERE id = ?
                 ON CONFLICT (account_id, device_id) DO UPDATE SET
                     device_type = excluded.device_type,
                     user_agent = COALESCE(excluded.user_agent, devices.user_agent),
                     protocol_version = COALESCE(excluded.protocol_version, devices.protocol_version),
                     last_seen = CASE WHEN excluded.last_seen > devices.last_seen THEN excluded.last_seen ELSE devices.last_seen END
+                RETURNING \(Self.deviceColumns)
                 """,
-                .integer(account), .text(contact.ref.deviceId), .text(contact.deviceType),
+                .text(contact.ref.deviceId), .text(contact.deviceType),
                 SQLValue(contact.userAgent.map { StateLimits.clipped($0) }), SQLValue(contact.protocolVersion),
-                .integer(contact.at), .integer(contact.at))
-            let rows = try await db.query(
-                "SELECT \(Self.deviceColumns) FROM devices WHERE account_id = ? AND device_id = ?\(forUpdate)",
-                .integer(account), .text(contact.ref.deviceId))
-            guard let row = rows.first else { throw StateStoreError(.corrupt, "device not recorded") }
-            return try Self.device(from: row)
+                .integer(contact.at), .integer(contact.at), .integer(account))
         }
+        guard let row = rows.first else { throw StateStoreError(.notFound, "\(contact.ref.account)") }
+        return try Self.device(from: row)
     }
 
     public func device(_ ref: DeviceRef) async throws -> Device? {

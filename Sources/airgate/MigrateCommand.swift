@@ -37,7 +37,7 @@ struct MigrateCommand: AsyncParsableCommand {
             print("\(sqlite): schema at version \(versions.last ?? 0)")
             return
         }
-        let url = try postgres ?? Self.pgURL(fromStackEnv: stackEnv!)
+        let url = try postgres ?? PostgresDatabase.url(fromStackEnv: stackEnv!)
         let database = PostgresDatabase(configuration: try PostgresDatabase.configuration(url: url))
         let (applied, versions) = try await database.withRunningClient {
             (try await Migrator.migrate(database), try await Migrator.appliedVersions(database))
@@ -46,17 +46,6 @@ struct MigrateCommand: AsyncParsableCommand {
         print(applied.isEmpty
               ? "\(target): schema already at version \(versions.last ?? 0)"
               : "\(target): applied \(applied.map(String.init).joined(separator: ", ")); schema at version \(versions.last ?? 0)")
-    }
-
-    /// `PG_URL` from a shell `KEY=value` file.
-    static func pgURL(fromStackEnv path: String) throws -> String {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw CommandFailure("cannot read \(path); is the stack up (Deploy/stack.sh up)?")
-        }
-        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("PG_URL=") }) else {
-            throw CommandFailure("\(path) has no PG_URL")
-        }
-        return String(line.dropFirst(7)).trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
     }
 
     /// The URL without its password, for output.

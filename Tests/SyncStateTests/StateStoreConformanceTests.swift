@@ -50,6 +50,12 @@ struct StateStoreConformanceTests {
             let stranger = Device(ref: DeviceRef(account: account, deviceId: "never-seen"), deviceType: "x",
                                   firstSeen: 0)
             await #expect(throws: StateStoreError.self) { try await store.saveDevice(stranger) }
+            // A device cannot appear under an account that does not exist.
+            let nowhere = DeviceRef(account: AccountID(9_999), deviceId: "ApplF17XK0X1")
+            await #expect {
+                try await store.recordContact(DeviceContact(ref: nowhere, deviceType: "iPhone", userAgent: nil,
+                                                            protocolVersion: nil, at: 0))
+            } throws: { ($0 as? StateStoreError)?.code == .notFound }
         }
     }
 
@@ -178,6 +184,21 @@ struct StateStoreConformanceTests {
             let notice = await iterator.next()
             #expect(notice == ChangeNotification(account: account, folderIds: [folder.folderId]))
         }
+    }
+
+    @Test("a dropped subscription is forgotten, so ended Pings leave nothing behind")
+    func subscriptionsEnd() async throws {
+        let notifier = InProcessChangeNotifier()
+        do {
+            let stream = notifier.subscribe(AccountID(1))
+            _ = notifier.subscribe(AccountID(2))
+            #expect(notifier.subscriberCount >= 1)
+            _ = stream
+        }
+        for _ in 0..<100 where notifier.subscriberCount > 0 {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(notifier.subscriberCount == 0)
     }
 
     // MARK: Collections

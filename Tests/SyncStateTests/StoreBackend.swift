@@ -56,11 +56,7 @@ enum PostgresTestDatabase {
         if let url = ProcessInfo.processInfo.environment["AIRGATE_TEST_PG_URL"] { return url }
         let env = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Deploy/.stack/env")
-        guard let text = try? String(contentsOf: env, encoding: .utf8) else { return nil }
-        for line in text.split(separator: "\n") where line.hasPrefix("PG_URL=") {
-            return String(line.dropFirst(7)).trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
-        }
-        return nil
+        return try? PostgresDatabase.url(fromStackEnv: env.path)
     }
 
     /// Runs `body` with `count` stores (nodes) sharing one new schema.
