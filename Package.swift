@@ -32,6 +32,28 @@ let package = Package(
         // protocols, mailbox names, UID sets, change tracking, in-memory servers for tests.
         // No I/O; the IMAP/SMTP adapter comes with its own target.
         .target(name: "MailUpstream"),
+        // libetpan from Debian's libetpan-dev; only MailUpstreamEtPan and CEtPanStream use it.
+        .systemLibrary(
+            name: "CEtPan",
+            pkgConfig: "libetpan",
+            providers: [.apt(["libetpan-dev"])]
+        ),
+        // A libetpan stream driver of our own: poll() instead of select(), cancellation, and
+        // TLS through GnuTLS with certificate and host-name verification.
+        .target(
+            name: "CEtPanStream",
+            dependencies: ["CEtPan"],
+            linkerSettings: [.linkedLibrary("gnutls")]
+        ),
+        // The IMAP and SMTP adapter over libetpan: connections, pool, MailSession, MailSubmitter.
+        .target(
+            name: "MailUpstreamEtPan",
+            dependencies: [
+                "MailUpstream", "CEtPan", "CEtPanStream",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Sync state: the StateStore protocol, value types, change notification, in-memory store.
         .target(name: "SyncState"),
         // The SQL schema files (resources) and their splitting into statements.
@@ -69,6 +91,7 @@ let package = Package(
             path: "Benchmarks/CodecBenchmark"
         ),
         .testTarget(name: "MailUpstreamTests", dependencies: ["MailUpstream"]),
+        .testTarget(name: "MailUpstreamEtPanTests", dependencies: ["MailUpstream", "MailUpstreamEtPan"]),
         .testTarget(
             name: "SyncStateTests",
             dependencies: ["SyncState", "SyncStateSQL", "SyncStateSQLite", "SyncStatePostgres", "StateCrashDriver"]

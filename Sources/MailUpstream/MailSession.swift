@@ -162,6 +162,9 @@ public struct UpstreamError: Error, Hashable, Sendable, CustomStringConvertible 
 
         /// The server cannot be reached or is not answering: HTTP 503 with Retry-After.
         public static let unavailable = Code(name: "upstream unavailable")
+        /// TLS could not be set up or the server's certificate is not trusted: an operator must
+        /// act. HTTP 503 like `.unavailable`, logged as a configuration problem.
+        public static let tlsFailed = Code(name: "TLS failed")
         /// Wrong credentials: HTTP 401.
         public static let authenticationFailed = Code(name: "authentication failed")
         public static let mailboxNotFound = Code(name: "mailbox not found")
@@ -175,10 +178,13 @@ public struct UpstreamError: Error, Hashable, Sendable, CustomStringConvertible 
 
     public var code: Code
     public var message: String
+    /// For `.unavailable`: when trying again makes sense (the HTTP layer's Retry-After).
+    public var retryAfter: Duration?
 
-    public init(_ code: Code, _ message: String = "") {
+    public init(_ code: Code, _ message: String = "", retryAfter: Duration? = nil) {
         self.code = code
         self.message = message
+        self.retryAfter = retryAfter
     }
 
     public var description: String { message.isEmpty ? code.description : "\(code): \(message)" }

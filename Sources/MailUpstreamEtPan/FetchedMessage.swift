@@ -1,0 +1,160 @@
+import CEtPan
+import MailUpstream
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One FETCH response, copied out of libetpan's structures.
+struct FetchedMessage: Sendable {
+    var uid: UInt32 = 0
+    var flags: [String] = []
+    var modSeq: UInt64 = 0
+    /// Milliseconds since 1970.
+    var internalDate: Int64 = 0
+    var size: Int = 0
+    var envelope: Envelope?
+    /// The bytes of the one BODY[…] section asked for.
+    var section: [UInt8]?
+
+    init(_ message: UnsafeMutablePointer<mailimap_msg_att>) {
+        forEach(in: message.pointee.att_list, as: mailimap_msg_att_item.self) { item in
+            switch Int(item.pointee.att_type) {
+            case MAILIMAP_MSG_ATT_ITEM_DYNAMIC:
+                guard let dynamic = item.pointee.att_data.att_dyn else { return }
+                forEach(in: dynamic.pointee.att_list, as: mailimap_flag_fetch.self) { fetched in
+                    // \Recent is per session and means nothing to a gateway.
+                    guard Int(fetched.pointee.fl_type) == MAILIMAP_FLAG_FETCH_OTHER, let flag = fetched.pointee.fl_flag,
+                          let name = flagName(flag)
+                    else { return }
+                    flags.append(name)
+                }
+            case MAILIMAP_MSG_ATT_ITEM_STATIC:
+                guard let value = item.pointee.att_data.att_static else { return }
+                read(value)
+            case MAILIMAP_MSG_ATT_ITEM_EXTENSION:
+                guard let ext = item.pointee.att_data.att_extension_data,
+                      Int(ext.pointee.ext_type) == MAILIMAP_CONDSTORE_TYPE_FETCH_DATA, let data = ext.pointee.ext_data
+                else { return }
+                modSeq = data.assumingMemoryBound(to: mailimap_condstore_fetch_mod_resp.self).pointee.cs_modseq_value
+            default:
+                break
+            }
+        }
+        flags.sort()
+    }
+
+    private mutating func read(_ value: UnsafeMutablePointer<mailimap_msg_att_static>) {
+        switch Int(value.pointee.att_type) {
+        case MAILIMAP_MSG_ATT_UID:
+            uid = value.pointee.att_data.att_uid
+        case MAILIMAP_MSG_ATT_RFC822_SIZE:
+            size = Int(value.pointee.att_data.att_rfc822_size)
+        case MAILIMAP_MSG_ATT_INTERNALDATE:
+            if let date = value.pointee.att_data.att_internal_date {
+                internalDate = IMAPDate.milliseconds(date.pointee)
+            }
+        case MAILIMAP_MSG_ATT_ENVELOPE:
+            if let envelope = value.pointee.att_data.att_env {
+                self.envelope = Self.envelope(envelope.pointee)
+            }
+        case MAILIMAP_MSG_ATT_BODY_SECTION:
+            if let body = value.pointee.att_data.att_body_section {
+                let length = body.pointee.sec_length
+                if let bytes = body.pointee.sec_body_part {
+                    section = Array(UnsafeRawBufferPointer(start: bytes, count: length))
+                } else {
+                    section = []
+                }
+            }
+        default:
+            break
+        }
+    }
+
+    private static func envelope(_ env: mailimap_envelope) -> Envelope {
+        Envelope(
+            date: string(env.env_date),
+            subject: EncodedWords.decode(string(env.env_subject)),
+            from: addresses(env.env_from?.pointee.frm_list),
+            sender: addresses(env.env_sender?.pointee.snd_list),
+            replyTo: addresses(env.env_reply_to?.pointee.rt_list),
+            to: addresses(env.env_to?.pointee.to_list),
+            cc: addresses(env.env_cc?.pointee.cc_list),
+            bcc: addresses(env.env_bcc?.pointee.bcc_list),
+            inReplyTo: string(env.env_in_reply_to),
+            messageId: string(env.env_message_id))
+    }
+
+    private static func addresses(_ list: UnsafeMutablePointer<clist>?) -> [MailAddress] {
+        var result: [MailAddress] = []
+        forEach(in: list, as: mailimap_address.self) { address in
+            // Group start and end markers have no host ([RFC 3501] 7.4.2).
+            guard let mailbox = string(address.pointee.ad_mailbox_name), let host = string(address.pointee.ad_host_name)
+            else { return }
+            let name = EncodedWords.decode(string(address.pointee.ad_personal_name))
+            result.append(MailAddress(name: name?.isEmpty == true ? nil : name, address: mailbox + "@" + host))
+        }
+        return result
+    }
+}
+
+/// [RFC 2047] encoded words in header text, decoded by libetpan's MIME code to UTF-8.
+enum EncodedWords {
+    static func decode(_ text: String?) -> String? {
+        guard let text else { return nil }
+        guard text.contains("=?") else { return text }
+        var index = 0
+        var result: UnsafeMutablePointer<CChar>?
+        let status = text.withCString { pointer in
+            mailmime_encoded_phrase_parse("utf-8", pointer, strlen(pointer), &index, "utf-8", &result)
+        }
+        guard status == MAILIMF_NO_ERROR, let result else { return text }
+        defer { free(result) }
+        return string(result)
+    }
+}
+
+/// IMAP date-time values ([RFC 3501] `date-time`) to and from milliseconds since 1970.
+enum IMAPDate {
+    static func milliseconds(_ date: mailimap_date_time) -> Int64 {
+        let days = daysFromCivil(year: Int64(date.dt_year), month: Int64(date.dt_month), day: Int64(date.dt_day))
+        let seconds = days * 86_400 + Int64(date.dt_hour) * 3600 + Int64(date.dt_min) * 60 + Int64(date.dt_sec)
+        // dt_zone is ±HHMM as a number.
+        let zone = Int64(date.dt_zone)
+        let offset = (zone / 100) * 3600 + (zone % 100) * 60
+        return (seconds - offset) * 1000
+    }
+
+    /// A UTC date-time for APPEND; the caller owns it.
+    static func etpan(milliseconds: Int64) -> UnsafeMutablePointer<mailimap_date_time> {
+        let seconds = milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let rest = seconds - days * 86_400
+        let (year, month, day) = civilFromDays(days)
+        return mailimap_date_time_new(Int32(day), Int32(month), Int32(year), Int32(rest / 3600), Int32(rest % 3600 / 60),
+                                      Int32(rest % 60), 0)
+    }
+
+    // Days since 1970-01-01 in the proleptic Gregorian calendar (H. Hinnant's algorithm).
+    static func daysFromCivil(year: Int64, month: Int64, day: Int64) -> Int64 {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    static func civilFromDays(_ days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+}
