@@ -56,7 +56,12 @@ extension IMAPConnection {
             mailimap_status_att_list_add(attributes, Int32(MAILIMAP_STATUS_ATT_HIGHESTMODSEQ))
         }
         var result: UnsafeMutablePointer<mailimap_mailbox_data_status>?
-        try check(mailimap_status(rawSession, mailbox, attributes, &result), "STATUS \(mailbox)")
+        do {
+            try check(mailimap_status(rawSession, mailbox, attributes, &result), "STATUS \(mailbox)")
+        } catch let error as UpstreamError where error.code == .refused {
+            // Dovecot answers a missing mailbox with a plain NO here.
+            throw UpstreamError(.mailboxNotFound, error.message)
+        }
         defer { if let result { mailimap_mailbox_data_status_free(result) } }
         var state = MailboxState(uidValidity: 0, highestModSeq: 0, uidNext: 0)
         var messages = 0

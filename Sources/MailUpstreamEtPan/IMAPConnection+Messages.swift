@@ -21,6 +21,11 @@ extension IMAPConnection {
     /// Everything that changed in `mailbox` since `known` ([RFC 7162] 3.2.5.2 with QRESYNC):
     /// STATUS first, so an unchanged mailbox costs one command and no selection.
     func changes(in mailbox: String, since known: MailboxState) throws -> ChangeTracking.Outcome {
+        if selected?.name == mailbox {
+            // Dovecot answers STATUS on the selected mailbox from this session's view, which
+            // only moves on when the session syncs: NOOP does that.
+            try check(mailimap_noop(rawSession), "NOOP")
+        }
         let current = try status(mailbox).state
         // Without QRESYNC, expunges cannot be asked for: the caller compares listings.
         guard qresyncEnabled, current.highestModSeq != 0 else { return .fullResync(.noModSeq, current) }

@@ -1,0 +1,288 @@
+import Foundation
+import MailUpstream
+import Testing
+
+@testable import MailUpstreamEtPan
+
+/// `IMAPMailSession` against the stack's Dovecot: every operation of `MailSession`, and
+/// changes made by other clients reported exactly once. Each test works in mailboxes of its own.
+@Suite struct IMAPMailSessionTests {
+    static let adapter = IMAPAdapter(threads: 4)
+
+    private func session(_ credentials: IMAPCredentials = MailStack.demoLogin) -> IMAPMailSession {
+        IMAPMailSession(pool: Self.adapter.pool(endpoint: MailStack.imap(), credentials: credentials))
+    }
+
+    /// Creates a mailbox for the test and deletes it afterwards.
+    private func withMailbox(_ session: IMAPMailSession, _ body: (IMAPMailboxName) async throws -> Void) async throws {
+        let mailbox = MailStack.uniqueMailbox()
+        try await session.createMailbox(mailbox)
+        do {
+            try await body(mailbox)
+        } catch {
+            try? await session.deleteMailbox(mailbox)
+            throw error
+        }
+        try await session.deleteMailbox(mailbox)
+    }
+
+    @Test func listsSpecialUseMailboxes() async throws {
+        guard MailStack.available() else { return }
+        let listing = try await session().listMailboxes()
+        let uses = Dictionary(listing.compactMap { entry in entry.specialUse.map { ($0, entry.name.wireName) } },
+                              uniquingKeysWith: { first, _ in first })
+        #expect(uses[.inbox] == "INBOX")
+        #expect(uses[.sent] == "Sent")
+        #expect(uses[.drafts] == "Drafts")
+        #expect(uses[.trash] == "Trash")
+        #expect(uses[.junk] == "Junk")
+        #expect(listing.allSatisfy { $0.delimiter == "/" })
+    }
+
+    @Test func nonASCIIMailboxNamesRoundTrip() async throws {
+        guard MailStack.available() else { return }
+        let session = session()
+        let mailbox = IMAPMailboxName(display: "Tëst-Ordner-\(UUID().uuidString.prefix(6))")
+        try await session.createMailbox(mailbox)
+        let listed = try await session.listMailboxes().map(\.name)
+        #expect(listed.contains(mailbox))
+        let renamed = IMAPMailboxName(display: "Архив-\(UUID().uuidString.prefix(6))")
+        try await session.renameMailbox(mailbox, to: renamed)
+        let after = try await session.listMailboxes().map(\.name)
+        #expect(after.contains(renamed) && !after.contains(mailbox))
+        try await session.deleteMailbox(renamed)
+        #expect(try await !session.listMailboxes().map(\.name).contains(renamed))
+    }
+
+    @Test func mailboxErrorsAreTyped() async throws {
+        guard MailStack.available() else { return }
+        let session = session()
+        let missing = MailStack.uniqueMailbox("Missing")
+        await expectCode(.mailboxNotFound) { _ = try await session.status(missing) }
+        await expectCode(.mailboxNotFound) { try await session.deleteMailbox(missing) }
+        await expectCode(.mailboxNotFound) { _ = try await session.append(to: missing, message: testMessage(subject: "x"), flags: [], internalDate: nil) }
+        await expectCode(.mailboxExists) { try await session.createMailbox(IMAPMailboxName(wire: "INBOX")) }
+    }
+
+    @Test func appendStatusSummariesAndFetch() async throws {
+        guard MailStack.available() else { return }
+        let session = session()
+        try await withMailbox(session) { mailbox in
+            let subject = "=?UTF-8?B?" + Data("Grüße aus Köln ✓".utf8).base64EncodedString() + "?="
+            let message = testMessage(subject: subject, from: "=?ISO-8859-1?Q?Andr=E9?= <andre@example.net>",
+                                      body: String(repeating: "0123456789", count: 100) + "\r\n")
+            let date: Int64 = 1_795_000_000_000
+            let uid = try #require(try await session.append(to: mailbox, message: message, flags: ["\\Seen", "$Label1"],
+                                                            internalDate: date))
+            let status = try await session.status(mailbox)
+            #expect(status.messages == 1)
+            #expect(status.unseen == 0)
+            #expect(status.state.uidNext == uid + 1)
+            #expect(status.state.highestModSeq > 0)
+
+            let summaries = try await session.summaries(in: mailbox, uids: UIDSet(uids: [uid, uid + 50]))
+            let summary = try #require(summaries.first)
+            #expect(summaries.count == 1)
+            #expect(summary.uid == uid)
+            #expect(summary.flags == ["$Label1", "\\Seen"])
+            #expect(summary.internalDate == date)
+            #expect(summary.size == message.count)
+            #expect(summary.modSeq > 0)
+            #expect(summary.envelope.subject == "Grüße aus Köln ✓")
+            #expect(summary.envelope.from == [MailAddress(name: "André", address: "andre@example.net")])
+            #expect(summary.envelope.to == [MailAddress(address: "demo@airgate.test")])
+            #expect(summary.envelope.messageId?.hasSuffix("@airgate.test>") == true)
+
+            let whole = try await session.fetch(in: mailbox, uid: uid, section: nil, range: nil)
+            #expect(whole == message)
+            let text = try await session.fetch(in: mailbox, uid: uid, section: "TEXT", range: nil)
+            #expect(String(decoding: text, as: UTF8.self).hasPrefix("0123456789"))
+            let slice = try await session.fetch(in: mailbox, uid: uid, section: "1", range: 10..<25)
+            #expect(slice == Array("0123456789012345".utf8.prefix(15)))
+            let header = try await session.fetch(in: mailbox, uid: uid, section: "HEADER", range: nil)
+            #expect(String(decoding: header, as: UTF8.self).contains("Subject: \(subject)"))
+            // BODY.PEEK leaves \Seen alone.
+            try await session.setFlags(in: mailbox, uids: UIDSet(uids: [uid]), add: [], remove: ["\\Seen"])
+            _ = try await session.fetch(in: mailbox, uid: uid, section: nil, range: nil)
+            #expect(try await session.status(mailbox).unseen == 1)
+            await expectCode(.messageNotFound) { _ = try await session.fetch(in: mailbox, uid: uid + 7, section: nil, range: nil) }
+            await expectCode(.refused) { _ = try await session.fetch(in: mailbox, uid: uid, section: "1.x", range: nil) }
+        }
+    }
+
+    @Test func ownChangesAreReportedOnceThenNothing() async throws {
+        guard MailStack.available() else { return }
+        let session = session()
+        try await withMailbox(session) { mailbox in
+            let first = try #require(try await session.append(to: mailbox, message: testMessage(subject: "one"), flags: [], internalDate: nil))
+            let (start, listing) = try await session.listing(of: mailbox)
+            #expect(listing.map(\.uid) == [first])
+
+            let second = try #require(try await session.append(to: mailbox, message: testMessage(subject: "two"), flags: [], internalDate: nil))
+            try await session.setFlags(in: mailbox, uids: UIDSet(uids: [first]), add: ["\\Flagged"], remove: [])
+            guard case .changes(let changes, let next) = try await session.changes(in: mailbox, since: start) else {
+                Issue.record("expected changes")
+                return
+            }
+            #expect(changes.count == 2)
+            #expect(changes.contains { if case .flagsChanged(let m) = $0 { m.uid == first && m.flags == ["\\Flagged"] } else { false } })
+            #expect(changes.contains { if case .added(let m) = $0 { m.uid == second } else { false } })
+            #expect(next.uidNext == second + 1)
+            #expect(try await session.changes(in: mailbox, since: next) == .changes([], next))
+
+            try await session.expunge(in: mailbox, uids: UIDSet(uids: [first]))
+            guard case .changes(let removed, let afterExpunge) = try await session.changes(in: mailbox, since: next) else {
+                Issue.record("expected changes")
+                return
+            }
+            #expect(removed == [.removed(uid: first)])
+            #expect(try await session.changes(in: mailbox, since: afterExpunge) == .changes([], afterExpunge))
+            #expect(try await session.listing(of: mailbox).1.map(\.uid) == [second])
+        }
+    }
+
+    @Test func changesByAnotherClientAreReportedExactlyOnce() async throws {
+        guard MailStack.available() else { return }
+        let session = session()
+        try await withMailbox(session) { mailbox in
+            var uids: [UInt32] = []
+            for index in 0..<3 {
+                uids.append(try #require(try await session.append(to: mailbox, message: testMessage(subject: "m\(index)"),
+                                                                  flags: [], internalDate: nil)))
+            }
+            let (start, _) = try await session.listing(of: mailbox)
+            // Python's imaplib, a client that is not ours: flag one, delete one, add one.
+            try MailStack.python(MailStack.imaplibLogin + """
+                box = sys.argv[1]
+                m.select(box)
+                m.uid("STORE", sys.argv[2], "+FLAGS", "(\\\\Seen \\\\Flagged)")
+                m.uid("STORE", sys.argv[3], "+FLAGS", "(\\\\Deleted)")
+                m.expunge()
+                m.append(box, None, None, b"Subject: from python\\r\\n\\r\\nhi\\r\\n")
+                m.logout()
+                """, [mailbox.wireName, String(uids[0]), String(uids[1])])
+            guard case .changes(let changes, let next) = try await session.changes(in: mailbox, since: start) else {
+                Issue.record("expected changes")
+                return
+            }
+            #expect(changes.count == 3, "\(changes)")
+            #expect(changes.contains(.removed(uid: uids[1])))
+            #expect(changes.contains { if case .flagsChanged(let m) = $0 { m.uid == uids[0] && m.flags == ["\\Flagged", "\\Seen"] } else { false } })
+            #expect(changes.contains { if case .added(let m) = $0 { m.uid == uids[2] + 1 } else { false } })
+            #expect(try await session.changes(in: mailbox, since: next) == .changes([], next))
+        }
+    }
+
+    @Test func moveReturnsTheNewUIDsAndBothMailboxesReportIt() async throws {
+        guard MailStack.available() else { return }
+        let session = session()
+        try await withMailbox(session) { source in
+            try await withMailbox(session) { target in
+                var uids: [UInt32] = []
+                for index in 0..<3 {
+                    uids.append(try #require(try await session.append(to: source, message: testMessage(subject: "mv\(index)"),
+                                                                      flags: [], internalDate: nil)))
+                }
+                let (sourceStart, _) = try await session.listing(of: source)
+                let (targetStart, _) = try await session.listing(of: target)
+                let moved = try await session.move(from: source, uids: UIDSet(uids: uids[0...1]), to: target)
+                #expect(moved.keys.sorted() == Array(uids[0...1]))
+                let targetListing = try await session.listing(of: target).1.map(\.uid)
+                #expect(Set(targetListing) == Set(moved.values))
+                guard case .changes(let gone, _) = try await session.changes(in: source, since: sourceStart),
+                      case .changes(let arrived, _) = try await session.changes(in: target, since: targetStart)
+                else {
+                    Issue.record("expected changes")
+                    return
+                }
+                #expect(Set(gone) == Set(uids[0...1].map { MailboxChange.removed(uid: $0) }))
+                #expect(arrived.count == 2 && arrived.allSatisfy { if case .added = $0 { true } else { false } })
+                // Moving messages that are no longer there moves nothing.
+                #expect(try await session.move(from: source, uids: UIDSet(uids: [uids[0]]), to: target).isEmpty)
+            }
+        }
+    }
+
+    @Test func recreatedMailboxAndModSeqGoingBackAskForAFullResync() async throws {
+        guard MailStack.available() else { return }
+        let session = session()
+        let mailbox = MailStack.uniqueMailbox()
+        try await session.createMailbox(mailbox)
+        _ = try await session.append(to: mailbox, message: testMessage(subject: "a"), flags: [], internalDate: nil)
+        let (state, _) = try await session.listing(of: mailbox)
+        var ahead = state
+        ahead.highestModSeq += 1000
+        guard case .fullResync(.modSeqWentBack, _) = try await session.changes(in: mailbox, since: ahead) else {
+            Issue.record("HIGHESTMODSEQ below a known one was not detected")
+            return
+        }
+        try await session.deleteMailbox(mailbox)
+        try await session.createMailbox(mailbox)
+        defer { Task { try? await session.deleteMailbox(mailbox) } }
+        let outcome = try await session.changes(in: mailbox, since: state)
+        guard case .fullResync(.uidValidityChanged(let from, let to), _) = outcome else {
+            Issue.record("a recreated mailbox was not detected: \(outcome)")
+            return
+        }
+        #expect(from == state.uidValidity && to != from)
+    }
+
+    @Test func deliveryThroughPostfixIsReportedInINBOX() async throws {
+        guard MailStack.available() else { return }
+        let session = session()
+        let inbox = IMAPMailboxName(wire: "INBOX")
+        let (start, _) = try await session.listing(of: inbox)
+        let marker = "delivery-\(UUID().uuidString)"
+        try MailStack.python("""
+            import os, smtplib, sys
+            with smtplib.SMTP(os.environ["SMTP_HOST"], int(os.environ["SMTP_PLAIN_PORT"])) as s:
+                s.sendmail("sender@example.net", [os.environ["DEMO_USER"]],
+                           "From: sender@example.net\\r\\nTo: " + os.environ["DEMO_USER"] + "\\r\\nSubject: " + sys.argv[1] + "\\r\\n\\r\\nhello\\r\\n")
+            """, [marker])
+        // Delivery is asynchronous: wait for it, bounded.
+        var found: MessageSummary?
+        var state = start
+        var seen: [UInt32] = []
+        for _ in 0..<100 where found == nil {
+            guard case .changes(let changes, let next) = try await session.changes(in: inbox, since: state) else {
+                Issue.record("INBOX asked for a full resync")
+                return
+            }
+            state = next
+            let added = changes.compactMap { if case .added(let m) = $0 { m.uid } else { nil } }
+            seen += added
+            if !added.isEmpty {
+                found = try await session.summaries(in: inbox, uids: UIDSet(uids: added)).first { $0.envelope.subject == marker }
+            }
+            if found == nil { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        let message = try #require(found, "the message never arrived")
+        #expect(seen.filter { $0 == message.uid }.count == 1)
+        try await session.expunge(in: inbox, uids: UIDSet(uids: [message.uid]))
+    }
+
+    @Test func invalidFlagsAreRefusedWithoutReachingTheServer() async throws {
+        guard MailStack.available() else { return }
+        let session = session()
+        try await withMailbox(session) { mailbox in
+            let uid = try #require(try await session.append(to: mailbox, message: testMessage(subject: "f"), flags: [], internalDate: nil))
+            for bad in ["a b", "x)", "\\", "", "inj\r\nA1 LOGOUT", "{5}"] {
+                await expectCode(.refused) {
+                    try await session.setFlags(in: mailbox, uids: UIDSet(uids: [uid]), add: [bad], remove: [])
+                }
+            }
+            #expect(try await session.summaries(in: mailbox, uids: UIDSet(uids: [uid])).first?.flags == [])
+        }
+    }
+}
+
+func expectCode(_ code: UpstreamError.Code, _ body: () async throws -> Void, sourceLocation: SourceLocation = #_sourceLocation) async {
+    do {
+        try await body()
+        Issue.record("expected \(code), got success", sourceLocation: sourceLocation)
+    } catch let error as UpstreamError {
+        #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
+    } catch {
+        Issue.record("expected \(code), got \(error)", sourceLocation: sourceLocation)
+    }
+}
