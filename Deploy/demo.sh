@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 
 command -v swift >/dev/null || { echo "demo.sh: Swift 6.1 or later is needed (https://www.swift.org/install/linux/)" >&2; exit 1; }
 
+Deploy/build-deps.sh
 Deploy/stack.sh up
 # shellcheck disable=SC1091
 . Deploy/.stack/env

@@ -19,6 +19,9 @@ die() { printf 'test.sh: error: %s\n' "$*" >&2; exit 1; }
 command -v swift >/dev/null || die "Swift 6.1 or later is needed (https://www.swift.org/install/linux/); 'swift' is not on PATH"
 [ -d "$shared/fixtures" ] || die "the shared fixtures are missing: expected $shared (set AIRGATE_SHARED_DIR)"
 
+say "Libraries Airgate builds against"
+Deploy/build-deps.sh
+
 say "Tools that check our wire format"
 if ! command -v wbxml2xml >/dev/null; then
     apt-get update -qq
