@@ -51,6 +51,7 @@ let package = Package(
             dependencies: [
                 "MailUpstream", "CEtPan", "CEtPanStream",
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -189,3 +189,20 @@ public struct UpstreamError: Error, Hashable, Sendable, CustomStringConvertible 
 
     public var description: String { message.isEmpty ? code.description : "\(code): \(message)" }
 }
+
+/// Being told that a mailbox changed, without asking again and again: IMAP IDLE
+/// ([RFC 2177]) for the tracker. One wait at a time per watcher.
+public protocol MailboxWatcher: Sendable {
+    /// Returns `.activity` as soon as the server says anything about `mailbox` (new message,
+    /// expunge, flag change; the caller asks `changes(in:since:)` what it was), `.timedOut`
+    /// after `timeout`. Task cancellation ends the wait cleanly and throws `CancellationError`.
+    func waitForActivity(in mailbox: IMAPMailboxName, timeout: Duration) async throws -> MailboxActivity
+
+    /// Ends any wait and lets go of the server connection.
+    func stop() async
+}
+
+public enum MailboxActivity: Hashable, Sendable {
+    case activity
+    case timedOut
+}

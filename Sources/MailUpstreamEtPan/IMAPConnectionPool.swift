@@ -31,6 +31,7 @@ public struct IMAPPoolLimits: Sendable, Hashable {
 public final class IMAPAdapter: Sendable {
     let threads: NIOThreadPool
     let budget: ConnectionBudget
+    let monitor = ReadinessMonitor()
     public let limits: IMAPPoolLimits
     let logger: Logger
 
@@ -49,6 +50,11 @@ public final class IMAPAdapter: Sendable {
         IMAPConnectionPool(adapter: self, endpoint: endpoint, credentials: credentials)
     }
 
+    /// An IDLE watcher for one account, on a connection of its own.
+    public func watcher(endpoint: ServerEndpoint, credentials: IMAPCredentials) -> IMAPMailboxWatcher {
+        IMAPMailboxWatcher(adapter: self, endpoint: endpoint, credentials: credentials)
+    }
+
     /// Runs a blocking call on the adapter's threads.
     func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         do {
@@ -62,8 +68,23 @@ public final class IMAPAdapter: Sendable {
         }
     }
 
+    /// Runs a blocking call on the adapter's threads even if the calling task is cancelled
+    /// meanwhile: for the steps that put a connection back into a known state (IDLE's DONE).
+    func runToCompletion<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            threads.submit { state in
+                guard case .active = state else {
+                    continuation.resume(throwing: UpstreamError(.unavailable, "the IMAP adapter is shutting down"))
+                    return
+                }
+                continuation.resume(with: Result { try body() })
+            }
+        }
+    }
+
     /// Stops the threads; pools must be drained first.
     public func shutdown() async throws {
+        monitor.shutdown()
         try await threads.shutdownGracefully()
     }
 }

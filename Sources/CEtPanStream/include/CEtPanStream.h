@@ -50,4 +50,20 @@ void airgate_stream_wake(mailstream_low * low);
 /// Whether the stream is TLS-protected.
 int airgate_stream_is_tls(mailstream_low * low);
 
+// Readiness of many descriptors on one thread (epoll), for connections in IMAP IDLE.
+// Thin wrappers because epoll_event is a packed struct Swift cannot use directly.
+
+/// A new epoll instance with an eventfd registered for wake-ups; returns the epoll descriptor
+/// and stores the eventfd in *wake_fd, or -1.
+int airgate_poller_create(int * wake_fd);
+/// Watches fd once for readability (or hang-up); 0 or -1.
+int airgate_poller_add(int poller, int fd);
+/// Stops watching fd; 0 or -1.
+int airgate_poller_remove(int poller, int fd);
+/// Waits for events; stores up to max ready descriptors in fds (the wake eventfd is drained
+/// and reported like any other). Returns the count, or -1 (EINTR is retried).
+int airgate_poller_wait(int poller, int * fds, int max, int timeout_ms);
+/// Makes a pending airgate_poller_wait return.
+void airgate_poller_wake(int wake_fd);
+
 #endif

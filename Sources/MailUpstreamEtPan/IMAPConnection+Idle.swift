@@ -1,0 +1,105 @@
+import CEtPan
+import CEtPanStream
+import MailUpstream
+
+extension IMAPConnection {
+    /// Selects `mailbox` read-only and enters IDLE ([RFC 2177]). Returns the descriptor to
+    /// wait on, and whether the server has already said something (bytes buffered).
+    func startIdle(in mailbox: String) throws -> (fd: Int32, alreadyReadable: Bool) {
+        guard capabilities.contains("IDLE") else { throw UpstreamError(.refused, "the server has no IDLE") }
+        try select(mailbox, forWriting: false)
+        try check(mailimap_idle(rawSession), "IDLE")
+        let fd = mailimap_idle_get_fd(rawSession)
+        guard fd >= 0 else { throw broke("IDLE: no descriptor") }
+        let ready = airgate_stream_wait_readable(rawSession.pointee.imap_stream, 0)
+        guard ready >= 0 else { throw broke("IDLE: connection lost") }
+        return (fd, ready == 1)
+    }
+
+    /// Sends DONE and reads what the server reported meanwhile and the tagged answer.
+    func endIdle() throws {
+        try check(mailimap_idle_done(rawSession), "IDLE DONE")
+    }
+}
+
+/// Waits for activity in a mailbox with IDLE on a connection of its own (it counts against
+/// the global connection budget). The wait holds no thread: the descriptor is watched by the
+/// adapter's readiness monitor.
+public actor IMAPMailboxWatcher: MailboxWatcher {
+    private let adapter: IMAPAdapter
+    private let endpoint: ServerEndpoint
+    private let credentials: IMAPCredentials
+    private var connection: IMAPConnection?
+    private var busy = false
+
+    /// IDLE is ended and restarted at least this often ([RFC 2177] 3: servers may drop a
+    /// client idle for 30 minutes).
+    public static let longestWait: Duration = .seconds(25 * 60)
+
+    init(adapter: IMAPAdapter, endpoint: ServerEndpoint, credentials: IMAPCredentials) {
+        self.adapter = adapter
+        self.endpoint = endpoint
+        self.credentials = credentials
+    }
+
+    public func waitForActivity(in mailbox: IMAPMailboxName, timeout: Duration) async throws -> MailboxActivity {
+        guard !busy else { throw UpstreamError(.refused, "this watcher is already waiting") }
+        busy = true
+        defer { busy = false }
+        try Task.checkCancellation()
+        let connection = try await connected()
+        do {
+            let (fd, alreadyReadable) = try await adapter.run { try connection.startIdle(in: mailbox.wireName) }
+            var readable = alreadyReadable
+            if !readable {
+                let monitor = adapter.monitor
+                let wait = min(timeout, Self.longestWait)
+                readable = await withTaskGroup(of: Bool.self) { group in
+                    group.addTask { await monitor.waitReadable(fd) }
+                    group.addTask {
+                        try? await Task.sleep(for: wait)
+                        return false
+                    }
+                    let first = await group.next() ?? false
+                    group.cancelAll()
+                    return first
+                }
+            }
+            // DONE even when cancelled: the connection stays usable for the next wait.
+            try await adapter.runToCompletion { try connection.endIdle() }
+            try Task.checkCancellation()
+            return readable ? .activity : .timedOut
+        } catch {
+            if connection.broken || !(error is CancellationError) { await drop() }
+            throw error
+        }
+    }
+
+    public func stop() async {
+        await drop()
+    }
+
+    private func connected() async throws -> IMAPConnection {
+        if let connection, !connection.broken { return connection }
+        guard await adapter.budget.take() else {
+            throw UpstreamError(.unavailable, "the gateway's upstream connection limit is reached", retryAfter: .seconds(5))
+        }
+        let endpoint = endpoint
+        let credentials = credentials
+        do {
+            let opened = try await adapter.run { try IMAPConnection.open(endpoint, credentials) }
+            connection = opened
+            return opened
+        } catch {
+            await adapter.budget.give()
+            throw error
+        }
+    }
+
+    private func drop() async {
+        guard let connection else { return }
+        self.connection = nil
+        adapter.threads.submit { _ in connection.close() }
+        await adapter.budget.give()
+    }
+}
