@@ -24,7 +24,8 @@ public protocol MailSession: Sendable {
     /// and the answer to a full resync.
     func listing(of mailbox: IMAPMailboxName) async throws -> (MailboxState, [MessageFlags])
 
-    /// What a Sync needs to describe messages (envelope, flags, size, date), for many at once.
+    /// What a Sync needs to describe messages (envelope, flags, size, date, MIME structure), for
+    /// many at once.
     /// UIDs that no longer exist are left out.
     func summaries(in mailbox: IMAPMailboxName, uids: UIDSet) async throws -> [MessageSummary]
 
@@ -102,14 +103,18 @@ public struct MessageSummary: Hashable, Sendable {
     /// RFC822.SIZE.
     public var size: Int
     public var envelope: Envelope
+    /// The MIME structure (BODYSTRUCTURE), when the source knows it.
+    public var structure: MIMEPart?
 
-    public init(uid: UInt32, flags: [String], modSeq: UInt64, internalDate: Int64, size: Int, envelope: Envelope) {
+    public init(uid: UInt32, flags: [String], modSeq: UInt64, internalDate: Int64, size: Int, envelope: Envelope,
+                structure: MIMEPart? = nil) {
         self.uid = uid
         self.flags = flags.sorted()
         self.modSeq = modSeq
         self.internalDate = internalDate
         self.size = size
         self.envelope = envelope
+        self.structure = structure
     }
 }
 

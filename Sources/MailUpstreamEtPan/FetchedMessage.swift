@@ -14,6 +14,7 @@ struct FetchedMessage: Sendable {
     var internalDate: Int64 = 0
     var size: Int = 0
     var envelope: Envelope?
+    var structure: MIMEPart?
     /// The bytes of the one BODY[…] section asked for.
     var section: [UInt8]?
 
@@ -58,6 +59,10 @@ struct FetchedMessage: Sendable {
             if let envelope = value.pointee.att_data.att_env {
                 self.envelope = Self.envelope(envelope.pointee)
             }
+        case MAILIMAP_MSG_ATT_BODYSTRUCTURE:
+            if let body = value.pointee.att_data.att_bodystructure {
+                structure = BodyStructure.convert(body)
+            }
         case MAILIMAP_MSG_ATT_BODY_SECTION:
             if let body = value.pointee.att_data.att_body_section {
                 let length = body.pointee.sec_length
@@ -72,7 +77,7 @@ struct FetchedMessage: Sendable {
         }
     }
 
-    private static func envelope(_ env: mailimap_envelope) -> Envelope {
+    static func envelope(_ env: mailimap_envelope) -> Envelope {
         Envelope(
             date: string(env.env_date),
             subject: EncodedWords.decode(string(env.env_subject)),

@@ -13,6 +13,7 @@ struct FetchItems: OptionSet, Sendable {
     static let internalDate = FetchItems(rawValue: 4)
     static let size = FetchItems(rawValue: 8)
     static let envelope = FetchItems(rawValue: 16)
+    static let bodyStructure = FetchItems(rawValue: 32)
 }
 
 extension IMAPConnection {
@@ -138,6 +139,9 @@ extension IMAPConnection {
         }
         if items.contains(.size) { mailimap_fetch_type_new_fetch_att_list_add(type, mailimap_fetch_att_new_rfc822_size()) }
         if items.contains(.envelope) { mailimap_fetch_type_new_fetch_att_list_add(type, mailimap_fetch_att_new_envelope()) }
+        if items.contains(.bodyStructure) {
+            mailimap_fetch_type_new_fetch_att_list_add(type, mailimap_fetch_att_new_bodystructure())
+        }
         return type
     }
 

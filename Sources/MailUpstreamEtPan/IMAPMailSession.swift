@@ -35,9 +35,9 @@ public struct IMAPMailSession: MailSession {
     public func summaries(in mailbox: IMAPMailboxName, uids: UIDSet) async throws -> [MessageSummary] {
         try await pool.withConnection { connection in
             try connection.select(mailbox.wireName, forWriting: false)
-            return try connection.fetch(uids, [.flags, .modSeq, .internalDate, .size, .envelope]).map {
+            return try connection.fetch(uids, [.flags, .modSeq, .internalDate, .size, .envelope, .bodyStructure]).map {
                 MessageSummary(uid: $0.uid, flags: $0.flags, modSeq: $0.modSeq, internalDate: $0.internalDate,
-                               size: $0.size, envelope: $0.envelope ?? Envelope())
+                               size: $0.size, envelope: $0.envelope ?? Envelope(), structure: $0.structure)
             }
         }
     }

@@ -286,3 +286,89 @@ func expectCode(_ code: UpstreamError.Code, _ body: () async throws -> Void, sou
         Issue.record("expected \(code), got \(error)", sourceLocation: sourceLocation)
     }
 }
+
+/// BODYSTRUCTURE through libetpan into `MIMEPart`.
+@Suite struct IMAPBodyStructureTests {
+    static let adapter = IMAPAdapter(threads: 2)
+
+    static let structured = Array("""
+        From: a@example.net\r
+        To: demo@airgate.test\r
+        Subject: structure\r
+        MIME-Version: 1.0\r
+        Content-Type: multipart/mixed; boundary="outer"\r
+        \r
+        --outer\r
+        Content-Type: multipart/alternative; boundary="alt"\r
+        \r
+        --alt\r
+        Content-Type: text/plain; charset=iso-8859-1\r
+        Content-Transfer-Encoding: quoted-printable\r
+        \r
+        Gr=FC=DFe\r
+        --alt\r
+        Content-Type: text/html; charset=utf-8\r
+        \r
+        <p>Grüße</p>\r
+        --alt--\r
+        --outer\r
+        Content-Type: application/pdf; name="=?UTF-8?B?UmVjaG51bmcucGRm?="\r
+        Content-Disposition: attachment; filename*=utf-8''%C3%9Cbersicht%20%E2%82%AC.pdf\r
+        Content-Transfer-Encoding: base64\r
+        Content-ID: <att1@example.net>\r
+        \r
+        JVBERi0xLjQK\r
+        --outer\r
+        Content-Type: message/rfc822\r
+        \r
+        From: b@example.net\r
+        Subject: inner\r
+        Content-Type: text/plain\r
+        \r
+        inner body\r
+        --outer--\r
+
+        """.utf8)
+
+    @Test func partsSectionsAndDecodedNames() async throws {
+        guard MailStack.available() else { return }
+        let session = IMAPMailSession(pool: Self.adapter.pool(endpoint: MailStack.imap(), credentials: MailStack.demoLogin))
+        let mailbox = MailStack.uniqueMailbox("Mime")
+        try await session.createMailbox(mailbox)
+        defer { Task { try? await session.deleteMailbox(mailbox) } }
+        let uid = try #require(try await session.append(to: mailbox, message: Self.structured, flags: [], internalDate: nil))
+        let summary = try #require(try await session.summaries(in: mailbox, uids: UIDSet(uids: [uid])).first)
+        let root = try #require(summary.structure)
+        #expect(root.mediaType == "multipart/mixed" && root.section == "")
+        #expect(root.allParts.map(\.section) == ["", "1", "1.1", "1.2", "2", "3", "3.1"])
+        let plain = try #require(root.part("1.1"))
+        #expect(plain.mediaType == "text/plain" && plain.charset == "iso-8859-1" && plain.encoding == "quoted-printable")
+        #expect(root.part("1.2")?.mediaType == "text/html")
+        let attachment = try #require(root.part("2"))
+        #expect(attachment.disposition == "attachment")
+        #expect(attachment.fileName == "Übersicht €.pdf")
+        #expect(attachment.parameters["name"] == "Rechnung.pdf")
+        #expect(attachment.contentId == "<att1@example.net>")
+        #expect(attachment.encoding == "base64" && attachment.size == 12)
+        let attached = try #require(root.part("3"))
+        #expect(attached.mediaType == "message/rfc822")
+        #expect(attached.envelope?.subject == "inner")
+        #expect(root.part("3.1")?.mediaType == "text/plain")
+
+        #expect(try await session.fetch(in: mailbox, uid: uid, section: "2", range: nil) == Array("JVBERi0xLjQK".utf8))
+        #expect(try await session.fetch(in: mailbox, uid: uid, section: "3.1", range: nil) == Array("inner body".utf8))
+        let html = try await session.fetch(in: mailbox, uid: uid, section: "1.2", range: nil)
+        #expect(String(decoding: html, as: UTF8.self) == "<p>Grüße</p>")
+    }
+
+    @Test func singlePartMessageBodyIsSectionOne() async throws {
+        guard MailStack.available() else { return }
+        let session = IMAPMailSession(pool: Self.adapter.pool(endpoint: MailStack.imap(), credentials: MailStack.demoLogin))
+        let mailbox = MailStack.uniqueMailbox("Mime")
+        try await session.createMailbox(mailbox)
+        defer { Task { try? await session.deleteMailbox(mailbox) } }
+        let uid = try #require(try await session.append(to: mailbox, message: testMessage(subject: "s"), flags: [], internalDate: nil))
+        let root = try #require(try await session.summaries(in: mailbox, uids: UIDSet(uids: [uid])).first?.structure)
+        #expect(root.section == "1" && root.mediaType == "text/plain" && root.charset == "utf-8")
+    }
+}
