@@ -142,6 +142,23 @@ public actor InMemoryMailSession: MailSession {
         return Array(bytes[lower..<upper])
     }
 
+    public nonisolated func fetchChunks(in mailbox: IMAPMailboxName, uid: UInt32, section: String?, range: Range<Int>?)
+        -> ByteChunks
+    {
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: [UInt8].self)
+        Task {
+            do {
+                for try await chunk in ByteChunks(bytes: try await fetch(in: mailbox, uid: uid, section: section, range: range)) {
+                    continuation.yield(chunk)
+                }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        return ByteChunks(stream)
+    }
+
     public func setFlags(in mailbox: IMAPMailboxName, uids: UIDSet, add: [String], remove: [String]) throws {
         var box = try existing(mailbox.wireName)
         for uid in box.messages.keys.sorted() where uids.contains(uid) {

@@ -33,6 +33,10 @@ public protocol MailSession: Sendable {
     /// `HEADER`), optionally only `range`. Never marks the message read.
     func fetch(in mailbox: IMAPMailboxName, uid: UInt32, section: String?, range: Range<Int>?) async throws -> [UInt8]
 
+    /// The same bytes as `fetch`, streamed: for attachments and whole messages too large to
+    /// hold at once.
+    func fetchChunks(in mailbox: IMAPMailboxName, uid: UInt32, section: String?, range: Range<Int>?) -> ByteChunks
+
     /// Adds and removes flags or keywords on messages.
     func setFlags(in mailbox: IMAPMailboxName, uids: UIDSet, add: [String], remove: [String]) async throws
 
@@ -210,4 +214,47 @@ public protocol MailboxWatcher: Sendable {
 public enum MailboxActivity: Hashable, Sendable {
     case activity
     case timedOut
+}
+
+/// A message or part delivered in chunks as the server sends them, so that a large attachment
+/// is never held whole. The producer waits while the consumer is `capacity` chunks behind.
+public struct ByteChunks: AsyncSequence, Sendable {
+    public typealias Element = [UInt8]
+
+    private let stream: AsyncThrowingStream<[UInt8], any Error>
+    private let consumed: @Sendable () -> Void
+
+    /// `consumed` is called after each chunk the consumer takes (the producer's back-pressure).
+    public init(_ stream: AsyncThrowingStream<[UInt8], any Error>, consumed: @escaping @Sendable () -> Void = {}) {
+        self.stream = stream
+        self.consumed = consumed
+    }
+
+    /// All of `bytes`, in chunks of `chunkSize`.
+    public init(bytes: [UInt8], chunkSize: Int = 64 * 1024) {
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: [UInt8].self)
+        var offset = 0
+        while offset < bytes.count {
+            let end = Swift.min(bytes.count, offset + chunkSize)
+            continuation.yield(Array(bytes[offset..<end]))
+            offset = end
+        }
+        continuation.finish()
+        self.init(stream)
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(base: stream.makeAsyncIterator(), consumed: consumed)
+    }
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var base: AsyncThrowingStream<[UInt8], any Error>.AsyncIterator
+        let consumed: @Sendable () -> Void
+
+        public mutating func next() async throws -> [UInt8]? {
+            let chunk = try await base.next()
+            if chunk != nil { consumed() }
+            return chunk
+        }
+    }
 }

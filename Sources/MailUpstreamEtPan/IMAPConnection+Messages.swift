@@ -97,7 +97,8 @@ extension IMAPConnection {
     }
 
     /// `UID FETCH uid BODY.PEEK[section]<start.length>` ([RFC 3501] 6.4.5): never sets \Seen.
-    func fetchSection(uid: UInt32, section: String?, range: Range<Int>?) throws -> [UInt8] {
+    /// With `streamed`, a body handler installed by the caller receives the bytes instead.
+    func fetchSection(uid: UInt32, section: String?, range: Range<Int>?, streamed: Bool = false) throws -> [UInt8] {
         let parsed = try SectionSpec(section)
         let set = UIDSet([uid...uid]).etpanSet()
         defer { mailimap_set_free(set) }
@@ -124,7 +125,7 @@ extension IMAPConnection {
             if message.uid == uid, let bytes = message.section { found = bytes }
         }
         guard let found else { throw UpstreamError(.messageNotFound, "UID \(uid) (section \(section ?? "whole"))") }
-        return found
+        return streamed ? [] : found
     }
 
     func fetchType(_ items: FetchItems) -> UnsafeMutablePointer<mailimap_fetch_type> {

@@ -243,6 +243,10 @@ final class IMAPConnection: @unchecked Sendable {
         string(session.pointee.imap_response) ?? ""
     }
 
+    func markBroken() {
+        broken = true
+    }
+
     func broke(_ message: String) -> UpstreamError {
         broken = true
         return UpstreamError(.unavailable, message)

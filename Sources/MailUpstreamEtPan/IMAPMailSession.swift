@@ -49,6 +49,35 @@ public struct IMAPMailSession: MailSession {
         }
     }
 
+    /// Streams through a connection lent for the whole transfer; at most 8 chunks wait for the
+    /// consumer. A consumer that stops iterating ends the transfer (and that connection).
+    public func fetchChunks(in mailbox: IMAPMailboxName, uid: UInt32, section: String?, range: Range<Int>?) -> ByteChunks {
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: [UInt8].self)
+        let gate = ChunkGate(capacity: 8)
+        let pool = pool
+        let task = Task {
+            do {
+                _ = try await pool.withConnection(idempotent: false) { connection in
+                    try connection.select(mailbox.wireName, forWriting: false)
+                    return try connection.streamSection(uid: uid, section: section, range: range) { chunk in
+                        try gate.acquire(timeout: connection.endpoint.timeout)
+                        continuation.yield(chunk)
+                    }
+                }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        continuation.onTermination = { termination in
+            if case .cancelled = termination {
+                gate.cancel()
+                task.cancel()
+            }
+        }
+        return ByteChunks(stream, consumed: { gate.release() })
+    }
+
     public func setFlags(in mailbox: IMAPMailboxName, uids: UIDSet, add: [String], remove: [String]) async throws {
         try await pool.withConnection { connection in
             try connection.select(mailbox.wireName, forWriting: true)
