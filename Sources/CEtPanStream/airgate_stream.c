@@ -27,6 +27,8 @@ struct airgate_stream {
     int cancel_pipe[2];
     int wake_pipe[2];
     atomic_int cancelled;
+    // Set when a read or write ended the stream: end of file, error, timeout or cancel.
+    atomic_int failed;
     gnutls_session_t tls;
     gnutls_certificate_credentials_t credentials;
 };
@@ -141,7 +143,7 @@ int airgate_tcp_connect(const char * host, const char * port, int timeout_ms, ch
     return result;
 }
 
-static ssize_t stream_read(mailstream_low * low, void * buffer, size_t count) {
+static ssize_t stream_read_inner(mailstream_low * low, void * buffer, size_t count) {
     struct airgate_stream * s = low->data;
     long long deadline = now_ms() + s->timeout_ms;
     for (;;) {
@@ -182,7 +184,7 @@ static ssize_t stream_read(mailstream_low * low, void * buffer, size_t count) {
     }
 }
 
-static ssize_t stream_write(mailstream_low * low, const void * buffer, size_t count) {
+static ssize_t stream_write_inner(mailstream_low * low, const void * buffer, size_t count) {
     struct airgate_stream * s = low->data;
     long long deadline = now_ms() + s->timeout_ms;
     size_t written = 0;
@@ -221,6 +223,27 @@ static ssize_t stream_write(mailstream_low * low, const void * buffer, size_t co
         written += (size_t) r;
     }
     return (ssize_t) count;
+}
+
+static ssize_t stream_read(mailstream_low * low, void * buffer, size_t count) {
+    ssize_t r = stream_read_inner(low, buffer, count);
+    if (r <= 0 && count > 0) {
+        atomic_store(&((struct airgate_stream *) low->data)->failed, 1);
+    }
+    return r;
+}
+
+static ssize_t stream_write(mailstream_low * low, const void * buffer, size_t count) {
+    ssize_t r = stream_write_inner(low, buffer, count);
+    if (r < 0) {
+        atomic_store(&((struct airgate_stream *) low->data)->failed, 1);
+    }
+    return r;
+}
+
+int airgate_stream_failed(mailstream_low * low) {
+    struct airgate_stream * s = low->data;
+    return atomic_load(&s->failed);
 }
 
 static int stream_close(mailstream_low * low) {

@@ -262,6 +262,10 @@ final class IMAPConnection: @unchecked Sendable {
             throw broke("\(command()): connection to \(endpoint.host):\(endpoint.port) lost or timed out")
         case MAILIMAP_ERROR_PARSE, MAILIMAP_ERROR_FATAL, MAILIMAP_ERROR_MEMORY, MAILIMAP_ERROR_BAD_STATE:
             broken = true
+            if let low, airgate_stream_failed(UnsafeMutablePointer(low)) != 0 {
+                // libetpan reports a connection closed mid-response as a parse error.
+                throw UpstreamError(.unavailable, "\(command()): connection to \(endpoint.host):\(endpoint.port) lost")
+            }
             throw UpstreamError(.protocolError, "\(command()): cannot follow the server (libetpan error \(result))")
         default:
             // The server answered NO or BAD; the connection stays usable.

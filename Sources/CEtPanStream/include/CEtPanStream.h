@@ -47,6 +47,10 @@ int airgate_stream_wait_readable(mailstream * stream, int timeout_ms);
 /// Ends a pending or future `airgate_stream_wait_readable` with "woken". Safe from any thread.
 void airgate_stream_wake(mailstream_low * low);
 
+/// Whether a read or write has ended the stream (end of file, error, timeout, cancel): a
+/// parse error after that is a lost connection, not a server speaking nonsense.
+int airgate_stream_failed(mailstream_low * low);
+
 /// Whether the stream is TLS-protected.
 int airgate_stream_is_tls(mailstream_low * low);
 
