@@ -5,92 +5,91 @@ import Testing
 
 /// Connecting, TLS and logging in against the stack's Dovecot.
 @Suite struct IMAPConnectTests {
-    private func open(_ endpoint: ServerEndpoint, _ credentials: IMAPCredentials = MailStack.demoLogin) throws -> IMAPConnection {
-        try IMAPConnection.open(endpoint, credentials)
+    static let adapter = IMAPAdapter(threads: 2)
+
+    /// Blocking libetpan calls run on the adapter's threads, as in the gateway.
+    private func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await Self.adapter.run(body)
     }
 
-    private func expectCode(_ code: UpstreamError.Code, _ body: () throws -> Void) {
-        do {
-            try body()
-            Issue.record("expected \(code), got success")
-        } catch let error as UpstreamError {
-            #expect(error.code == code, "\(error)")
-        } catch {
-            Issue.record("expected \(code), got \(error)")
-        }
+    private func open(_ endpoint: ServerEndpoint, _ credentials: IMAPCredentials = MailStack.demoLogin) async throws
+        -> IMAPConnection
+    {
+        try await blocking { try IMAPConnection.open(endpoint, credentials) }
     }
 
-    @Test func startTLSVerifiedLoginEnablesQRESYNC() throws {
+    @Test func startTLSVerifiedLoginEnablesQRESYNC() async throws {
         guard MailStack.available() else { return }
-        let connection = try open(MailStack.imap(.startTLS))
+        let connection = try await open(MailStack.imap(.startTLS))
         #expect(connection.capabilities.isSuperset(of: ["IMAP4REV1", "QRESYNC", "CONDSTORE", "IDLE", "UIDPLUS", "MOVE"]))
         #expect(connection.qresyncEnabled)
         #expect(connection.condstoreEnabled)
-        #expect(connection.isAlive())
-        connection.close()
+        #expect(try await blocking { connection.isAlive() })
+        try await blocking { connection.close() }
     }
 
-    @Test func implicitTLSVerifiedAgainstTheStackCA() throws {
+    @Test func implicitTLSVerifiedAgainstTheStackCA() async throws {
         guard MailStack.available() else { return }
-        let connection = try open(MailStack.imap(.implicitTLS))
-        #expect(connection.isAlive())
+        let connection = try await open(MailStack.imap(.implicitTLS))
+        #expect(try await blocking { connection.isAlive() })
     }
 
-    @Test func untrustedCertificateIsRefusedBeforeAnyCredentialIsSent() {
+    @Test func untrustedCertificateIsRefusedBeforeAnyCredentialIsSent() async {
         guard MailStack.available() else { return }
         // The system store does not hold the stack's self-signed certificate.
-        expectCode(.tlsFailed) { _ = try open(MailStack.imap(.implicitTLS, caFile: "")) }
-        expectCode(.tlsFailed) { _ = try open(MailStack.imap(.startTLS, caFile: "")) }
+        await expectCode(.tlsFailed) { _ = try await open(MailStack.imap(.implicitTLS, caFile: "")) }
+        await expectCode(.tlsFailed) { _ = try await open(MailStack.imap(.startTLS, caFile: "")) }
     }
 
-    @Test func certificateForAnotherNameIsRefused() {
+    @Test func certificateForAnotherNameIsRefused() async {
         guard MailStack.available() else { return }
-        expectCode(.tlsFailed) { _ = try open(MailStack.imap(.implicitTLS, serverName: "mail.example.org")) }
+        await expectCode(.tlsFailed) { _ = try await open(MailStack.imap(.implicitTLS, serverName: "mail.example.org")) }
     }
 
-    @Test func verificationCanBeTurnedOffExplicitly() throws {
+    @Test func verificationCanBeTurnedOffExplicitly() async throws {
         guard MailStack.available() else { return }
-        let connection = try open(MailStack.imap(.implicitTLS, verify: false, caFile: "", serverName: "mail.example.org"))
-        #expect(connection.isAlive())
+        let connection = try await open(MailStack.imap(.implicitTLS, verify: false, caFile: "", serverName: "mail.example.org"))
+        #expect(try await blocking { connection.isAlive() })
     }
 
-    @Test func wrongPasswordIsAnAuthenticationFailure() {
+    @Test func wrongPasswordIsAnAuthenticationFailure() async {
         guard MailStack.available() else { return }
-        expectCode(.authenticationFailed) {
-            _ = try open(MailStack.imap(), .login(user: MailStack.demoUser, password: "not-the-password"))
+        await expectCode(.authenticationFailed) {
+            _ = try await open(MailStack.imap(), .login(user: MailStack.demoUser, password: "not-the-password"))
         }
-        expectCode(.authenticationFailed) {
-            _ = try open(MailStack.imap(), .plain(user: MailStack.demoUser, password: "not-the-password"))
+        await expectCode(.authenticationFailed) {
+            _ = try await open(MailStack.imap(), .plain(user: MailStack.demoUser, password: "not-the-password"))
         }
     }
 
-    @Test func authenticatePlainAndMasterUserLogins() throws {
+    @Test func authenticatePlainAndMasterUserLogins() async throws {
         guard MailStack.available() else { return }
-        let plain = try open(MailStack.imap(), .plain(user: MailStack.demoUser, password: MailStack.demoPassword))
-        #expect(try plain.status("INBOX").state.uidValidity != 0)
-        let master = try open(MailStack.imap(), .master(
+        let plain = try await open(MailStack.imap(), .plain(user: MailStack.demoUser, password: MailStack.demoPassword))
+        let plainState = try await blocking { try plain.status("INBOX").state }
+        #expect(plainState.uidValidity != 0)
+        let master = try await open(MailStack.imap(), .master(
             user: MailStack.demoUser, masterUser: MailStack["MASTER_USER"], masterPassword: MailStack["MASTER_PASSWORD"]))
         // The master login lands in the user's own mailbox.
-        #expect(try master.status("INBOX").state == plain.status("INBOX").state)
-        expectCode(.authenticationFailed) {
-            _ = try open(MailStack.imap(), .master(user: MailStack.demoUser, masterUser: MailStack["MASTER_USER"],
-                                                  masterPassword: "wrong"))
+        #expect(try await blocking { try master.status("INBOX").state.uidValidity } == plainState.uidValidity)
+        await expectCode(.authenticationFailed) {
+            _ = try await open(MailStack.imap(), .master(user: MailStack.demoUser, masterUser: MailStack["MASTER_USER"],
+                                                        masterPassword: "wrong"))
         }
     }
 
-    @Test func nothingListeningIsUnavailable() {
+    @Test func nothingListeningIsUnavailable() async {
         var endpoint = MailStack.imap(.plain)
         endpoint.host = "127.0.0.1"
         endpoint.port = 9  // discard: nothing listens on loopback
-        expectCode(.unavailable) { _ = try open(endpoint) }
+        await expectCode(.unavailable) { _ = try await open(endpoint) }
     }
 
     @Test func cancellingABlockedCallBreaksTheConnectionAtOnce() async throws {
         guard MailStack.available() else { return }
-        let connection = try open(MailStack.imap())
+        let connection = try await open(MailStack.imap())
         connection.cancel()
-        #expect(!connection.isAlive())
+        #expect(try await blocking { connection.isAlive() } == false)
         #expect(connection.broken)
-        connection.close()
+        try await blocking { connection.close() }
     }
 }

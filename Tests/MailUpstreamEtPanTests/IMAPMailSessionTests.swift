@@ -152,7 +152,7 @@ import Testing
             }
             let (start, _) = try await session.listing(of: mailbox)
             // Python's imaplib, a client that is not ours: flag one, delete one, add one.
-            try MailStack.python(MailStack.imaplibLogin + """
+            try await MailStack.python(MailStack.imaplibLogin + """
                 box = sys.argv[1]
                 m.select(box)
                 m.uid("STORE", sys.argv[2], "+FLAGS", "(\\\\Seen \\\\Flagged)")
@@ -233,7 +233,7 @@ import Testing
         let inbox = IMAPMailboxName(wire: "INBOX")
         let (start, _) = try await session.listing(of: inbox)
         let marker = "delivery-\(UUID().uuidString)"
-        try MailStack.python("""
+        try await MailStack.python("""
             import os, smtplib, sys
             with smtplib.SMTP(os.environ["SMTP_HOST"], int(os.environ["SMTP_PLAIN_PORT"])) as s:
                 s.sendmail("sender@example.net", [os.environ["DEMO_USER"]],

