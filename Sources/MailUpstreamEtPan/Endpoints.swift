@@ -60,3 +60,15 @@ public enum IMAPCredentials: Sendable, Hashable {
         }
     }
 }
+
+/// How the adapter uses an IMAP server beyond what it advertises.
+public struct IMAPOptions: Sendable, Hashable {
+    /// Capabilities to act as if the server lacked (e.g. `QRESYNC` on a server whose
+    /// implementation is broken). Without QRESYNC and CONDSTORE, changes are found by comparing
+    /// UIDs and flags, which costs a full listing per check.
+    public var ignoredCapabilities: Set<String>
+
+    public init(ignoredCapabilities: Set<String> = []) {
+        self.ignoredCapabilities = Set(ignoredCapabilities.map { $0.uppercased() })
+    }
+}

@@ -29,6 +29,7 @@ public actor IMAPMailboxWatcher: MailboxWatcher {
     private let adapter: IMAPAdapter
     private let endpoint: ServerEndpoint
     private let credentials: IMAPCredentials
+    private let options: IMAPOptions
     private var connection: IMAPConnection?
     private var busy = false
 
@@ -36,10 +37,11 @@ public actor IMAPMailboxWatcher: MailboxWatcher {
     /// client idle for 30 minutes).
     public static let longestWait: Duration = .seconds(25 * 60)
 
-    init(adapter: IMAPAdapter, endpoint: ServerEndpoint, credentials: IMAPCredentials) {
+    init(adapter: IMAPAdapter, endpoint: ServerEndpoint, credentials: IMAPCredentials, options: IMAPOptions) {
         self.adapter = adapter
         self.endpoint = endpoint
         self.credentials = credentials
+        self.options = options
     }
 
     public func waitForActivity(in mailbox: IMAPMailboxName, timeout: Duration) async throws -> MailboxActivity {
@@ -86,8 +88,9 @@ public actor IMAPMailboxWatcher: MailboxWatcher {
         }
         let endpoint = endpoint
         let credentials = credentials
+        let options = options
         do {
-            let opened = try await adapter.run { try IMAPConnection.open(endpoint, credentials) }
+            let opened = try await adapter.run { try IMAPConnection.open(endpoint, credentials, options: options) }
             connection = opened
             return opened
         } catch {

@@ -25,6 +25,8 @@ final class IMAPConnection: @unchecked Sendable {
     private(set) var selected: (name: String, readOnly: Bool)?
     private(set) var broken = false
     private var closed = false
+    /// Capabilities configured away (`IMAPOptions`).
+    fileprivate(set) var ignored: Set<String> = []
 
     private init(session: UnsafeMutablePointer<mailimap>, user: String, endpoint: ServerEndpoint) {
         self.session = session
@@ -41,7 +43,9 @@ final class IMAPConnection: @unchecked Sendable {
 
     /// Connects, protects the connection as configured, logs in and enables QRESYNC (or
     /// CONDSTORE) when offered.
-    static func open(_ endpoint: ServerEndpoint, _ credentials: IMAPCredentials) throws -> IMAPConnection {
+    static func open(_ endpoint: ServerEndpoint, _ credentials: IMAPCredentials, options: IMAPOptions = IMAPOptions())
+        throws -> IMAPConnection
+    {
         let session = mailimap_new(0, nil)!
         mailimap_set_timeout(session, time_t(max(1, endpoint.timeoutMilliseconds / 1000)))
         let stream: UnsafeMutablePointer<mailstream>
@@ -60,6 +64,7 @@ final class IMAPConnection: @unchecked Sendable {
             throw UpstreamError(.unavailable, "IMAP \(endpoint.host):\(endpoint.port): no greeting (error \(greeting))")
         }
         let connection = IMAPConnection(session: session, user: credentials.user, endpoint: endpoint)
+        connection.ignored = options.ignoredCapabilities
         try connection.refreshCapabilities()
         if endpoint.security == .startTLS {
             try connection.startTLS()
@@ -201,7 +206,7 @@ final class IMAPConnection: @unchecked Sendable {
                 names.insert(name.uppercased())
             }
         }
-        capabilities = names
+        capabilities = names.subtracting(ignored)
     }
 
     // MARK: Closing and health

@@ -46,13 +46,17 @@ public final class IMAPAdapter: Sendable {
     }
 
     /// A pool of connections for one account.
-    public func pool(endpoint: ServerEndpoint, credentials: IMAPCredentials) -> IMAPConnectionPool {
-        IMAPConnectionPool(adapter: self, endpoint: endpoint, credentials: credentials)
+    public func pool(endpoint: ServerEndpoint, credentials: IMAPCredentials, options: IMAPOptions = IMAPOptions())
+        -> IMAPConnectionPool
+    {
+        IMAPConnectionPool(adapter: self, endpoint: endpoint, credentials: credentials, options: options)
     }
 
     /// An IDLE watcher for one account, on a connection of its own.
-    public func watcher(endpoint: ServerEndpoint, credentials: IMAPCredentials) -> IMAPMailboxWatcher {
-        IMAPMailboxWatcher(adapter: self, endpoint: endpoint, credentials: credentials)
+    public func watcher(endpoint: ServerEndpoint, credentials: IMAPCredentials, options: IMAPOptions = IMAPOptions())
+        -> IMAPMailboxWatcher
+    {
+        IMAPMailboxWatcher(adapter: self, endpoint: endpoint, credentials: credentials, options: options)
     }
 
     /// Runs a blocking call on the adapter's threads.
@@ -111,6 +115,7 @@ public actor IMAPConnectionPool {
     private let adapter: IMAPAdapter
     let endpoint: ServerEndpoint
     private let credentials: IMAPCredentials
+    private let options: IMAPOptions
     private var idle: [(connection: IMAPConnection, since: ContinuousClock.Instant)] = []
     private var open = 0
     private var waiters: [CheckedContinuation<Void, Never>] = []
@@ -119,10 +124,11 @@ public actor IMAPConnectionPool {
     private var slowModeLogged = false
     private var closed = false
 
-    init(adapter: IMAPAdapter, endpoint: ServerEndpoint, credentials: IMAPCredentials) {
+    init(adapter: IMAPAdapter, endpoint: ServerEndpoint, credentials: IMAPCredentials, options: IMAPOptions) {
         self.adapter = adapter
         self.endpoint = endpoint
         self.credentials = credentials
+        self.options = options
     }
 
     /// Connections open now (lent and idle).
@@ -179,8 +185,9 @@ public actor IMAPConnectionPool {
                 open += 1
                 let endpoint = endpoint
                 let credentials = credentials
+                let options = options
                 do {
-                    let connection = try await adapter.run { try IMAPConnection.open(endpoint, credentials) }
+                    let connection = try await adapter.run { try IMAPConnection.open(endpoint, credentials, options: options) }
                     consecutiveFailures = 0
                     retryAt = nil
                     noteSlowMode(connection)

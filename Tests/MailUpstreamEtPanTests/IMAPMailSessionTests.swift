@@ -372,3 +372,45 @@ func expectCode(_ code: UpstreamError.Code, _ body: () async throws -> Void, sou
         #expect(root.section == "1" && root.mediaType == "text/plain" && root.charset == "utf-8")
     }
 }
+
+/// A server without CONDSTORE/QRESYNC (simulated by ignoring them): changes are found by
+/// comparing listings.
+@Suite struct IMAPWithoutModSeqTests {
+    static let adapter = IMAPAdapter(threads: 2)
+
+    @Test func listingComparisonFindsEveryChange() async throws {
+        guard MailStack.available() else { return }
+        let session = IMAPMailSession(pool: Self.adapter.pool(
+            endpoint: MailStack.imap(), credentials: MailStack.demoLogin,
+            options: IMAPOptions(ignoredCapabilities: ["QRESYNC", "CONDSTORE"])))
+        #expect(try await !session.capabilities().contains("CONDSTORE"))
+        let mailbox = MailStack.uniqueMailbox("Slow")
+        try await session.createMailbox(mailbox)
+        defer { Task { try? await session.deleteMailbox(mailbox) } }
+        var uids: [UInt32] = []
+        for index in 0..<3 {
+            uids.append(try #require(try await session.append(to: mailbox, message: testMessage(subject: "s\(index)"),
+                                                              flags: [], internalDate: nil)))
+        }
+        let (state, before) = try await session.listing(of: mailbox)
+        #expect(state.highestModSeq == 0)
+        guard case .fullResync(.noModSeq, _) = try await session.changes(in: mailbox, since: state) else {
+            Issue.record("without CONDSTORE the caller must be sent to the listing comparison")
+            return
+        }
+        try await MailStack.python(MailStack.imaplibLogin + """
+            m.select(sys.argv[1])
+            m.uid("STORE", sys.argv[2], "+FLAGS", "(\\\\Flagged)")
+            m.uid("STORE", sys.argv[3], "+FLAGS", "(\\\\Deleted)")
+            m.expunge()
+            m.append(sys.argv[1], None, None, b"Subject: new\\r\\n\\r\\nhi\\r\\n")
+            m.logout()
+            """, [mailbox.wireName, String(uids[0]), String(uids[2])])
+        let (_, after) = try await session.listing(of: mailbox)
+        let changes = ChangeTracking.changes(from: Dictionary(uniqueKeysWithValues: before.map { ($0.uid, $0.flags) }), to: after)
+        #expect(changes.count == 3)
+        #expect(changes.contains(.removed(uid: uids[2])))
+        #expect(changes.contains(.flagsChanged(MessageFlags(uid: uids[0], flags: ["\\Flagged"]))))
+        #expect(changes.contains { if case .added(let m) = $0 { m.uid == uids[2] + 1 } else { false } })
+    }
+}
