@@ -159,6 +159,41 @@ public actor InMemoryMailSession: MailSession {
         return ByteChunks(stream)
     }
 
+    public func fetchParts(in mailbox: IMAPMailboxName, _ requests: [PartRequest]) throws -> [PartRequest: [UInt8]] {
+        var parts: [PartRequest: [UInt8]] = [:]
+        for request in requests {
+            do {
+                parts[request] = try fetch(in: mailbox, uid: request.uid, section: request.section, range: request.range)
+            } catch let error as UpstreamError where error.code == .messageNotFound {
+                continue
+            }
+        }
+        return parts
+    }
+
+    public func search(in mailbox: IMAPMailboxName, _ query: MailSearch) throws -> [UInt32] {
+        let box = try existing(mailbox.wireName)
+        func matches(_ haystack: String?, _ needle: String?) -> Bool {
+            guard let needle else { return true }
+            return haystack?.lowercased().contains(needle.lowercased()) ?? false
+        }
+        func addresses(_ list: [MailAddress]) -> String {
+            list.map { "\($0.name ?? "") <\($0.address)>" }.joined(separator: ", ")
+        }
+        let day: Int64 = 86_400_000
+        return box.messages.filter { _, stored in
+            let message = stored.message
+            let envelope = message.envelope
+            return matches(String(decoding: message.raw, as: UTF8.self), query.text)
+                && matches(addresses(envelope.from), query.from)
+                && matches(addresses(envelope.to + envelope.cc + envelope.bcc), query.to)
+                && matches(envelope.subject, query.subject)
+                && (query.since.map { message.internalDate >= $0 / day * day } ?? true)
+                && (query.before.map { message.internalDate < $0 / day * day } ?? true)
+                && (!query.unseenOnly || !message.flags.contains("\\Seen"))
+        }.keys.sorted()
+    }
+
     public func setFlags(in mailbox: IMAPMailboxName, uids: UIDSet, add: [String], remove: [String]) throws {
         var box = try existing(mailbox.wireName)
         for uid in box.messages.keys.sorted() where uids.contains(uid) {

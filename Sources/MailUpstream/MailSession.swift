@@ -37,6 +37,14 @@ public protocol MailSession: Sendable {
     /// hold at once.
     func fetchChunks(in mailbox: IMAPMailboxName, uid: UInt32, section: String?, range: Range<Int>?) -> ByteChunks
 
+    /// Parts of many messages at once (a Sync batch: each message's chosen body part, cut at
+    /// the client's truncation size). Requests naming messages that no longer exist are left
+    /// out of the answer.
+    func fetchParts(in mailbox: IMAPMailboxName, _ requests: [PartRequest]) async throws -> [PartRequest: [UInt8]]
+
+    /// UIDs of the messages matching `query` ([RFC 3501] 6.4.4), ascending.
+    func search(in mailbox: IMAPMailboxName, _ query: MailSearch) async throws -> [UInt32]
+
     /// Adds and removes flags or keywords on messages.
     func setFlags(in mailbox: IMAPMailboxName, uids: UIDSet, add: [String], remove: [String]) async throws
 
@@ -257,4 +265,48 @@ public struct ByteChunks: AsyncSequence, Sendable {
             return chunk
         }
     }
+}
+
+/// One part of one message, optionally a byte range of it.
+public struct PartRequest: Hashable, Sendable {
+    public var uid: UInt32
+    /// As for `MailSession.fetch`: nil for the whole message, `1.2`, `TEXT`, `HEADER`.
+    public var section: String?
+    public var range: Range<Int>?
+
+    public init(uid: UInt32, section: String?, range: Range<Int>? = nil) {
+        self.uid = uid
+        self.section = section
+        self.range = range
+    }
+}
+
+/// What to look for; every criterion given must match (AND). Text is matched as the server
+/// does (Dovecot: case-insensitive substring, or its full-text index when configured).
+public struct MailSearch: Hashable, Sendable {
+    /// Anywhere in the headers or body.
+    public var text: String?
+    public var from: String?
+    public var to: String?
+    public var subject: String?
+    /// INTERNALDATE on or after this day (milliseconds since 1970; IMAP compares whole days).
+    public var since: Int64?
+    /// INTERNALDATE before this day.
+    public var before: Int64?
+    /// Only messages without `\Seen`.
+    public var unseenOnly: Bool
+
+    public init(text: String? = nil, from: String? = nil, to: String? = nil, subject: String? = nil, since: Int64? = nil,
+                before: Int64? = nil, unseenOnly: Bool = false) {
+        self.text = text
+        self.from = from
+        self.to = to
+        self.subject = subject
+        self.since = since
+        self.before = before
+        self.unseenOnly = unseenOnly
+    }
+
+    /// Longest string criterion accepted; longer ones are refused rather than sent.
+    public static let maxTermBytes = 1024
 }

@@ -99,18 +99,27 @@ extension IMAPConnection {
     /// `UID FETCH uid BODY.PEEK[section]<start.length>` ([RFC 3501] 6.4.5): never sets \Seen.
     /// With `streamed`, a body handler installed by the caller receives the bytes instead.
     func fetchSection(uid: UInt32, section: String?, range: Range<Int>?, streamed: Bool = false) throws -> [UInt8] {
+        let found = try fetchSectionOfMany(UIDSet([uid...uid]), section: section, range: range)
+        guard let bytes = found[uid] else { throw UpstreamError(.messageNotFound, "UID \(uid) (section \(section ?? "whole"))") }
+        return streamed ? [] : bytes
+    }
+
+    /// The same section of several messages in one command; absent messages are left out.
+    func fetchSectionOfMany(_ uids: UIDSet, section: String?, range: Range<Int>?) throws -> [UInt32: [UInt8]] {
+        guard !uids.isEmpty else { return [:] }
         let parsed = try SectionSpec(section)
-        let set = UIDSet([uid...uid]).etpanSet()
+        if let range {
+            guard range.lowerBound >= 0, range.count > 0, range.upperBound <= Int(UInt32.max) else {
+                throw UpstreamError(.refused, "byte range \(range) cannot be asked for")
+            }
+        }
+        let set = uids.etpanSet()
         defer { mailimap_set_free(set) }
         let type = mailimap_fetch_type_new_fetch_att_list_empty()!
         defer { mailimap_fetch_type_free(type) }
         mailimap_fetch_type_new_fetch_att_list_add(type, mailimap_fetch_att_new_uid())
         let etpanSection = parsed.etpanSection()
         if let range {
-            guard range.lowerBound >= 0, range.count > 0, range.upperBound <= Int(UInt32.max) else {
-                mailimap_section_free(etpanSection)
-                throw UpstreamError(.refused, "byte range \(range) cannot be asked for")
-            }
             mailimap_fetch_type_new_fetch_att_list_add(
                 type, mailimap_fetch_att_new_body_peek_section_partial(etpanSection, UInt32(range.lowerBound), UInt32(range.count)))
         } else {
@@ -119,13 +128,12 @@ extension IMAPConnection {
         var result: UnsafeMutablePointer<clist>?
         try check(mailimap_uid_fetch(rawSession, set, type, &result), "UID FETCH BODY.PEEK")
         defer { if let result { mailimap_fetch_list_free(result) } }
-        var found: [UInt8]?
+        var found: [UInt32: [UInt8]] = [:]
         forEach(in: result, as: mailimap_msg_att.self) { att in
             let message = FetchedMessage(att)
-            if message.uid == uid, let bytes = message.section { found = bytes }
+            if message.uid != 0, uids.contains(message.uid), let bytes = message.section { found[message.uid] = bytes }
         }
-        guard let found else { throw UpstreamError(.messageNotFound, "UID \(uid) (section \(section ?? "whole"))") }
-        return streamed ? [] : found
+        return found
     }
 
     func fetchType(_ items: FetchItems) -> UnsafeMutablePointer<mailimap_fetch_type> {

@@ -49,6 +49,21 @@ public struct IMAPMailSession: MailSession {
         }
     }
 
+    public func fetchParts(in mailbox: IMAPMailboxName, _ requests: [PartRequest]) async throws -> [PartRequest: [UInt8]] {
+        guard !requests.isEmpty else { return [:] }
+        return try await pool.withConnection { connection in
+            try connection.select(mailbox.wireName, forWriting: false)
+            return try connection.fetchParts(requests)
+        }
+    }
+
+    public func search(in mailbox: IMAPMailboxName, _ query: MailSearch) async throws -> [UInt32] {
+        try await pool.withConnection { connection in
+            try connection.select(mailbox.wireName, forWriting: false)
+            return try connection.search(query)
+        }
+    }
+
     /// Streams through a connection lent for the whole transfer; at most 8 chunks wait for the
     /// consumer. A consumer that stops iterating ends the transfer (and that connection).
     public func fetchChunks(in mailbox: IMAPMailboxName, uid: UInt32, section: String?, range: Range<Int>?) -> ByteChunks {

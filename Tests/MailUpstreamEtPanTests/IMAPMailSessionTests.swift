@@ -414,3 +414,62 @@ func expectCode(_ code: UpstreamError.Code, _ body: () async throws -> Void, sou
         #expect(changes.contains { if case .added(let m) = $0 { m.uid == uids[2] + 1 } else { false } })
     }
 }
+
+/// UID SEARCH and batched part fetches against Dovecot.
+@Suite struct IMAPSearchAndPartsTests {
+    static let adapter = IMAPAdapter(threads: 2)
+
+    @Test func searchCombinesCriteria() async throws {
+        guard MailStack.available() else { return }
+        let session = IMAPMailSession(pool: Self.adapter.pool(endpoint: MailStack.imap(), credentials: MailStack.demoLogin))
+        let mailbox = MailStack.uniqueMailbox("Search")
+        try await session.createMailbox(mailbox)
+        defer { Task { try? await session.deleteMailbox(mailbox) } }
+        let day: Int64 = 86_400_000
+        let base: Int64 = 1_790_000_000_000 / day * day
+        let first = try #require(try await session.append(
+            to: mailbox, message: testMessage(subject: "Quarterly report", from: "Ann <ann@example.net>", body: "numbers inside"),
+            flags: ["\\Seen"], internalDate: base))
+        let second = try #require(try await session.append(
+            to: mailbox, message: testMessage(subject: "Grüße aus Köln", from: "Bob <bob@example.org>", body: "holiday photos"),
+            flags: [], internalDate: base + 10 * day))
+        let third = try #require(try await session.append(
+            to: mailbox, message: testMessage(subject: "Re: Quarterly report", from: "Bob <bob@example.org>", body: "thanks"),
+            flags: [], internalDate: base + 20 * day))
+
+        #expect(try await session.search(in: mailbox, MailSearch(subject: "quarterly")) == [first, third])
+        #expect(try await session.search(in: mailbox, MailSearch(from: "bob@example.org")) == [second, third])
+        #expect(try await session.search(in: mailbox, MailSearch(text: "photos")) == [second])
+        #expect(try await session.search(in: mailbox, MailSearch(subject: "Grüße")) == [second])
+        #expect(try await session.search(in: mailbox, MailSearch(since: base + 5 * day, before: base + 15 * day)) == [second])
+        #expect(try await session.search(in: mailbox, MailSearch(from: "bob", unseenOnly: true)) == [second, third])
+        #expect(try await session.search(in: mailbox, MailSearch(subject: "Quarterly", unseenOnly: true)) == [third])
+        #expect(try await session.search(in: mailbox, MailSearch(text: "no such words anywhere")).isEmpty)
+        // Quotes and parentheses are data, not syntax.
+        #expect(try await session.search(in: mailbox, MailSearch(subject: "a\" OR ALL (")).isEmpty)
+        await expectCode(.refused) { _ = try await session.search(in: mailbox, MailSearch(text: "x\r\nA1 LOGOUT")) }
+    }
+
+    @Test func partsOfManyMessagesInFewCommands() async throws {
+        guard MailStack.available() else { return }
+        let session = IMAPMailSession(pool: Self.adapter.pool(endpoint: MailStack.imap(), credentials: MailStack.demoLogin))
+        let mailbox = MailStack.uniqueMailbox("Parts")
+        try await session.createMailbox(mailbox)
+        defer { Task { try? await session.deleteMailbox(mailbox) } }
+        let plain = try #require(try await session.append(to: mailbox, message: testMessage(subject: "p", body: "plain body text"),
+                                                          flags: [], internalDate: nil))
+        let structured = try #require(try await session.append(to: mailbox, message: IMAPBodyStructureTests.structured,
+                                                               flags: [], internalDate: nil))
+        let requests = [
+            PartRequest(uid: plain, section: "1", range: 0..<5),
+            PartRequest(uid: structured, section: "1.2", range: 0..<5),
+            PartRequest(uid: structured, section: "2"),
+            PartRequest(uid: plain + 100, section: "1", range: 0..<5),
+        ]
+        let parts = try await session.fetchParts(in: mailbox, requests)
+        #expect(parts.count == 3)
+        #expect(parts[requests[0]] == Array("plain".utf8))
+        #expect(parts[requests[1]] == Array("<p>Gr".utf8))
+        #expect(parts[requests[2]] == Array("JVBERi0xLjQK".utf8))
+    }
+}

@@ -102,4 +102,24 @@ struct InMemoryMailSessionTests {
         try await server.createMailbox(IMAPMailboxName(display: "Reçus"))
         #expect(try await server.listMailboxes().contains { $0.name.displayName == "Reçus" })
     }
+
+    @Test("search matches like the IMAP server; batched and streamed fetches agree with fetch")
+    func searchAndParts() async throws {
+        let server = InMemoryMailSession()
+        let one = try await server.deliver(message("Quarterly report"))
+        let two = try await server.deliver(message("Holiday"))
+        try await server.setFlags(in: inbox, uids: UIDSet(uids: [one]), add: ["\\Seen"], remove: [])
+        #expect(try await server.search(in: inbox, MailSearch(subject: "quarterly")) == [one])
+        #expect(try await server.search(in: inbox, MailSearch(text: "hello")) == [one, two])
+        #expect(try await server.search(in: inbox, MailSearch(unseenOnly: true)) == [two])
+        #expect(try await server.search(in: inbox, MailSearch(from: "nobody@example.test")).isEmpty)
+
+        let requests = [PartRequest(uid: one, section: "TEXT", range: 0..<5), PartRequest(uid: 999, section: nil)]
+        let parts = try await server.fetchParts(in: inbox, requests)
+        #expect(parts == [requests[0]: Array("Hello".utf8)])
+
+        var streamed: [UInt8] = []
+        for try await chunk in server.fetchChunks(in: inbox, uid: two, section: nil, range: nil) { streamed += chunk }
+        #expect(try await streamed == server.fetch(in: inbox, uid: two, section: nil, range: nil))
+    }
 }
