@@ -108,6 +108,12 @@ let package = Package(
             dependencies: ["SyncState", "SyncStateSQL", "SyncStateSQLite", "SyncStatePostgres"],
             path: "Benchmarks/StateStoreBenchmark"
         ),
+        .executableTarget(
+            name: "UpstreamBenchmark",
+            dependencies: ["MailUpstream", "MailUpstreamEtPan"],
+            path: "Benchmarks/UpstreamBenchmark",
+            exclude: ["imap_reference.py"]
+        ),
         .testTarget(
             name: "WBXMLTests",
             dependencies: ["WBXML", .product(name: "NIOCore", package: "swift-nio")]

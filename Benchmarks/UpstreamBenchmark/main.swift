@@ -1,0 +1,119 @@
+// Measures how fast the IMAP adapter reads what a Sync needs from a large mailbox (envelope,
+// MIME structure, flags, and the first 50 KB of each message's text part), next to Python's
+// imaplib sending the same commands and parsing nothing: the physical reference.
+//
+//   Deploy/stack.sh up
+//   swift run -c release UpstreamBenchmark            # 10,000 messages (seeded on first run)
+//   swift run -c release UpstreamBenchmark --quick    # 500 messages, to check that it runs
+//
+// Prints a Markdown table row for BENCHMARKS.md.
+
+import Foundation
+import MailUpstream
+import MailUpstreamEtPan
+
+let arguments = CommandLine.arguments
+let quick = arguments.contains("--quick")
+let count = quick ? 500 : 10_000
+let batchSize = 100
+let truncation = 51_200
+let envPath = "Deploy/.stack/env"
+
+func stackValues() -> [String: String] {
+    guard let text = try? String(contentsOfFile: envPath, encoding: .utf8) else {
+        FileHandle.standardError.write(Data("UpstreamBenchmark: no \(envPath); run Deploy/stack.sh up first\n".utf8))
+        exit(2)
+    }
+    var values: [String: String] = [:]
+    for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+        guard let equals = line.firstIndex(of: "=") else { continue }
+        values[String(line[..<equals])] = line[line.index(after: equals)...].trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
+    }
+    return values
+}
+
+@discardableResult
+func run(_ executable: String, _ arguments: [String]) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = [executable] + arguments
+    let output = Pipe()
+    process.standardOutput = output
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+        throw NSError(domain: "UpstreamBenchmark", code: Int(process.terminationStatus),
+                      userInfo: [NSLocalizedDescriptionKey: "\(executable) \(arguments.joined(separator: " ")) failed"])
+    }
+    return String(decoding: data, as: UTF8.self)
+}
+
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
+
+/// The part a phone shows: the first text/plain, else the first text/html, else section 1.
+func textSection(_ structure: MIMEPart?) -> String {
+    guard let structure else { return "1" }
+    let leaves = structure.allParts.filter { !$0.isMultipart && $0.disposition != "attachment" }
+    return (leaves.first { $0.mediaType == "text/plain" } ?? leaves.first { $0.mediaType == "text/html" })?.section ?? "1"
+}
+
+let env = stackValues()
+let folder = IMAPMailboxName(wire: "Bench-\(count)")
+let endpoint = ServerEndpoint(host: env["IMAP_HOST"] ?? "127.0.0.1", port: Int(env["IMAP_PORT"] ?? "") ?? 10143,
+                              security: .startTLS, caFile: env["TLS_CA_FILE"], serverName: "localhost", timeout: .seconds(60))
+let adapter = IMAPAdapter(threads: 2, limits: IMAPPoolLimits(perAccount: 1))
+let session = IMAPMailSession(pool: adapter.pool(endpoint: endpoint, credentials: .login(
+    user: env["DEMO_USER"] ?? "", password: env["DEMO_PASSWORD"] ?? "")))
+
+// The mailbox: seeded once with the stack's realistic mix, reused afterwards.
+let existing = try? await session.status(folder)
+if existing?.messages != count {
+    if existing != nil { try await session.deleteMailbox(folder) }
+    print("seeding \(folder) with \(count) messages …")
+    try run("bash", ["Deploy/stack.sh", "seed", "--count", String(count), "--folder", folder.wireName])
+}
+
+// The adapter.
+let (_, listing) = try await session.listing(of: folder)
+let uids = listing.map(\.uid)
+var plan: [String] = []
+var bytes = 0
+var messages = 0
+let wallStart = ContinuousClock.now
+let cpuStart = cpuSeconds()
+for start in stride(from: 0, to: uids.count, by: batchSize) {
+    let batch = Array(uids[start..<min(start + batchSize, uids.count)])
+    let summaries = try await session.summaries(in: folder, uids: UIDSet(uids: batch))
+    messages += summaries.count
+    let requests = summaries.map { PartRequest(uid: $0.uid, section: textSection($0.structure), range: 0..<truncation) }
+    let parts = try await session.fetchParts(in: folder, requests)
+    bytes += parts.values.reduce(0) { $0 + $1.count }
+    let groups = Dictionary(grouping: requests, by: { $0.section ?? "1" })
+        .map { "\($0.key)=\(UIDSet(uids: $0.value.map(\.uid)))" }.sorted().joined(separator: ";")
+    plan.append("\(UIDSet(uids: batch))\t\(groups)")
+}
+let wall = ContinuousClock.now - wallStart
+let wallSeconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
+let cpu = cpuSeconds() - cpuStart
+
+// The reference, same commands.
+let planFile = FileManager.default.temporaryDirectory.appendingPathComponent("upstream-benchmark-plan.txt")
+try plan.joined(separator: "\n").write(to: planFile, atomically: true, encoding: .utf8)
+let reference = try run("python3", ["Benchmarks/UpstreamBenchmark/imap_reference.py", envPath, folder.wireName, planFile.path])
+    .split(separator: " ").map { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 }
+let referenceRate = reference[0] / reference[1]
+let rate = Double(messages) / wallSeconds
+
+let commit = (try? run("git", ["rev-parse", "--short", "HEAD"]))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
+let date = ISO8601DateFormatter().string(from: Date()).prefix(10)
+print("| date | commit | messages | adapter msg/s | adapter CPU s per 1,000 | imaplib msg/s | adapter / imaplib | body bytes |")
+print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+print(String(format: "| %@ | %@ | %d | %.0f | %.3f | %.0f | %.0f%% | %d |", String(date), commit, messages, rate,
+             cpu / Double(max(messages, 1)) * 1000, referenceRate, rate / referenceRate * 100, bytes))
+if Int(reference[2]) != bytes { print("note: the reference received \(Int(reference[2])) body bytes, the adapter \(bytes)") }
+await session.pool.close()
