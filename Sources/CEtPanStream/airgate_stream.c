@@ -14,6 +14,7 @@
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <time.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <gnutls/gnutls.h>
@@ -31,7 +32,52 @@ struct airgate_stream {
     atomic_int failed;
     gnutls_session_t tls;
     gnutls_certificate_credentials_t credentials;
+    // Credentials from the shared cache are not freed with the stream.
+    int owns_credentials;
 };
+
+// Loading the system's trusted roots takes milliseconds; connections with the same trust
+// settings share one credentials object (GnuTLS allows sharing between sessions).
+#define CREDENTIAL_CACHE_SIZE 32
+static struct {
+    char * ca_file;
+    int verify;
+    gnutls_certificate_credentials_t credentials;
+} credential_cache[CREDENTIAL_CACHE_SIZE];
+static int credential_cache_count = 0;
+static pthread_mutex_t credential_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+// Builds credentials for (ca_file, verify); 0 or an AIRGATE_STREAM_ERR_* value.
+static int load_credentials(const char * ca_file, int verify, gnutls_certificate_credentials_t * out,
+                            char * detail, size_t detail_size);
+
+static int shared_credentials(const char * ca_file, int verify, gnutls_certificate_credentials_t * out, int * owned,
+                              char * detail, size_t detail_size) {
+    const char * key = ca_file != NULL ? ca_file : "";
+    pthread_mutex_lock(&credential_cache_lock);
+    for (int i = 0; i < credential_cache_count; i++) {
+        if (credential_cache[i].verify == verify && strcmp(credential_cache[i].ca_file, key) == 0) {
+            *out = credential_cache[i].credentials;
+            *owned = 0;
+            pthread_mutex_unlock(&credential_cache_lock);
+            return AIRGATE_STREAM_OK;
+        }
+    }
+    int r = load_credentials(ca_file, verify, out, detail, detail_size);
+    *owned = 1;
+    if (r == AIRGATE_STREAM_OK && credential_cache_count < CREDENTIAL_CACHE_SIZE) {
+        char * copy = strdup(key);
+        if (copy != NULL) {
+            credential_cache[credential_cache_count].ca_file = copy;
+            credential_cache[credential_cache_count].verify = verify;
+            credential_cache[credential_cache_count].credentials = *out;
+            credential_cache_count++;
+            *owned = 0;
+        }
+    }
+    pthread_mutex_unlock(&credential_cache_lock);
+    return r;
+}
 
 static void set_detail(char * detail, size_t size, const char * format, const char * what) {
     if (detail != NULL && size > 0) {
@@ -266,7 +312,7 @@ static void stream_free(mailstream_low * low) {
         if (s->tls != NULL) {
             gnutls_deinit(s->tls);
         }
-        if (s->credentials != NULL) {
+        if (s->credentials != NULL && s->owns_credentials) {
             gnutls_certificate_free_credentials(s->credentials);
         }
         if (s->fd >= 0) {
@@ -334,6 +380,34 @@ mailstream_low * airgate_stream_new(int fd, int timeout_ms) {
     return low;
 }
 
+static int load_credentials(const char * ca_file, int verify, gnutls_certificate_credentials_t * out,
+                            char * detail, size_t detail_size) {
+    gnutls_certificate_credentials_t credentials;
+    if (gnutls_certificate_allocate_credentials(&credentials) != GNUTLS_E_SUCCESS) {
+        return AIRGATE_STREAM_ERR_MEMORY;
+    }
+    if (verify) {
+        // The system store may be empty (minimal containers); a configured CA file suffices.
+        int system = gnutls_certificate_set_x509_system_trust(credentials);
+        int added = 0;
+        if (ca_file != NULL && ca_file[0] != '\0') {
+            added = gnutls_certificate_set_x509_trust_file(credentials, ca_file, GNUTLS_X509_FMT_PEM);
+            if (added < 0) {
+                set_detail(detail, detail_size, "cannot read CA file: %s", gnutls_strerror(added));
+                gnutls_certificate_free_credentials(credentials);
+            return AIRGATE_STREAM_ERR_TLS_SETUP;
+            }
+        }
+        if (system <= 0 && added <= 0) {
+            set_detail(detail, detail_size, "%s", "no trusted certificate authority (system store empty, no CA file)");
+            gnutls_certificate_free_credentials(credentials);
+            return AIRGATE_STREAM_ERR_TLS_SETUP;
+        }
+    }
+    *out = credentials;
+    return AIRGATE_STREAM_OK;
+}
+
 int airgate_stream_start_tls(mailstream_low * low, const char * server_name, const char * ca_file, int verify,
                              char * detail, size_t detail_size) {
     struct airgate_stream * s = low->data;
@@ -341,24 +415,10 @@ int airgate_stream_start_tls(mailstream_low * low, const char * server_name, con
         set_detail(detail, detail_size, "%s", "TLS is already on");
         return AIRGATE_STREAM_ERR_TLS_SETUP;
     }
-    if (gnutls_certificate_allocate_credentials(&s->credentials) != GNUTLS_E_SUCCESS) {
-        return AIRGATE_STREAM_ERR_MEMORY;
-    }
-    if (verify) {
-        // The system store may be empty (minimal containers); a configured CA file suffices.
-        int system = gnutls_certificate_set_x509_system_trust(s->credentials);
-        int added = 0;
-        if (ca_file != NULL && ca_file[0] != '\0') {
-            added = gnutls_certificate_set_x509_trust_file(s->credentials, ca_file, GNUTLS_X509_FMT_PEM);
-            if (added < 0) {
-                set_detail(detail, detail_size, "cannot read CA file: %s", gnutls_strerror(added));
-                return AIRGATE_STREAM_ERR_TLS_SETUP;
-            }
-        }
-        if (system <= 0 && added <= 0) {
-            set_detail(detail, detail_size, "%s", "no trusted certificate authority (system store empty, no CA file)");
-            return AIRGATE_STREAM_ERR_TLS_SETUP;
-        }
+    int loaded = shared_credentials(ca_file, verify, &s->credentials, &s->owns_credentials, detail, detail_size);
+    if (loaded != AIRGATE_STREAM_OK) {
+        s->credentials = NULL;
+        return loaded;
     }
     if (gnutls_init(&s->tls, GNUTLS_CLIENT | GNUTLS_NONBLOCK) != GNUTLS_E_SUCCESS) {
         s->tls = NULL;

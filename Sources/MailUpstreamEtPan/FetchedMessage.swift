@@ -108,7 +108,7 @@ struct FetchedMessage: Sendable {
 enum EncodedWords {
     static func decode(_ text: String?) -> String? {
         guard let text else { return nil }
-        guard text.contains("=?") else { return text }
+        guard mayHaveEncodedWords(text) else { return text }
         var index = 0
         var result: UnsafeMutablePointer<CChar>?
         let status = text.withCString { pointer in
@@ -117,6 +117,19 @@ enum EncodedWords {
         guard status == MAILIMF_NO_ERROR, let result else { return text }
         defer { free(result) }
         return string(result)
+    }
+}
+
+extension EncodedWords {
+    /// Whether `=?` occurs: most headers have no encoded word, and this runs for every
+    /// address of every message in a Sync.
+    static func mayHaveEncodedWords(_ text: String) -> Bool {
+        var previous: UInt8 = 0
+        for byte in text.utf8 {
+            if previous == UInt8(ascii: "="), byte == UInt8(ascii: "?") { return true }
+            previous = byte
+        }
+        return false
     }
 }
 

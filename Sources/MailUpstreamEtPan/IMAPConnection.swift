@@ -98,7 +98,7 @@ final class IMAPConnection: @unchecked Sendable {
                 throw error
             }
         }
-        guard let stream = mailstream_new(low, 8192) else {
+        guard let stream = mailstream_new(low, 65536) else {
             mailstream_low_free(low)
             throw UpstreamError(.unavailable, "\(where_): out of memory")
         }
