@@ -84,6 +84,7 @@ say "airgate migrate against the stack's PostgreSQL"
 say "Benchmarks at a small size, debug build (checks that they run; figures live in BENCHMARKS.md)"
 swift run --skip-build CodecBenchmark --quick
 swift run --skip-build StateStoreBenchmark --quick
+swift run --skip-build UpstreamBenchmark --quick
 
 say "swift test"
 AIRGATE_REQUIRE_EXTERNAL_TOOLS=1 swift test
