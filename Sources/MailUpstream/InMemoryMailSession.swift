@@ -3,7 +3,7 @@
 /// HIGHESTMODSEQ and the message's MODSEQ, expunges are remembered for VANISHED, a moved
 /// message gets a new UID, a recreated mailbox a new UIDVALIDITY. Messages are given with
 /// their envelope; no MIME is parsed.
-public actor InMemoryMailSession: MailSession {
+public actor InMemoryMailSession: MailSession, MailboxWatcher {
     /// A message as a test supplies it.
     public struct Message: Sendable {
         public var raw: [UInt8]
@@ -35,7 +35,11 @@ public actor InMemoryMailSession: MailSession {
         var state: MailboxState { MailboxState(uidValidity: uidValidity, highestModSeq: highestModSeq, uidNext: uidNext) }
     }
 
-    private var mailboxes: [String: Mailbox] = [:]
+    private var mailboxes: [String: Mailbox] = [:] {
+        didSet { wakeWatchers(comparedWith: oldValue) }
+    }
+    private var watchers: [String: [Int: CheckedContinuation<MailboxActivity, any Error>]] = [:]
+    private var nextWatcher = 0
     private var nextUIDValidity: UInt32 = 1000
     /// Whether the simulated server has CONDSTORE/QRESYNC.
     public let condStore: Bool
@@ -255,6 +259,61 @@ public actor InMemoryMailSession: MailSession {
     }
 
     // MARK: Helpers
+
+    // MARK: MailboxWatcher
+
+    /// Returns `.activity` as soon as anything changes the mailbox's state (a delivery, a flag
+    /// change, an expunge, a recreation), like IDLE would.
+    public func waitForActivity(in mailbox: IMAPMailboxName, timeout: Duration) async throws -> MailboxActivity {
+        let name = mailbox.wireName
+        let id = nextWatcher
+        nextWatcher += 1
+        return try await withThrowingTaskGroup(of: MailboxActivity.self) { group in
+            group.addTask { try await self.activity(in: name, id: id) }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return .timedOut
+            }
+            defer { group.cancelAll() }
+            let first = try await group.next() ?? .timedOut
+            forget(name, id: id)
+            return first
+        }
+    }
+
+    public func stop() {
+        let waiting = watchers.values.flatMap(\.values)
+        watchers.removeAll()
+        for continuation in waiting { continuation.resume(throwing: CancellationError()) }
+    }
+
+    private func activity(in name: String, id: Int) async throws -> MailboxActivity {
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                if Task.isCancelled {
+                    continuation.resume(throwing: CancellationError())
+                } else {
+                    watchers[name, default: [:]][id] = continuation
+                }
+            }
+        } onCancel: {
+            Task { await self.forget(name, id: id) }
+        }
+    }
+
+    private func forget(_ name: String, id: Int) {
+        guard let continuation = watchers[name]?.removeValue(forKey: id) else { return }
+        if watchers[name]?.isEmpty == true { watchers[name] = nil }
+        continuation.resume(throwing: CancellationError())
+    }
+
+    private func wakeWatchers(comparedWith old: [String: Mailbox]) {
+        guard !watchers.isEmpty else { return }
+        for name in Array(watchers.keys) where old[name]?.state != mailboxes[name]?.state {
+            let waiting = watchers.removeValue(forKey: name) ?? [:]
+            for continuation in waiting.values { continuation.resume(returning: .activity) }
+        }
+    }
 
     private func existing(_ name: String) throws -> Mailbox {
         guard let box = mailboxes[name] else { throw UpstreamError(.mailboxNotFound, name) }

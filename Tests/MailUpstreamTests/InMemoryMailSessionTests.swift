@@ -122,4 +122,23 @@ struct InMemoryMailSessionTests {
         for try await chunk in server.fetchChunks(in: inbox, uid: two, section: nil, range: nil) { streamed += chunk }
         #expect(try await streamed == server.fetch(in: inbox, uid: two, section: nil, range: nil))
     }
+
+    @Test("a watcher wakes on delivery, times out on silence, and ends when cancelled")
+    func watching() async throws {
+        let server = InMemoryMailSession()
+        let waiting = Task { try await server.waitForActivity(in: inbox, timeout: .seconds(30)) }
+        try await Task.sleep(for: .milliseconds(50))
+        try await server.deliver(message("wake"))
+        #expect(try await waiting.value == .activity)
+        #expect(try await server.waitForActivity(in: inbox, timeout: .milliseconds(20)) == .timedOut)
+        // A change elsewhere is not activity here.
+        let other = Task { try await server.waitForActivity(in: inbox, timeout: .milliseconds(300)) }
+        try await Task.sleep(for: .milliseconds(50))
+        try await server.deliver(message("elsewhere"), to: trash)
+        #expect(try await other.value == .timedOut)
+        let cancelled = Task { try await server.waitForActivity(in: inbox, timeout: .seconds(30)) }
+        try await Task.sleep(for: .milliseconds(50))
+        cancelled.cancel()
+        await #expect(throws: CancellationError.self) { try await cancelled.value }
+    }
 }
