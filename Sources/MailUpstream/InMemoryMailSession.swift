@@ -79,6 +79,10 @@ public actor InMemoryMailSession: MailSession, MailboxWatcher {
         return capabilities
     }
 
+    public func namespaces() -> MailNamespaces {
+        MailNamespaces(personal: [.init(prefix: "", delimiter: delimiter)])
+    }
+
     public func listMailboxes() -> [MailboxListing] {
         mailboxes.keys.sorted().map { name in
             MailboxListing(name: IMAPMailboxName(wire: name), delimiter: delimiter,

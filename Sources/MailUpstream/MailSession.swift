@@ -11,6 +11,10 @@ public protocol MailSession: Sendable {
     /// Every mailbox, with its special use and hierarchy ([RFC 3501] LIST, [RFC 6154]).
     func listMailboxes() async throws -> [MailboxListing]
 
+    /// Where the user's own, other users' and shared mailboxes live ([RFC 2342] NAMESPACE); a
+    /// server without NAMESPACE has one personal namespace with an empty prefix.
+    func namespaces() async throws -> MailNamespaces
+
     /// A mailbox's state and counts without selecting it ([RFC 3501] STATUS, [RFC 7162] 3.1.3).
     func status(_ mailbox: IMAPMailboxName) async throws -> MailboxStatus
 
@@ -309,4 +313,35 @@ public struct MailSearch: Hashable, Sendable {
 
     /// Longest string criterion accepted; longer ones are refused rather than sent.
     public static let maxTermBytes = 1024
+}
+
+/// The server's namespaces ([RFC 2342]): the gateway shows the personal ones as the folder
+/// tree and leaves the others out.
+public struct MailNamespaces: Hashable, Sendable {
+    public struct Namespace: Hashable, Sendable {
+        /// Wire-form prefix (`""`, `INBOX.`, `Other Users/`).
+        public var prefix: String
+        public var delimiter: Character?
+
+        public init(prefix: String, delimiter: Character?) {
+            self.prefix = prefix
+            self.delimiter = delimiter
+        }
+    }
+
+    public var personal: [Namespace]
+    public var otherUsers: [Namespace]
+    public var shared: [Namespace]
+
+    public init(personal: [Namespace], otherUsers: [Namespace] = [], shared: [Namespace] = []) {
+        self.personal = personal
+        self.otherUsers = otherUsers
+        self.shared = shared
+    }
+
+    /// Whether a mailbox belongs to another user's or a shared namespace.
+    public func isForeign(_ name: IMAPMailboxName) -> Bool {
+        let wire = name.wireName
+        return (otherUsers + shared).contains { !$0.prefix.isEmpty && wire.hasPrefix($0.prefix) }
+    }
 }

@@ -12,7 +12,12 @@ extension IMAPConnection {
     /// special-use attributes on plain LIST answers.
     func listMailboxes() throws -> [MailboxListing] {
         var result: UnsafeMutablePointer<clist>?
-        try check(mailimap_list(rawSession, "", "*", &result), "LIST")
+        if !capabilities.contains("SPECIAL-USE"), capabilities.contains("XLIST") {
+            // Servers from before [RFC 6154] (old Gmail) mark special folders only in XLIST.
+            try check(mailimap_xlist(rawSession, "", "*", &result), "XLIST")
+        } else {
+            try check(mailimap_list(rawSession, "", "*", &result), "LIST")
+        }
         defer { if let result { mailimap_list_result_free(result) } }
         var listings: [MailboxListing] = []
         forEach(in: result, as: mailimap_mailbox_list.self) { entry in
@@ -34,12 +39,35 @@ extension IMAPConnection {
             if attributes.contains(where: { $0.lowercased() == "\\nonexistent" }) {
                 selectable = false
             }
-            let mailboxName = IMAPMailboxName(wire: name)
+            // XLIST names INBOX by its localised name and marks it \\Inbox.
+            let xlistInbox = attributes.contains { $0.lowercased() == "\\inbox" }
+            let mailboxName = xlistInbox ? IMAPMailboxName(wire: "INBOX") : IMAPMailboxName(wire: name)
             let specialUse: SpecialUse? = mailboxName.isInbox ? .inbox : attributes.lazy.compactMap(SpecialUse.init(attribute:)).first
             let delimiter = entry.pointee.mb_delimiter == 0 ? nil : Character(Unicode.Scalar(UInt8(bitPattern: entry.pointee.mb_delimiter)))
             listings.append(MailboxListing(name: mailboxName, delimiter: delimiter, specialUse: specialUse, isSelectable: selectable))
         }
         return listings
+    }
+
+    /// NAMESPACE ([RFC 2342]), or one personal namespace with an empty prefix.
+    func namespaces() throws -> MailNamespaces {
+        guard capabilities.contains("NAMESPACE") else {
+            return MailNamespaces(personal: [.init(prefix: "", delimiter: nil)])
+        }
+        var result: UnsafeMutablePointer<mailimap_namespace_data>?
+        try check(mailimap_namespace(rawSession, &result), "NAMESPACE")
+        defer { if let result { mailimap_namespace_data_free(result) } }
+        func items(_ item: UnsafeMutablePointer<mailimap_namespace_item>?) -> [MailNamespaces.Namespace] {
+            var namespaces: [MailNamespaces.Namespace] = []
+            forEach(in: item?.pointee.ns_data_list, as: mailimap_namespace_info.self) { info in
+                let delimiter = info.pointee.ns_delimiter
+                namespaces.append(.init(prefix: string(info.pointee.ns_prefix) ?? "",
+                                        delimiter: delimiter == 0 ? nil : Character(Unicode.Scalar(UInt8(bitPattern: delimiter)))))
+            }
+            return namespaces
+        }
+        return MailNamespaces(personal: items(result?.pointee.ns_personal), otherUsers: items(result?.pointee.ns_other),
+                              shared: items(result?.pointee.ns_shared))
     }
 
     /// STATUS without selecting ([RFC 3501] 6.3.10), with HIGHESTMODSEQ when CONDSTORE is on

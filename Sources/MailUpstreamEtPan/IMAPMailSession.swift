@@ -12,6 +12,10 @@ public struct IMAPMailSession: MailSession {
         try await pool.withConnection { $0.capabilities }
     }
 
+    public func namespaces() async throws -> MailNamespaces {
+        try await pool.withConnection { try $0.namespaces() }
+    }
+
     public func listMailboxes() async throws -> [MailboxListing] {
         try await pool.withConnection { try $0.listMailboxes() }
     }

@@ -37,6 +37,9 @@ import Testing
         #expect(uses[.trash] == "Trash")
         #expect(uses[.junk] == "Junk")
         #expect(listing.allSatisfy { $0.delimiter == "/" })
+        let namespaces = try await session().namespaces()
+        #expect(namespaces.personal == [.init(prefix: "", delimiter: "/")])
+        #expect(!namespaces.isForeign(IMAPMailboxName(wire: "INBOX")))
     }
 
     @Test func nonASCIIMailboxNamesRoundTrip() async throws {
