@@ -121,9 +121,19 @@ public struct MessageSummary: Hashable, Sendable {
     public var envelope: Envelope
     /// The MIME structure (BODYSTRUCTURE), when the source knows it.
     public var structure: MIMEPart?
+    /// Message-IDs from References, oldest first (threads, EAS ConversationId).
+    public var references: [String]
+    /// The values of `MessageSummary.extraHeaderNames` present, names lower-cased, encoded
+    /// words decoded.
+    public var headers: [String: String]
+
+    /// Headers fetched with every summary besides the envelope: what EAS shows as Importance,
+    /// ThreadTopic, ContentClass and what marks receipts and meeting mail.
+    public static let extraHeaderNames = ["References", "Importance", "X-Priority", "Priority", "Thread-Topic",
+                                          "Thread-Index", "Content-Class", "Disposition-Notification-To"]
 
     public init(uid: UInt32, flags: [String], modSeq: UInt64, internalDate: Int64, size: Int, envelope: Envelope,
-                structure: MIMEPart? = nil) {
+                structure: MIMEPart? = nil, references: [String] = [], headers: [String: String] = [:]) {
         self.uid = uid
         self.flags = flags.sorted()
         self.modSeq = modSeq
@@ -131,6 +141,8 @@ public struct MessageSummary: Hashable, Sendable {
         self.size = size
         self.envelope = envelope
         self.structure = structure
+        self.references = references
+        self.headers = headers
     }
 }
 

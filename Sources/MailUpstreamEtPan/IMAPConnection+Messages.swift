@@ -14,6 +14,8 @@ struct FetchItems: OptionSet, Sendable {
     static let size = FetchItems(rawValue: 8)
     static let envelope = FetchItems(rawValue: 16)
     static let bodyStructure = FetchItems(rawValue: 32)
+    /// `BODY.PEEK[HEADER.FIELDS (…)]` of `MessageSummary.extraHeaderNames`.
+    static let extraHeaders = FetchItems(rawValue: 64)
 }
 
 extension IMAPConnection {
@@ -150,6 +152,12 @@ extension IMAPConnection {
         if items.contains(.envelope) { mailimap_fetch_type_new_fetch_att_list_add(type, mailimap_fetch_att_new_envelope()) }
         if items.contains(.bodyStructure) {
             mailimap_fetch_type_new_fetch_att_list_add(type, mailimap_fetch_att_new_bodystructure())
+        }
+        if items.contains(.extraHeaders) {
+            let names = clist_new()!
+            for name in MessageSummary.extraHeaderNames { clist_insert_after(names, names.pointee.last, cString(name)) }
+            let section = mailimap_section_new_header_fields(mailimap_header_list_new(names))
+            mailimap_fetch_type_new_fetch_att_list_add(type, mailimap_fetch_att_new_body_peek_section(section))
         }
         return type
     }

@@ -39,9 +39,13 @@ public struct IMAPMailSession: MailSession {
     public func summaries(in mailbox: IMAPMailboxName, uids: UIDSet) async throws -> [MessageSummary] {
         try await pool.withConnection { connection in
             try connection.select(mailbox.wireName, forWriting: false)
-            return try connection.fetch(uids, [.flags, .modSeq, .internalDate, .size, .envelope, .bodyStructure]).map {
-                MessageSummary(uid: $0.uid, flags: $0.flags, modSeq: $0.modSeq, internalDate: $0.internalDate,
-                               size: $0.size, envelope: $0.envelope ?? Envelope(), structure: $0.structure)
+            let items: FetchItems = [.flags, .modSeq, .internalDate, .size, .envelope, .bodyStructure, .extraHeaders]
+            return try connection.fetch(uids, items).map { message in
+                let header = HeaderBlock(message.section ?? [])
+                return MessageSummary(uid: message.uid, flags: message.flags, modSeq: message.modSeq,
+                                      internalDate: message.internalDate, size: message.size,
+                                      envelope: message.envelope ?? Envelope(), structure: message.structure,
+                                      references: header.references, headers: header.fields)
             }
         }
     }

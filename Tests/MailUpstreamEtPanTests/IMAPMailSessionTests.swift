@@ -476,3 +476,41 @@ func expectCode(_ code: UpstreamError.Code, _ body: () async throws -> Void, sou
         #expect(parts[requests[2]] == Array("JVBERi0xLjQK".utf8))
     }
 }
+
+/// The header fields fetched with every summary.
+@Suite struct IMAPSummaryHeaderTests {
+    static let adapter = IMAPAdapter(threads: 1)
+
+    @Test func referencesAndExtraHeaders() async throws {
+        guard MailStack.available() else { return }
+        let session = IMAPMailSession(pool: Self.adapter.pool(endpoint: MailStack.imap(), credentials: MailStack.demoLogin))
+        let mailbox = MailStack.uniqueMailbox("Headers")
+        try await session.createMailbox(mailbox)
+        defer { Task { try? await session.deleteMailbox(mailbox) } }
+        let message = Array("""
+            From: a@example.net\r
+            Subject: Re: plans\r
+            Message-ID: <c@example.net>\r
+            In-Reply-To: <b@example.net>\r
+            References: <a@example.net>\r
+             <b@example.net>\r
+            Importance: High\r
+            X-Priority: 1 (Highest)\r
+            Thread-Topic: =?UTF-8?Q?Pl=C3=A4ne?=\r
+            \r
+            body\r
+
+            """.utf8)
+        let uid = try #require(try await session.append(to: mailbox, message: message, flags: [], internalDate: nil))
+        let plain = try #require(try await session.append(to: mailbox, message: testMessage(subject: "none"), flags: [], internalDate: nil))
+        let summaries = try await session.summaries(in: mailbox, uids: UIDSet(uids: [uid, plain]))
+        let threaded = try #require(summaries.first { $0.uid == uid })
+        #expect(threaded.references == ["<a@example.net>", "<b@example.net>"])
+        #expect(threaded.envelope.inReplyTo == "<b@example.net>")
+        #expect(threaded.headers["importance"] == "High")
+        #expect(threaded.headers["x-priority"] == "1 (Highest)")
+        #expect(threaded.headers["thread-topic"] == "Pläne")
+        let bare = try #require(summaries.first { $0.uid == plain })
+        #expect(bare.references.isEmpty && bare.headers.isEmpty)
+    }
+}

@@ -55,3 +55,46 @@ import Testing
         #expect(codec.text(of: bytes, part: part).trimmingCharacters(in: .whitespacesAndNewlines) == "Grüße")
     }
 }
+
+/// SendMail's MIME into a submission: recipients from To/Cc/Bcc, Bcc gone from the bytes.
+@Suite struct SubmissionBuilderTests {
+    let codec = EtPanMIMECodec()
+
+    @Test func recipientsFromHeadersAndBccStripped() throws {
+        let message = Array("""
+            From: Demo <demo@airgate.test>\r
+            To: "Doe, Jane" <jane@example.net>,\r
+             bob@example.org\r
+            Cc: =?UTF-8?B?w4lsaXNl?= <elise@example.org>, jane@example.net\r
+            Bcc: secret@example.com,\r
+            \thidden@example.com\r
+            Subject: hello\r
+            \r
+            Bcc: this line is body text\r
+
+            """.utf8)
+        let submission = try SubmissionBuilder.submission(from: message, sender: "demo@airgate.test", codec: codec)
+        #expect(submission.sender == "demo@airgate.test")
+        #expect(submission.recipients == ["jane@example.net", "bob@example.org", "elise@example.org",
+                                          "secret@example.com", "hidden@example.com"])
+        let text = String(decoding: submission.message, as: UTF8.self)
+        #expect(!text.contains("secret@example.com") && !text.contains("hidden@example.com"))
+        #expect(text.contains("To: \"Doe, Jane\" <jane@example.net>,\r\n bob@example.org\r\n"))
+        #expect(text.hasSuffix("\r\nBcc: this line is body text\r\n"))
+        #expect(text.contains("Subject: hello\r\n\r\n"))
+    }
+
+    @Test func badInputIsRefused() {
+        #expect(throws: SubmissionBuilder.Failure.noRecipients) {
+            try SubmissionBuilder.submission(from: Array("Subject: x\r\n\r\nbody".utf8), sender: "a@b.c", codec: codec)
+        }
+        #expect(throws: SubmissionBuilder.Failure.noHeaderEnd) {
+            try SubmissionBuilder.submission(from: Array("To: a@b.c\r\nno end".utf8), sender: "a@b.c", codec: codec)
+        }
+        #expect {
+            try SubmissionBuilder.submission(from: Array("To: <<<\r\n\r\nbody".utf8), sender: "a@b.c", codec: codec)
+        } throws: { error in
+            if case .badAddress(header: "To", _) = error as? SubmissionBuilder.Failure { true } else { false }
+        }
+    }
+}
