@@ -1,4 +1,4 @@
-import CEtPan
+internal import CEtPan
 import MailUpstream
 
 #if canImport(Glibc)

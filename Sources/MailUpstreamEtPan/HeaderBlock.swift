@@ -1,4 +1,4 @@
-import CEtPan
+internal import CEtPan
 import MailUpstream
 
 /// A block of header fields ([RFC 5322] 2.2) parsed by libetpan's `mailimf`: References as a

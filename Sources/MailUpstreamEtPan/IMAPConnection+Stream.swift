@@ -1,4 +1,4 @@
-import CEtPan
+internal import CEtPan
 import Dispatch
 import MailUpstream
 import NIOConcurrencyHelpers

@@ -1,5 +1,5 @@
-import CEtPan
-import CEtPanStream
+internal import CEtPan
+internal import CEtPanStream
 import MailUpstream
 
 #if canImport(Glibc)

@@ -1,4 +1,4 @@
-import CEtPanStream
+internal import CEtPanStream
 import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
