@@ -16,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // Generic WBXML 1.3: tokens, streaming reader, writer, limits. No EAS knowledge.
@@ -78,12 +80,44 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The EAS command handlers, the tracker and the Ping hub; protocols only, no HTTP.
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "EASProtocol", "MailUpstream", "SyncState",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The Hummingbird application: routes, authentication, query forms, status mapping.
+        .target(
+            name: "GatewayHTTP",
+            dependencies: [
+                "Gateway", "EASProtocol", "MailUpstream",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // A small EAS client: request builders and an HTTP/1.1 transport that shows the raw
+        // response (for the tests and `airgate probe`).
+        .target(
+            name: "EASClient",
+            dependencies: [
+                "EASProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "airgate",
             dependencies: [
                 "WBXML", "EASProtocol", "SyncStateSQL", "SyncStateSQLite", "SyncStatePostgres",
+                "Gateway", "GatewayHTTP", "MailUpstream", "MailUpstreamEtPan",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
@@ -93,6 +127,15 @@ let package = Package(
         ),
         .testTarget(name: "MailUpstreamTests", dependencies: ["MailUpstream"]),
         .testTarget(name: "MailUpstreamEtPanTests", dependencies: ["MailUpstream", "MailUpstreamEtPan"]),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: [
+                "Gateway", "GatewayHTTP", "EASClient", "EASProtocol", "MailUpstream", "MailUpstreamEtPan", "SyncState",
+                "SyncStateSQLite",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "SyncStateTests",
             dependencies: ["SyncState", "SyncStateSQL", "SyncStateSQLite", "SyncStatePostgres", "StateCrashDriver"]

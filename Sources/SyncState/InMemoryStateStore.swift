@@ -227,6 +227,14 @@ public actor InMemoryStateStore: StateStore {
         return .unknown
     }
 
+    public func currentHierarchyKey(_ device: DeviceRef) -> SyncKey? {
+        hierarchies[device]?.generations.last?.key
+    }
+
+    public func currentCollectionKey(_ collection: CollectionRef) -> SyncKey? {
+        collections[collection]?.generations.last?.state.key
+    }
+
     public func advanceCollection(_ collection: CollectionRef, from basis: SyncKey, expectedCurrent: SyncKey?,
                                   to advance: CollectionAdvance) throws -> CollectionGeneration {
         try StateLimits.check(collection)
@@ -264,6 +272,16 @@ public actor InMemoryStateStore: StateStore {
 
     public func heldMessages(_ collection: CollectionRef) -> Set<MessageUID> {
         collections[collection]?.held ?? []
+    }
+
+    public func heldMessages(_ collection: CollectionRef, asOf number: Int64) -> Set<MessageUID> {
+        guard let data = collections[collection] else { return [] }
+        var held = data.held
+        for generation in data.generations.reversed() where generation.state.number > number {
+            held.subtract(generation.added)
+            held.formUnion(generation.removed)
+        }
+        return held
     }
 
     public func countKeyUse(_ collection: CollectionRef, key: SyncKey) throws -> Int {

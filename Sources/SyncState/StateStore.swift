@@ -59,6 +59,10 @@ public protocol StateStore: Sendable {
     func advanceHierarchy(_ device: DeviceRef, from basis: SyncKey, expectedCurrent: SyncKey?,
                           to snapshot: HierarchySnapshot) async throws -> SyncKey
 
+    /// The device's newest FolderSync key, nil before its first FolderSync: what
+    /// `advanceHierarchy` expects as `expectedCurrent`.
+    func currentHierarchyKey(_ device: DeviceRef) async throws -> SyncKey?
+
     // MARK: Change log
 
     /// The tracker's watermark and the newest sequence of a folder's log.
@@ -95,8 +99,16 @@ public protocol StateStore: Sendable {
     func advanceCollection(_ collection: CollectionRef, from basis: SyncKey, expectedCurrent: SyncKey?,
                            to advance: CollectionAdvance) async throws -> CollectionGeneration
 
+    /// The collection's newest Sync key, nil before its first Sync: what `advanceCollection`
+    /// expects as `expectedCurrent`.
+    func currentCollectionKey(_ collection: CollectionRef) async throws -> SyncKey?
+
     /// The messages the device holds according to the current generation.
     func heldMessages(_ collection: CollectionRef) async throws -> Set<MessageUID>
+
+    /// The messages the device held when generation `number` was current (the current or the
+    /// previous one): what a replay of the previous key is computed against.
+    func heldMessages(_ collection: CollectionRef, asOf number: Int64) async throws -> Set<MessageUID>
 
     /// Counts how often in a row the client presented `key`, for loop detection: 1 the first
     /// time, 2 when it repeats it, and so on; another key starts over at 1.

@@ -449,6 +449,23 @@ public final class SQLStateStore: StateStore {
         return (try row.int(0), try row.int(1), try row.optionalText(2), try row.optionalInt(3))
     }
 
+    public func currentHierarchyKey(_ device: DeviceRef) async throws -> SyncKey? {
+        let rows = try await database.query(
+            "SELECT hierarchy_key FROM devices WHERE account_id = ? AND device_id = ?",
+            [.integer(device.account.rawValue), .text(device.deviceId)])
+        return try rows.first?.optionalText(0).map(SyncKey.init)
+    }
+
+    public func currentCollectionKey(_ collection: CollectionRef) async throws -> SyncKey? {
+        let rows = try await database.query(
+            """
+            SELECT c.current_key FROM collections c JOIN devices d ON d.id = c.device_pk
+            WHERE d.account_id = ? AND d.device_id = ? AND c.folder_id = ?
+            """,
+            [.integer(collection.device.account.rawValue), .text(collection.device.deviceId), .text(collection.folderId)])
+        return try rows.first?.optionalText(0).map(SyncKey.init)
+    }
+
     public func advanceCollection(_ collection: CollectionRef, from basis: SyncKey, expectedCurrent: SyncKey?,
                                   to advance: CollectionAdvance) async throws -> CollectionGeneration {
         try StateLimits.check(collection)
@@ -524,6 +541,18 @@ public final class SQLStateStore: StateStore {
             WHERE d.account_id = ? AND d.device_id = ? AND h.folder_id = ? AND h.removed_in IS NULL
             """,
             .integer(collection.device.account.rawValue), .text(collection.device.deviceId), .text(collection.folderId))
+        return Set(try rows.map { MessageUID(truncatingIfNeeded: try $0.int(0)) })
+    }
+
+    public func heldMessages(_ collection: CollectionRef, asOf number: Int64) async throws -> Set<MessageUID> {
+        let rows = try await database.query(
+            """
+            SELECT h.uid FROM held_messages h JOIN devices d ON d.id = h.device_pk
+            WHERE d.account_id = ? AND d.device_id = ? AND h.folder_id = ? AND h.added_in <= ?
+              AND (h.removed_in IS NULL OR h.removed_in > ?)
+            """,
+            .integer(collection.device.account.rawValue), .text(collection.device.deviceId), .text(collection.folderId),
+            .integer(number), .integer(number))
         return Set(try rows.map { MessageUID(truncatingIfNeeded: try $0.int(0)) })
     }
 

@@ -120,7 +120,9 @@ struct StateStoreConformanceTests {
             let one = HierarchySnapshot(entries: [.init(folderId: "1", parentId: nil, displayName: "Inbox", type: 2)])
             let two = HierarchySnapshot(entries: one.entries + [.init(folderId: "2", parentId: nil, displayName: "Sent", type: 5)])
             #expect(try await store.hierarchy(device, key: .initial) == .initial)
+            #expect(try await store.currentHierarchyKey(device) == nil)
             let k1 = try await store.advanceHierarchy(device, from: .initial, expectedCurrent: nil, to: one)
+            #expect(try await store.currentHierarchyKey(device) == k1)
             #expect(try await store.hierarchy(device, key: k1) == .current(key: k1, snapshot: one))
             let k2 = try await store.advanceHierarchy(device, from: k1, expectedCurrent: k1, to: two)
             #expect(k2 != k1)
@@ -129,6 +131,7 @@ struct StateStoreConformanceTests {
             let k2b = try await store.advanceHierarchy(device, from: k1, expectedCurrent: k2, to: two)
             #expect(try await store.hierarchy(device, key: k2) == .unknown)
             #expect(try await store.hierarchy(device, key: k2b) == .current(key: k2b, snapshot: two))
+            #expect(try await store.currentHierarchyKey(device) == k2b)
             #expect(try await store.hierarchy(device, key: SyncKey("17")) == .unknown)
             await #expect { try await store.advanceHierarchy(device, from: SyncKey("17"), expectedCurrent: k2b, to: one) }
                 throws: { ($0 as? StateStoreError)?.code == .unknownSyncKey }
@@ -223,6 +226,9 @@ struct StateStoreConformanceTests {
             let g3 = try await store.advanceCollection(collection, from: g2.key, expectedCurrent: g2.key,
                                                        to: CollectionAdvance(cursor: 5, added: [13], removed: [10]))
             #expect(try await store.heldMessages(collection) == [11, 12, 13])
+            #expect(try await store.heldMessages(collection, asOf: g2.number) == [10, 11, 12])
+            #expect(try await store.heldMessages(collection, asOf: g3.number) == [11, 12, 13])
+            #expect(try await store.currentCollectionKey(collection) == g3.key)
             #expect(try await store.collection(collection, key: g1.key) == .unknown)
             #expect(g3.number > g2.number && g2.number > g1.number)
 

@@ -1,0 +1,80 @@
+import EASProtocol
+import MailUpstream
+import SyncState
+
+/// One authenticated EAS request, as the HTTP layer hands it to the gateway.
+public struct EASRequest: Sendable {
+    public var command: EASCommand
+    /// The login the client authenticated with.
+    public var user: String
+    public var deviceId: String
+    public var deviceType: String
+    public var userAgent: String?
+    public var version: EASProtocolVersion
+    /// `X-MS-PolicyKey` (or the base64 form's policy key); nil when absent.
+    public var policyKey: String?
+    /// The decoded body; nil for an empty body.
+    public var body: EASElement?
+    /// The 12.x query parameters some commands take (`SaveInSent`, `ItemId`, …).
+    public var parameters: [String: String]
+
+    public init(command: EASCommand, user: String, deviceId: String, deviceType: String, userAgent: String? = nil,
+                version: EASProtocolVersion, policyKey: String? = nil, body: EASElement? = nil,
+                parameters: [String: String] = [:]) {
+        self.command = command
+        self.user = user
+        self.deviceId = deviceId
+        self.deviceType = deviceType
+        self.userAgent = userAgent
+        self.version = version
+        self.policyKey = policyKey
+        self.body = body
+        self.parameters = parameters
+    }
+}
+
+/// What the gateway answers; the HTTP layer writes it.
+public struct EASResponse: Sendable {
+    /// 200, or a [MS-ASHTTP] status: 400, 403, 449, 451, 503.
+    public var httpStatus: Int
+    /// The body; nil for an empty 200 (an unchanged Sync, a Ping cut short).
+    public var body: EASElement?
+    /// A body that is not WBXML (ItemOperations multipart), already encoded.
+    public var rawBody: [UInt8]?
+    /// For 503.
+    public var retryAfterSeconds: Int?
+    /// Extra response headers.
+    public var headers: [(String, String)]
+
+    public init(httpStatus: Int = 200, body: EASElement? = nil, rawBody: [UInt8]? = nil, retryAfterSeconds: Int? = nil,
+                headers: [(String, String)] = []) {
+        self.httpStatus = httpStatus
+        self.body = body
+        self.rawBody = rawBody
+        self.retryAfterSeconds = retryAfterSeconds
+        self.headers = headers
+    }
+
+    public static func ok(_ body: EASElement?) -> EASResponse { EASResponse(body: body) }
+    public static let empty = EASResponse()
+    public static let badRequest = EASResponse(httpStatus: 400)
+    public static func unavailable(after seconds: Int) -> EASResponse {
+        EASResponse(httpStatus: 503, retryAfterSeconds: seconds)
+    }
+}
+
+/// The mail side of one account, for one request: its mail session, watcher and identity.
+public struct MailAccount: Sendable {
+    public var user: String
+    /// The primary SMTP address (Settings UserInformation, From of sent mail).
+    public var emailAddress: String
+    public var session: any MailSession
+    public var watcher: (any MailboxWatcher)?
+
+    public init(user: String, emailAddress: String, session: any MailSession, watcher: (any MailboxWatcher)? = nil) {
+        self.user = user
+        self.emailAddress = emailAddress
+        self.session = session
+        self.watcher = watcher
+    }
+}

@@ -1,0 +1,85 @@
+import EASProtocol
+import Logging
+import MailUpstream
+import SyncState
+
+/// The EAS gateway: answers authenticated requests with the help of the account's mail
+/// session and the state store. No HTTP and no IMAP library here; one file per command.
+public final class Gateway: Sendable {
+    public let configuration: GatewayConfiguration
+    public let store: any StateStore
+    public let notifier: any ChangeNotifier
+    public let codec: any MIMECodec
+    let logger: Logger
+    let logs: FolderLogs
+    let pings: PingHub
+    let syncCache = SyncRequestCache()
+
+    public init(configuration: GatewayConfiguration, store: any StateStore, notifier: any ChangeNotifier,
+                codec: any MIMECodec, logger: Logger = Logger(label: "airgate.gateway")) {
+        self.configuration = configuration
+        self.store = store
+        self.notifier = notifier
+        self.codec = codec
+        self.logger = logger
+        self.logs = FolderLogs(store: store, logger: logger)
+        self.pings = PingHub()
+    }
+
+    /// Answers one request. Throws only `UpstreamError` (the HTTP layer maps it to 401/503) and
+    /// state-store failures (503); a malformed body is answered with a status here.
+    public func handle(_ request: EASRequest, account: MailAccount) async throws -> EASResponse {
+        let accountId = try await store.account(named: request.user)
+        let ref = DeviceRef(account: accountId, deviceId: request.deviceId)
+        var device = try await store.recordContact(DeviceContact(
+            ref: ref, deviceType: request.deviceType, userAgent: request.userAgent,
+            protocolVersion: request.version.rawValue, at: Self.wallClockMilliseconds()))
+        let context = RequestContext(request: request, account: account, accountId: accountId, device: device)
+
+        if device.accessState == .blocked {
+            return EASResponse(httpStatus: 403)
+        }
+        // A pending wipe goes out on the next request that can carry it ([MS-ASPROV] 3.1.5.1.2.1).
+        if device.wipeState == .pending, request.command != .ping, request.command != .provision {
+            return try await provisionRequired(context)
+        }
+        if request.command.needsPolicy, !(try await policySatisfied(context)) {
+            return try await provisionRequired(context)
+        }
+        switch request.command {
+        case .provision: return try await provision(context, &device)
+        case .folderSync: return try await folderSync(context)
+        case .sync: return try await sync(context)
+        case .getItemEstimate: return try await getItemEstimate(context)
+        case .ping: return try await ping(context)
+        case .itemOperations: return try await itemOperations(context)
+        case .settings: return try await settings(context)
+        default:
+            // Commands of later work are refused as the spec's "invalid command" rather than
+            // guessed at.
+            return EASResponse(httpStatus: 400)
+        }
+    }
+
+    static func wallClockMilliseconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+    }
+}
+
+/// Everything a command handler needs about the request it answers.
+struct RequestContext: Sendable {
+    var request: EASRequest
+    var account: MailAccount
+    var accountId: AccountID
+    var device: Device
+
+    var deviceRef: DeviceRef { device.ref }
+    var version: EASProtocolVersion { request.version }
+    var session: any MailSession { account.session }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,62 @@
+import EASProtocol
+
+/// What the gateway allows and how it answers; the operator's choices.
+public struct GatewayConfiguration: Sendable {
+    /// The highest protocol version offered ([MS-ASHTTP] MS-ASProtocolVersions).
+    public var protocolCeiling: EASProtocolVersion
+    /// The lowest version accepted.
+    public var protocolFloor: EASProtocolVersion
+    /// The policy sent with Provision.
+    public var policy: ProvisioningPolicy
+    /// Clients that cannot provision (Outlook desktop) are let through without a policy key.
+    public var allowNonProvisionableDevices: Bool
+    /// DeviceTypes known not to provision ([MS-ASPROV] 3.2.5.1.1: Outlook does not).
+    public var nonProvisionableDeviceTypes: Set<String>
+    /// Ping HeartbeatInterval bounds in seconds ([MS-ASCMD] 2.2.3.84).
+    public var heartbeatBounds: ClosedRange<Int>
+    /// Most folders one Ping may watch ([MS-ASCMD] 2.2.3.100).
+    public var maxPingFolders: Int
+    /// Bytes of item data one Sync response aims at; one larger item goes alone.
+    public var syncResponseBudget: Int
+    /// The largest request body accepted.
+    public var maxRequestBytes: Int
+
+    public init(protocolCeiling: EASProtocolVersion = .v16_1, protocolFloor: EASProtocolVersion = .v12_0,
+                policy: ProvisioningPolicy = ProvisioningPolicy(), allowNonProvisionableDevices: Bool = true,
+                nonProvisionableDeviceTypes: Set<String> = ["WindowsOutlook15", "WindowsOutlook"],
+                heartbeatBounds: ClosedRange<Int> = 60...3540, maxPingFolders: Int = 300,
+                syncResponseBudget: Int = 50 * 1024, maxRequestBytes: Int = 48 * 1024 * 1024) {
+        self.protocolCeiling = protocolCeiling
+        self.protocolFloor = protocolFloor
+        self.policy = policy
+        self.allowNonProvisionableDevices = allowNonProvisionableDevices
+        self.nonProvisionableDeviceTypes = nonProvisionableDeviceTypes
+        self.heartbeatBounds = heartbeatBounds
+        self.maxPingFolders = maxPingFolders
+        self.syncResponseBudget = syncResponseBudget
+        self.maxRequestBytes = maxRequestBytes
+    }
+
+    /// The versions offered, oldest first.
+    public var offeredVersions: [EASProtocolVersion] {
+        EASProtocolVersion.allCases.filter { $0 >= protocolFloor && $0 <= protocolCeiling }
+    }
+}
+
+/// The EAS provisioning document ([MS-ASPROV] 2.2.2.27 EASProvisionDoc): what the device
+/// must enforce. Defaults ask for nothing, as most IMAP hosters do.
+public struct ProvisioningPolicy: Sendable, Hashable {
+    public var devicePasswordEnabled = false
+    public var alphanumericDevicePasswordRequired = false
+    public var minDevicePasswordLength = 4
+    public var maxInactivityTimeDeviceLock: Int?
+    public var maxDevicePasswordFailedAttempts: Int?
+    public var requireDeviceEncryption = false
+    public var attachmentsEnabled = true
+    public var maxAttachmentSize: Int?
+    public var allowHTMLEmail = true
+    public var allowCamera = true
+    public var allowSimpleDevicePassword = true
+
+    public init() {}
+}

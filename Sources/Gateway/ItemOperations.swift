@@ -1,0 +1,140 @@
+import EASProtocol
+import MailUpstream
+import NIOCore
+import SyncState
+
+/// [MS-ASCMD] 2.2.1.10 ItemOperations: Fetch of an item, an attachment or a byte range of
+/// one, and EmptyFolderContents.
+extension Gateway {
+    typealias IO = EASTag.ItemOperations
+
+    /// [MS-ASCMD] 2.2.3.177.8 ItemOperations Status values used here.
+    enum ItemOperationsStatus {
+        static let success = "1"
+        static let protocolError = "2"
+        static let serverError = "3"
+        static let notFound = "6"
+        static let badRange = "8"
+        static let unknownStore = "9"
+        static let invalidAttachment = "15"
+    }
+
+    /// Largest attachment sent inline in one response.
+    static let largestFetchedAttachment = 32 * 1024 * 1024
+
+    func itemOperations(_ context: RequestContext) async throws -> EASResponse {
+        guard let body = context.request.body, let request = try? ItemOperationsRequest(body) else {
+            return .ok(EASElement(IO.itemOperations, children: [EASElement(IO.status, text: ItemOperationsStatus.protocolError)]))
+        }
+        let folders = Dictionary(try await store.folders(of: context.accountId).map { ($0.folderId, $0) },
+                                 uniquingKeysWith: { first, _ in first })
+        var responses: [EASElement] = []
+        for operation in request.operations {
+            switch operation {
+            case .fetch(let fetch):
+                responses.append(try await itemFetch(fetch, folders: folders, context: context))
+            case .emptyFolderContents(let collectionId, _):
+                responses.append(try await emptyFolder(collectionId, folders: folders, context: context))
+            case .unsupported:
+                responses.append(EASElement(IO.fetch, children: [EASElement(IO.status, text: ItemOperationsStatus.protocolError)]))
+            }
+        }
+        return .ok(EASElement(IO.itemOperations, children: [
+            EASElement(IO.status, text: ItemOperationsStatus.success),
+            EASElement(IO.response, children: responses),
+        ]))
+    }
+
+    private func itemFetch(_ fetch: ItemOperationsRequest.Fetch, folders: [String: Folder], context: RequestContext) async throws
+        -> EASElement
+    {
+        func failed(_ status: String, _ identity: [EASElement]) -> EASElement {
+            EASElement(IO.fetch, children: [EASElement(IO.status, text: status)] + identity)
+        }
+        guard fetch.store.lowercased() == "mailbox" else {
+            return failed(ItemOperationsStatus.unknownStore, [])
+        }
+        if let text = fetch.fileReference {
+            let identity = [EASElement(EASTag.AirSyncBase.fileReference, text: text)]
+            // The folder is looked up among the requesting account's folders only: another
+            // account's reference names nothing here.
+            guard let reference = FileReference(text), let folder = folders[reference.folderId] else {
+                return failed(ItemOperationsStatus.invalidAttachment, identity)
+            }
+            let mailbox = IMAPMailboxName(wire: folder.mailboxName)
+            guard let summary = try await context.session.summaries(in: mailbox, uids: UIDSet(uids: [reference.uid])).first,
+                  let part = summary.structure?.part(reference.section), !part.isMultipart
+            else { return failed(ItemOperationsStatus.invalidAttachment, identity) }
+            let encoded = try await context.session.fetch(in: mailbox, uid: reference.uid, section: part.section,
+                                                          range: part.size > Self.largestFetchedAttachment * 2 ? 0..<(Self.largestFetchedAttachment * 2) : nil)
+            var bytes = codec.decodeTransferEncoding(encoded, encoding: part.encoding)
+            let total = bytes.count
+            var properties: [EASElement] = [EASElement(EASTag.AirSyncBase.contentType, text: part.mediaType)]
+            if let range = fetch.range {
+                guard range.lowerBound < max(total, 1) else { return failed(ItemOperationsStatus.badRange, identity) }
+                bytes = Array(bytes[range.lowerBound..<min(total, range.upperBound + 1)])
+                properties += [
+                    EASElement(IO.range, text: "\(range.lowerBound)-\(range.lowerBound + max(0, bytes.count - 1))"),
+                    EASElement(IO.total, text: String(total)),
+                ]
+            }
+            properties.append(EASElement(IO.data, text: Base64Text.encode(bytes)))
+            return EASElement(IO.fetch, children: [EASElement(IO.status, text: ItemOperationsStatus.success)] + identity
+                + [EASElement(IO.properties, children: properties)])
+        }
+        guard let collectionId = fetch.collectionId, let serverId = fetch.serverId else {
+            return failed(ItemOperationsStatus.protocolError, [])
+        }
+        let identity = [EASElement(EASTag.AirSync.collectionId, text: collectionId), EASElement(EASTag.AirSync.serverId, text: serverId)]
+        guard let folder = folders[collectionId], let item = ItemId(serverId), item.folderId == folder.folderId else {
+            return failed(ItemOperationsStatus.notFound, identity)
+        }
+        let mailbox = IMAPMailboxName(wire: folder.mailboxName)
+        guard let summary = try await context.session.summaries(in: mailbox, uids: UIDSet(uids: [item.uid])).first else {
+            return failed(ItemOperationsStatus.notFound, identity)
+        }
+        let preferences = fetch.bodyPreferences.isEmpty ? [BodyPreference(type: fetch.mimeSupport == 2 ? 4 : 1)] : fetch.bodyPreferences
+        let items = try await emailItems(for: [summary], folderId: folder.folderId, mailbox: mailbox,
+                                         options: SyncRequest.Options(bodyPreferences: preferences, mimeSupport: fetch.mimeSupport),
+                                         context: context)
+        guard let email = items.first else { return failed(ItemOperationsStatus.notFound, identity) }
+        return EASElement(IO.fetch, children: [EASElement(IO.status, text: ItemOperationsStatus.success)] + identity + [
+            EASElement(EASTag.AirSync.class, text: "Email"),
+            EASElement(IO.properties, children: email.applicationData(version: context.version, codec: codec)),
+        ])
+    }
+
+    private func emptyFolder(_ collectionId: String, folders: [String: Folder], context: RequestContext) async throws -> EASElement {
+        let identity = [EASElement(EASTag.AirSync.collectionId, text: collectionId)]
+        guard let folder = folders[collectionId] else {
+            return EASElement(IO.emptyFolderContents, children: [EASElement(IO.status, text: ItemOperationsStatus.notFound)] + identity)
+        }
+        let mailbox = IMAPMailboxName(wire: folder.mailboxName)
+        let uids = try await context.session.search(in: mailbox, MailSearch())
+        if !uids.isEmpty { try await context.session.expunge(in: mailbox, uids: UIDSet(uids: uids)) }
+        return EASElement(IO.emptyFolderContents, children: [EASElement(IO.status, text: ItemOperationsStatus.success)] + identity)
+    }
+}
+
+/// Base64 text for ItemOperations Data ([MS-ASCMD] 2.2.3.39.2).
+enum Base64Text {
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
+    static func encode(_ bytes: [UInt8]) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity((bytes.count + 2) / 3 * 4)
+        var index = 0
+        while index + 3 <= bytes.count {
+            let n = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
+            out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)], alphabet[Int(n & 63)]]
+            index += 3
+        }
+        let rest = bytes.count - index
+        if rest > 0 {
+            let n = UInt32(bytes[index]) << 16 | (rest == 2 ? UInt32(bytes[index + 1]) << 8 : 0)
+            out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)]]
+            out += rest == 2 ? [alphabet[Int(n >> 6 & 63)], UInt8(ascii: "=")] : [UInt8(ascii: "="), UInt8(ascii: "=")]
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

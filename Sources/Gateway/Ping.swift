@@ -1,0 +1,218 @@
+import EASProtocol
+import MailUpstream
+import SyncState
+
+/// [MS-ASCMD] 2.2.1.13 Ping: holds the request until a watched folder changes or the
+/// heartbeat ends. A held Ping is a suspended task: no thread, and IMAP only through the
+/// account's watcher.
+extension Gateway {
+    typealias PG = EASTag.Ping
+
+    /// [MS-ASCMD] 2.2.3.177.11 Ping Status values.
+    enum PingStatus {
+        static let expired = "1"
+        static let changes = "2"
+        static let missingParameters = "3"
+        static let syntaxError = "4"
+        static let badHeartbeat = "5"
+        static let tooManyFolders = "6"
+        static let folderSyncNeeded = "7"
+    }
+
+    /// How often folders other than the watched one are asked for changes during a Ping.
+    static let pingPollInterval: Duration = .seconds(60)
+
+    func ping(_ context: RequestContext) async throws -> EASResponse {
+        func status(_ value: String, _ extra: [EASElement] = []) -> EASResponse {
+            .ok(EASElement(PG.ping, children: [EASElement(PG.status, text: value)] + extra))
+        }
+        var request = PingRequest()
+        if let body = context.request.body {
+            guard let parsed = try? PingRequest(body) else { return status(PingStatus.syntaxError) }
+            request = parsed
+        }
+        var device = context.device
+        let heartbeat = request.heartbeatInterval ?? device.pingHeartbeat
+        let folderIds = request.folders?.map(\.id) ?? (device.pingFolderIds.isEmpty ? nil : device.pingFolderIds)
+        guard let heartbeat, let folderIds, !folderIds.isEmpty else { return status(PingStatus.missingParameters) }
+        if heartbeat < configuration.heartbeatBounds.lowerBound {
+            return status(PingStatus.badHeartbeat, [EASElement(PG.heartbeatInterval, text: String(configuration.heartbeatBounds.lowerBound))])
+        }
+        if heartbeat > configuration.heartbeatBounds.upperBound {
+            return status(PingStatus.badHeartbeat, [EASElement(PG.heartbeatInterval, text: String(configuration.heartbeatBounds.upperBound))])
+        }
+        if folderIds.count > configuration.maxPingFolders {
+            return status(PingStatus.tooManyFolders, [EASElement(PG.maxFolders, text: String(configuration.maxPingFolders))])
+        }
+        let folders = Dictionary(try await store.folders(of: context.accountId).map { ($0.folderId, $0) },
+                                 uniquingKeysWith: { first, _ in first })
+        let known = folderIds.filter { $0 != VirtualOutbox.folderId }
+        guard known.allSatisfy({ folders[$0] != nil }) else { return status(PingStatus.folderSyncNeeded) }
+        if device.pingHeartbeat != heartbeat || device.pingFolderIds != folderIds {
+            device.pingHeartbeat = heartbeat
+            device.pingFolderIds = folderIds
+            try await store.saveDevice(device)
+        }
+        let watched = known.compactMap { folders[$0] }
+        // Subscribe before looking, so that a change between the look and the wait is not lost.
+        let notifications = notifier.subscribe(context.accountId)
+        let changed = try await foldersWithChanges(watched, context: context)
+        if !changed.isEmpty { return Self.pingChanges(changed) }
+
+        let ticket = await pings.begin(context.deviceRef)
+        let outcome = await withTaskGroup(of: [String]?.self) { group in
+            group.addTask {
+                // Notifications from the tracker (this node or another, via the store).
+                for await notice in notifications {
+                    let hit = notice.folderIds.filter { known.contains($0) }
+                    if !hit.isEmpty, let changed = try? await self.foldersWithChanges(watched.filter { hit.contains($0.folderId) },
+                                                                                      context: context), !changed.isEmpty {
+                        return changed
+                    }
+                }
+                return nil
+            }
+            group.addTask {
+                // Push for INBOX-like folders through IDLE, polling for the rest; both only append
+                // to the log, whose notification ends the wait above.
+                await self.watch(watched, context: context)
+                return nil
+            }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(heartbeat))
+                return []
+            }
+            group.addTask {
+                await self.pings.waitUntilSuperseded(ticket)
+                return []
+            }
+            var result: [String]?
+            while let next = await group.next() {
+                if let next {
+                    result = next
+                    break
+                }
+            }
+            group.cancelAll()
+            return result ?? []
+        }
+        await pings.end(ticket)
+        return outcome.isEmpty ? status(PingStatus.expired) : Self.pingChanges(outcome)
+    }
+
+    static func pingChanges(_ folderIds: [String]) -> EASResponse {
+        .ok(EASElement(PG.ping, children: [
+            EASElement(PG.status, text: PingStatus.changes),
+            EASElement(PG.folders, children: folderIds.map { EASElement(PG.folder, text: $0) }),
+        ]))
+    }
+
+    /// Folders whose log has entries the device's collection has not seen. Folders the device
+    /// never synced are ignored ([MS-ASCMD]: a Ping on them does not fail).
+    func foldersWithChanges(_ folders: [Folder], context: RequestContext) async throws -> [String] {
+        var changed: [String] = []
+        for folder in folders {
+            let ref = CollectionRef(device: context.deviceRef, folderId: folder.folderId)
+            guard let key = try await store.currentCollectionKey(ref),
+                  case .current(let generation) = try await store.collection(ref, key: key)
+            else { continue }
+            let log = try await logs.catchUp(ref.folder, mailbox: IMAPMailboxName(wire: folder.mailboxName),
+                                             session: context.session)
+            if log.head > generation.cursor || generation.initialSyncPosition != nil { changed.append(folder.folderId) }
+        }
+        return changed
+    }
+
+    /// Keeps the watched folders' logs current until cancelled: IDLE on the first folder the
+    /// account's watcher can take, STATUS polling for the others.
+    func watch(_ folders: [Folder], context: RequestContext) async {
+        guard let first = folders.first else { return }
+        let inbox = folders.first { $0.type == FolderType.inbox } ?? first
+        await withTaskGroup(of: Void.self) { group in
+            if let watcher = context.account.watcher {
+                group.addTask {
+                    while !Task.isCancelled {
+                        do {
+                            let activity = try await watcher.waitForActivity(in: IMAPMailboxName(wire: inbox.mailboxName),
+                                                                             timeout: .seconds(20 * 60))
+                            if activity == .activity {
+                                _ = try await self.logs.catchUp(FolderRef(account: context.accountId, folderId: inbox.folderId),
+                                                                mailbox: IMAPMailboxName(wire: inbox.mailboxName),
+                                                                session: context.session)
+                            }
+                        } catch {
+                            // The watcher is busy with another device or the server is away: poll.
+                            try? await Task.sleep(for: Self.pingPollInterval)
+                            if Task.isCancelled { return }
+                            _ = try? await self.logs.catchUp(FolderRef(account: context.accountId, folderId: inbox.folderId),
+                                                             mailbox: IMAPMailboxName(wire: inbox.mailboxName),
+                                                             session: context.session)
+                        }
+                    }
+                }
+            }
+            let polled = context.account.watcher == nil ? folders : folders.filter { $0.folderId != inbox.folderId }
+            if !polled.isEmpty {
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: Self.pingPollInterval)
+                        if Task.isCancelled { return }
+                        for folder in polled {
+                            _ = try? await self.logs.catchUp(FolderRef(account: context.accountId, folderId: folder.folderId),
+                                                             mailbox: IMAPMailboxName(wire: folder.mailboxName),
+                                                             session: context.session)
+                        }
+                    }
+                }
+            }
+            await group.waitForAll()
+        }
+    }
+}
+
+/// One held Ping per device: a newer Ping ends the older one ([MS-ASCMD] 2.2.1.13).
+actor PingHub {
+    struct Ticket: Hashable, Sendable {
+        var device: DeviceRef
+        var number: Int
+    }
+
+    private var current: [DeviceRef: Int] = [:]
+    private var waiting: [Ticket: CheckedContinuation<Void, Never>] = [:]
+    private var next = 0
+
+    /// Registers a Ping; an older one of the same device is told to end.
+    func begin(_ device: DeviceRef) -> Ticket {
+        next += 1
+        if let older = current[device] { wake(Ticket(device: device, number: older)) }
+        current[device] = next
+        return Ticket(device: device, number: next)
+    }
+
+    /// Returns when a newer Ping of the same device began (or the task is cancelled).
+    func waitUntilSuperseded(_ ticket: Ticket) async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                if current[ticket.device] != ticket.number || Task.isCancelled {
+                    continuation.resume()
+                } else {
+                    waiting[ticket] = continuation
+                }
+            }
+        } onCancel: {
+            Task { await self.wake(ticket) }
+        }
+    }
+
+    func end(_ ticket: Ticket) {
+        if current[ticket.device] == ticket.number { current[ticket.device] = nil }
+        wake(ticket)
+    }
+
+    /// Pings held now.
+    var heldCount: Int { current.count }
+
+    private func wake(_ ticket: Ticket) {
+        waiting.removeValue(forKey: ticket)?.resume()
+    }
+}

@@ -1,0 +1,49 @@
+import EASProtocol
+import SyncState
+
+/// [MS-ASCMD] 2.2.1.18 Settings: DeviceInformation Set and UserInformation Get, which iOS
+/// sends before anything else. Out-of-office and device password come with the mail actions.
+extension Gateway {
+    typealias ST = EASTag.Settings
+
+    func settings(_ context: RequestContext) async throws -> EASResponse {
+        guard let body = context.request.body, body.tag == ST.settings else {
+            return .ok(EASElement(ST.settings, children: [EASElement(ST.status, text: "2")]))
+        }
+        var answers: [EASElement] = [EASElement(ST.status, text: "1")]
+        for child in body.children {
+            switch child.tag {
+            case ST.deviceInformation:
+                if let set = child.child(ST.set) {
+                    var device = context.device
+                    device.information = DeviceInformation(
+                        model: set.child(ST.model)?.text, imei: set.child(ST.imei)?.text,
+                        friendlyName: set.child(ST.friendlyName)?.text, os: set.child(ST.os)?.text,
+                        osLanguage: set.child(ST.osLanguage)?.text, phoneNumber: set.child(ST.phoneNumber)?.text,
+                        mobileOperator: set.child(ST.mobileOperator)?.text, userAgent: set.child(ST.userAgent)?.text)
+                    try await store.saveDevice(device)
+                }
+                answers.append(EASElement(ST.deviceInformation, children: [EASElement(ST.status, text: "1")]))
+            case ST.userInformation:
+                var get: [EASElement]
+                if context.version >= .v14_1 {
+                    get = [EASElement(ST.accounts, children: [EASElement(ST.account, children: [
+                        EASElement(ST.userDisplayName, text: context.account.emailAddress),
+                        EASElement(ST.emailAddresses, children: [
+                            EASElement(ST.primarySmtpAddress, text: context.account.emailAddress),
+                        ]),
+                    ])])]
+                } else {
+                    get = [EASElement(ST.emailAddresses, children: [EASElement(ST.smtpAddress, text: context.account.emailAddress)])]
+                }
+                answers.append(EASElement(ST.userInformation, children: [
+                    EASElement(ST.status, text: "1"), EASElement(ST.get, children: get),
+                ]))
+            default:
+                // [MS-ASCMD] 2.2.3.177.16 Status 2: not supported here yet.
+                answers.append(EASElement(child.tag, children: [EASElement(ST.status, text: "2")]))
+            }
+        }
+        return .ok(EASElement(ST.settings, children: answers))
+    }
+}

@@ -1,0 +1,408 @@
+import EASProtocol
+import MailUpstream
+import SyncState
+
+/// [MS-ASCMD] 2.2.1.21 Sync, server to client: initial enumeration newest first, then the
+/// change log; keys, replays, windows and the byte budget.
+extension Gateway {
+    typealias AS = EASTag.AirSync
+
+    /// [MS-ASCMD] 2.2.3.177.17 Sync Status values used here.
+    enum SyncStatus {
+        static let success = "1"
+        static let invalidSyncKey = "3"
+        static let protocolError = "4"
+        static let serverError = "5"
+        static let folderHierarchyChanged = "12"
+        static let emptyRequestNothingCached = "13"
+    }
+
+    /// Window sizes ([MS-ASCMD] 2.2.3.194): absent 100, 0 or above 512 means 512.
+    static func windowSize(_ value: Int?) -> Int {
+        guard let value else { return 100 }
+        return value <= 0 || value > 512 ? 512 : value
+    }
+
+    func sync(_ context: RequestContext) async throws -> EASResponse {
+        var request: SyncRequest
+        if let body = context.request.body {
+            do {
+                request = try SyncRequest(body)
+            } catch {
+                return .ok(EASElement(AS.sync, children: [EASElement(AS.status, text: SyncStatus.protocolError)]))
+            }
+        } else {
+            request = SyncRequest(collections: nil)
+        }
+        // An empty or partial Sync reuses what the device asked for last time.
+        if request.collections == nil || request.partial {
+            guard let cached = await syncCache.request(for: context.deviceRef) else {
+                return .ok(EASElement(AS.sync, children: [EASElement(AS.status, text: SyncStatus.emptyRequestNothingCached)]))
+            }
+            request.collections = Self.merge(cached: cached.collections ?? [], partial: request.collections ?? [])
+            request.windowSize = request.windowSize ?? cached.windowSize
+        }
+        await syncCache.remember(request, for: context.deviceRef)
+        let folders = Dictionary(try await store.folders(of: context.accountId).map { ($0.folderId, $0) },
+                                 uniquingKeysWith: { first, _ in first })
+        var budget = configuration.syncResponseBudget
+        var collections: [EASElement] = []
+        for collection in request.collections ?? [] {
+            let window = Self.windowSize(collection.windowSize ?? request.windowSize)
+            if let element = try await syncCollection(collection, window: window, budget: &budget, folders: folders,
+                                                      context: context)
+            {
+                collections.append(element)
+            }
+        }
+        guard !collections.isEmpty else {
+            // [MS-ASCMD] 2.2.3.177.17: from 14.0 nothing changed is an empty 200.
+            return .empty
+        }
+        return .ok(EASElement(AS.sync, children: [EASElement(AS.collections, children: collections)]))
+    }
+
+    static func merge(cached: [SyncRequest.Collection], partial: [SyncRequest.Collection]) -> [SyncRequest.Collection] {
+        var result = cached
+        for collection in partial {
+            if let index = result.firstIndex(where: { $0.collectionId == collection.collectionId }) {
+                var merged = collection
+                if merged.options.isEmpty { merged.options = result[index].options }
+                result[index] = merged
+            } else {
+                result.append(collection)
+            }
+        }
+        return result
+    }
+
+    /// One collection's answer, or nil when it has nothing to say (14.0+).
+    func syncCollection(_ collection: SyncRequest.Collection, window: Int, budget: inout Int, folders: [String: Folder],
+                        context: RequestContext) async throws -> EASElement? {
+        func answer(_ key: String, _ status: String, _ rest: [EASElement] = []) -> EASElement {
+            var children: [EASElement] = []
+            // [MS-ASCMD] R6319: Class only up to 12.1.
+            if context.version.sendsClassInSyncCollection {
+                children.append(EASElement(AS.class, text: "Email"))
+            }
+            children += [EASElement(AS.syncKey, text: key), EASElement(AS.collectionId, text: collection.collectionId),
+                         EASElement(AS.status, text: status)]
+            return EASElement(AS.collection, children: children + rest)
+        }
+        guard collection.syncKey.utf8.count <= 64, collection.collectionId.utf8.count <= 64 else {
+            return answer(collection.syncKey.utf8.count <= 64 ? collection.syncKey : "0", SyncStatus.protocolError)
+        }
+        let isOutbox = collection.collectionId == VirtualOutbox.folderId
+        guard isOutbox || folders[collection.collectionId] != nil else {
+            // Not a folder of this account (deleted, or never one): the client runs FolderSync.
+            return answer(collection.syncKey, SyncStatus.folderHierarchyChanged)
+        }
+        if isOutbox {
+            // The Outbox is always empty; keys are still issued so that the client moves on.
+            return collection.syncKey == "0" ? answer(OutboxKeys.key, SyncStatus.success)
+                : (context.version >= .v14_0 ? nil : answer(collection.syncKey, SyncStatus.success))
+        }
+        let folder = folders[collection.collectionId]!
+        let ref = CollectionRef(device: context.deviceRef, folderId: folder.folderId)
+        let mailbox = IMAPMailboxName(wire: folder.mailboxName)
+        let options = collection.options.first ?? SyncRequest.Options()
+        let lookup = try await store.collection(ref, key: SyncKey(collection.syncKey))
+        let generation: CollectionGeneration
+        let isReplay: Bool
+        switch lookup {
+        case .unknown:
+            return answer(collection.syncKey, SyncStatus.invalidSyncKey)
+        case .initial:
+            // Key 0: a new key and nothing else ([MS-ASCMD] 2.2.3.166.4); the enumeration starts
+            // with the next request, from the mailbox as it is now.
+            let log = try await logs.catchUp(ref.folder, mailbox: mailbox, session: context.session)
+            let start = log.watermark?.uidNext ?? 1
+            let current = try await store.currentCollectionKey(ref)
+            let next = try await store.advanceCollection(ref, from: .initial, expectedCurrent: current, to: CollectionAdvance(
+                cursor: log.head, initialSyncPosition: InitialSync(start: start, boundary: start).text,
+                filterType: options.filterType))
+            return answer(next.key.rawValue, SyncStatus.success)
+        case .current(let current):
+            generation = current
+            isReplay = false
+        case .previous(let previous):
+            generation = previous
+            isReplay = true
+        }
+        let held = isReplay ? try await store.heldMessages(ref, asOf: generation.number)
+            : try await store.heldMessages(ref)
+        let filterType = options.filterType ?? generation.filterType
+        if collection.getChanges == false {
+            return context.version >= .v14_0 && !isReplay ? nil : answer(collection.syncKey, SyncStatus.success)
+        }
+        _ = try await logs.catchUp(ref.folder, mailbox: mailbox, session: context.session)
+        var batch = SyncBatch(held: held, window: window, budget: budget)
+        let cursor = try await collectLogChanges(ref, mailbox: mailbox, after: generation.cursor, into: &batch, context: context)
+        var position = generation.initialSyncPosition.flatMap(InitialSync.init)
+        if let initial = position, batch.hasRoom {
+            position = try await enumerate(mailbox, initial, filterType: filterType, into: &batch, context: context)
+        } else if position != nil {
+            batch.moreAvailable = true
+        }
+        budget = max(0, batch.budget)
+        guard !batch.isEmpty || batch.moreAvailable || context.version < .v14_0 || isReplay else {
+            // Nothing to say: the key stays, the collection is left out.
+            return nil
+        }
+        let next: CollectionGeneration
+        do {
+            let current = isReplay ? try await store.currentCollectionKey(ref) : generation.key
+            next = try await store.advanceCollection(ref, from: SyncKey(collection.syncKey), expectedCurrent: current,
+                                                     to: CollectionAdvance(
+                                                         cursor: cursor, initialSyncPosition: position?.text,
+                                                         filterType: filterType, options: generation.options,
+                                                         added: batch.adds.map(\.uid), removed: batch.deletes))
+        } catch let error as StateStoreError where error.code == .conflict || error.code == .unknownSyncKey {
+            // Another request of this device moved the collection meanwhile.
+            return answer(collection.syncKey, SyncStatus.invalidSyncKey)
+        }
+        var commands: [EASElement] = []
+        let items = try await emailItems(for: batch.adds, folderId: folder.folderId, mailbox: mailbox, options: options,
+                                         context: context)
+        for item in items {
+            commands.append(EASElement(AS.add, children: [
+                EASElement(AS.serverId, text: ItemId(folderId: folder.folderId, uid: item.summary.uid).text),
+                EASElement(AS.applicationData, children: item.applicationData(version: context.version, codec: codec)),
+            ]))
+        }
+        for (uid, flags) in batch.changes.sorted(by: { $0.key < $1.key }) {
+            commands.append(EASElement(AS.change, children: [
+                EASElement(AS.serverId, text: ItemId(folderId: folder.folderId, uid: uid).text),
+                EASElement(AS.applicationData, children: Self.flagFields(flags, version: context.version)),
+            ]))
+        }
+        for uid in batch.deletes.sorted() {
+            commands.append(EASElement(AS.delete, children: [
+                EASElement(AS.serverId, text: ItemId(folderId: folder.folderId, uid: uid).text),
+            ]))
+        }
+        var rest: [EASElement] = []
+        // MoreAvailable comes before Commands ([MS-ASCMD] 2.2.3.116).
+        if batch.moreAvailable { rest.append(EASElement(AS.moreAvailable)) }
+        if !commands.isEmpty { rest.append(EASElement(AS.commands, children: commands)) }
+        return answer(next.key.rawValue, SyncStatus.success, rest)
+    }
+
+    static func flagFields(_ flags: [String], version: EASProtocolVersion) -> [EASElement] {
+        var fields = [EASElement(EASTag.Email.read, text: flags.contains("\\Seen") ? "1" : "0"), EmailItem.flag(flags)]
+        if version >= .v14_0 {
+            let categories = flags.filter { !$0.hasPrefix("\\") && !$0.hasPrefix("$") }
+            fields.append(EASElement(EASTag.Email.categories, children: categories.map { EASElement(EASTag.Email.category, text: $0) }))
+        }
+        return fields
+    }
+
+    /// Reads log entries after `cursor` into the batch while it has room; returns the new cursor.
+    func collectLogChanges(_ ref: CollectionRef, mailbox: IMAPMailboxName, after cursor: Int64, into batch: inout SyncBatch,
+                           context: RequestContext) async throws -> Int64 {
+        let limit = batch.window * 2 + 16
+        let entries = try await store.changes(ref.folder, after: cursor, limit: limit)
+        guard !entries.isEmpty else { return cursor }
+        let candidates = Set(entries.filter { $0.entry.kind == .added && !batch.held.contains($0.entry.uid) }.map(\.entry.uid))
+        let summaries = candidates.isEmpty ? [:] : Dictionary(
+            try await context.session.summaries(in: mailbox, uids: UIDSet(uids: candidates)).map { ($0.uid, $0) },
+            uniquingKeysWith: { first, _ in first })
+        var consumed = cursor
+        for logged in entries {
+            guard batch.hasRoom else {
+                batch.moreAvailable = true
+                return consumed
+            }
+            let entry = logged.entry
+            switch entry.kind {
+            case .added:
+                if batch.held.contains(entry.uid) {
+                    batch.change(entry.uid, flags: entry.flags)
+                } else if let summary = summaries[entry.uid] {
+                    batch.add(summary)
+                }
+            case .flagsChanged:
+                batch.change(entry.uid, flags: entry.flags)
+            case .removed:
+                batch.remove(entry.uid)
+            }
+            consumed = logged.sequence
+        }
+        if entries.count == limit { batch.moreAvailable = true }
+        return consumed
+    }
+
+    /// The next messages of the initial enumeration, newest first, within the FilterType window.
+    func enumerate(_ mailbox: IMAPMailboxName, _ position: InitialSync, filterType: Int?, into batch: inout SyncBatch,
+                   context: RequestContext) async throws -> InitialSync? {
+        let since = FilterType.since(filterType, now: Self.wallClockMilliseconds())
+        let all = try await context.session.search(in: mailbox, MailSearch(since: since))
+        let remaining = all.filter { $0 < position.boundary && $0 < position.start && !batch.held.contains($0) }
+            .sorted(by: >)
+        guard !remaining.isEmpty else { return nil }
+        var boundary = position.boundary
+        var index = 0
+        while index < remaining.count, batch.hasRoom {
+            let chunk = Array(remaining[index..<min(remaining.count, index + batch.room)])
+            let summaries = Dictionary(try await context.session.summaries(in: mailbox, uids: UIDSet(uids: chunk))
+                .map { ($0.uid, $0) }, uniquingKeysWith: { first, _ in first })
+            for uid in chunk {
+                guard batch.hasRoom else { break }
+                if let summary = summaries[uid] { batch.add(summary) }
+                boundary = uid
+                index += 1
+            }
+        }
+        guard index < remaining.count else { return nil }
+        batch.moreAvailable = true
+        return InitialSync(start: position.start, boundary: boundary)
+    }
+
+    /// Summaries plus bodies fetched in one batch.
+    func emailItems(for summaries: [MessageSummary], folderId: String, mailbox: IMAPMailboxName, options: SyncRequest.Options,
+                    context: RequestContext) async throws -> [EmailItem] {
+        guard !summaries.isEmpty else { return [] }
+        let preferences = options.bodyPreferences.isEmpty
+            ? [BodyPreference(type: options.mimeSupport == 2 ? 4 : 1, truncationSize: options.mimeTruncation.map(Self.mimeTruncation))]
+            : options.bodyPreferences
+        let choices = summaries.map { BodyChoice.choose(for: $0, preferences: preferences) }
+        let requests = zip(summaries, choices).map { $1.partRequest(uid: $0.uid) }
+        let parts = try await context.session.fetchParts(in: mailbox, requests)
+        return zip(zip(summaries, choices), requests).map { pair, request in
+            EmailItem(summary: pair.0, folderId: folderId, choice: pair.1, bytes: parts[request])
+        }
+    }
+
+    /// [MS-ASCMD] 2.2.3.109 MIMETruncation codes in bytes.
+    static func mimeTruncation(_ code: Int) -> Int {
+        switch code {
+        case 0: 0
+        case 1: 4096
+        case 2: 5120
+        case 3: 7168
+        case 4: 10240
+        case 5: 20480
+        case 6: 51200
+        case 7: 102_400
+        default: BodyChoice.largestUntruncatedBody
+        }
+    }
+}
+
+/// What one collection's response carries, and how much room is left.
+struct SyncBatch {
+    var held: Set<UInt32>
+    let window: Int
+    var budget: Int
+    var adds: [MessageSummary] = []
+    var changes: [UInt32: [String]] = [:]
+    var deletes: [UInt32] = []
+    var moreAvailable = false
+    private var addedUIDs: Set<UInt32> = []
+
+    init(held: Set<UInt32>, window: Int, budget: Int) {
+        self.held = held
+        self.window = window
+        self.budget = budget
+    }
+
+    var count: Int { adds.count + changes.count + deletes.count }
+    var room: Int { max(0, window - count) }
+    /// Room for one more command: the window is not full and the byte budget not spent (an
+    /// oversized first item still goes, alone).
+    var hasRoom: Bool { count < window && (budget > 0 || count == 0) }
+    var isEmpty: Bool { count == 0 }
+
+    mutating func add(_ summary: MessageSummary) {
+        guard !addedUIDs.contains(summary.uid) else { return }
+        adds.append(summary)
+        addedUIDs.insert(summary.uid)
+        held.insert(summary.uid)
+        budget -= Self.estimate(summary)
+    }
+
+    mutating func change(_ uid: UInt32, flags: [String]) {
+        // A message the device does not have yet gets its flags with its Add.
+        guard held.contains(uid), !addedUIDs.contains(uid) else { return }
+        changes[uid] = flags
+        budget -= 200
+    }
+
+    mutating func remove(_ uid: UInt32) {
+        changes[uid] = nil
+        if addedUIDs.contains(uid) {
+            adds.removeAll { $0.uid == uid }
+            addedUIDs.remove(uid)
+            held.remove(uid)
+            return
+        }
+        guard held.contains(uid) else { return }
+        held.remove(uid)
+        deletes.append(uid)
+        budget -= 80
+    }
+
+    /// What an Add costs in the response: the envelope and a body of at most its size.
+    static func estimate(_ summary: MessageSummary) -> Int {
+        600 + min(summary.size, 8 * 1024)
+    }
+}
+
+/// Where an initial enumeration stands: messages with UIDs below `start` (the mailbox's
+/// UIDNEXT when it began; newer ones come through the log) and below `boundary` are still to go.
+struct InitialSync: Hashable {
+    var start: UInt32
+    var boundary: UInt32
+
+    var text: String { "\(start):\(boundary)" }
+
+    init(start: UInt32, boundary: UInt32) {
+        self.start = start
+        self.boundary = boundary
+    }
+
+    init?(_ text: String) {
+        let pieces = text.split(separator: ":")
+        guard pieces.count == 2, let start = UInt32(pieces[0]), let boundary = UInt32(pieces[1]) else { return nil }
+        self.init(start: start, boundary: boundary)
+    }
+}
+
+/// [MS-ASCMD] 2.2.3.70.1 FilterType for email: how far back to sync.
+enum FilterType {
+    static func since(_ filterType: Int?, now: Int64) -> Int64? {
+        let day: Int64 = 86_400_000
+        switch filterType {
+        case 1: return now - day
+        case 2: return now - 3 * day
+        case 3: return now - 7 * day
+        case 4: return now - 14 * day
+        case 5: return now - 31 * day
+        case 6: return now - 92 * day
+        case 7: return now - 183 * day
+        default: return nil
+        }
+    }
+}
+
+/// Keys of the virtual Outbox: one key, forever.
+enum OutboxKeys {
+    static let key = "1"
+}
+
+/// The last full Sync request of each device, for empty and partial Syncs
+/// ([MS-ASCMD] 2.2.2.20: the server caches the collections).
+actor SyncRequestCache {
+    private var requests: [DeviceRef: SyncRequest] = [:]
+    /// Devices remembered; the oldest is forgotten beyond this.
+    static let capacity = 100_000
+
+    func request(for device: DeviceRef) -> SyncRequest? { requests[device] }
+
+    func remember(_ request: SyncRequest, for device: DeviceRef) {
+        if requests.count >= Self.capacity, requests[device] == nil, let any = requests.keys.first {
+            requests[any] = nil
+        }
+        requests[device] = request
+    }
+}
