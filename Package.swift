@@ -98,6 +98,17 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // The assembly `airgate serve` runs: IMAP-backed authentication, store, gateway, HTTP.
+        .target(
+            name: "AirgateServer",
+            dependencies: [
+                "Gateway", "GatewayHTTP", "EASProtocol", "MailUpstream", "MailUpstreamEtPan", "SyncState", "SyncStateSQL",
+                "SyncStateSQLite", "SyncStatePostgres",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // A small EAS client: request builders and an HTTP/1.1 transport that shows the raw
         // response (for the tests and `airgate probe`).
         .target(
@@ -113,7 +124,7 @@ let package = Package(
             name: "airgate",
             dependencies: [
                 "WBXML", "EASProtocol", "SyncStateSQL", "SyncStateSQLite", "SyncStatePostgres",
-                "Gateway", "GatewayHTTP", "MailUpstream", "MailUpstreamEtPan",
+                "Gateway", "GatewayHTTP", "MailUpstream", "MailUpstreamEtPan", "AirgateServer",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -131,7 +142,7 @@ let package = Package(
             name: "GatewayTests",
             dependencies: [
                 "Gateway", "GatewayHTTP", "EASClient", "EASProtocol", "MailUpstream", "MailUpstreamEtPan", "SyncState",
-                "SyncStateSQLite",
+                "SyncStateSQLite", "AirgateServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]

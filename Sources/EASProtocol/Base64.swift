@@ -1,5 +1,6 @@
-/// RFC 4648 base64, as used for opaque data in XML renderings.
-enum Base64 {
+/// [RFC 4648] 4 base64: opaque data in XML renderings, HTTP Basic credentials, the base64
+/// query form, ItemOperations data.
+public enum Base64 {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
     private static let values: [UInt8] = {
         var table = [UInt8](repeating: 0xFF, count: 256)
@@ -7,7 +8,7 @@ enum Base64 {
         return table
     }()
 
-    static func encode(_ bytes: some Collection<UInt8>) -> String {
+    public static func encode(_ bytes: some Collection<UInt8>) -> String {
         var output: [UInt8] = []
         output.reserveCapacity((bytes.count + 2) / 3 * 4)
         var iterator = bytes.makeIterator()
@@ -24,7 +25,7 @@ enum Base64 {
     }
 
     /// Decodes base64, ignoring whitespace; `nil` for any other character or bad padding.
-    static func decode(_ text: some StringProtocol) -> [UInt8]? {
+    public static func decode(_ text: some StringProtocol) -> [UInt8]? {
         var output: [UInt8] = []
         var group: UInt32 = 0
         var count = 0

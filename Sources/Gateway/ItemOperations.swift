@@ -78,7 +78,7 @@ extension Gateway {
                     EASElement(IO.total, text: String(total)),
                 ]
             }
-            properties.append(EASElement(IO.data, text: Base64Text.encode(bytes)))
+            properties.append(EASElement(IO.data, text: Base64.encode(bytes)))
             return EASElement(IO.fetch, children: [EASElement(IO.status, text: ItemOperationsStatus.success)] + identity
                 + [EASElement(IO.properties, children: properties)])
         }
@@ -113,28 +113,5 @@ extension Gateway {
         let uids = try await context.session.search(in: mailbox, MailSearch())
         if !uids.isEmpty { try await context.session.expunge(in: mailbox, uids: UIDSet(uids: uids)) }
         return EASElement(IO.emptyFolderContents, children: [EASElement(IO.status, text: ItemOperationsStatus.success)] + identity)
-    }
-}
-
-/// Base64 text for ItemOperations Data ([MS-ASCMD] 2.2.3.39.2).
-enum Base64Text {
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-
-    static func encode(_ bytes: [UInt8]) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var index = 0
-        while index + 3 <= bytes.count {
-            let n = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
-            out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)], alphabet[Int(n & 63)]]
-            index += 3
-        }
-        let rest = bytes.count - index
-        if rest > 0 {
-            let n = UInt32(bytes[index]) << 16 | (rest == 2 ? UInt32(bytes[index + 1]) << 8 : 0)
-            out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)]]
-            out += rest == 2 ? [alphabet[Int(n >> 6 & 63)], UInt8(ascii: "=")] : [UInt8(ascii: "="), UInt8(ascii: "=")]
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -1,0 +1,94 @@
+import EASProtocol
+import Gateway
+import GatewayHTTP
+import Hummingbird
+import Logging
+import MailUpstream
+import MailUpstreamEtPan
+import SyncState
+import SyncStatePostgres
+import SyncStateSQL
+import SyncStateSQLite
+
+/// Everything `airgate serve` needs to know.
+public struct ServerConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    public var imap: ServerEndpoint
+    public var store: Store
+    public var gateway: GatewayConfiguration
+    public var http: GatewayHTTPConfiguration
+    public var defaultDomain: String?
+    public var imapThreads: Int
+    public var imapLimits: IMAPPoolLimits
+
+    public enum Store: Sendable {
+        case sqlite(path: String)
+        case postgres(url: String)
+        case memory
+    }
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, imap: ServerEndpoint, store: Store,
+                gateway: GatewayConfiguration = GatewayConfiguration(), http: GatewayHTTPConfiguration = GatewayHTTPConfiguration(),
+                defaultDomain: String? = nil, imapThreads: Int = 16, imapLimits: IMAPPoolLimits = IMAPPoolLimits()) {
+        self.host = host
+        self.port = port
+        self.imap = imap
+        self.store = store
+        self.gateway = gateway
+        self.http = http
+        self.defaultDomain = defaultDomain
+        self.imapThreads = imapThreads
+        self.imapLimits = imapLimits
+    }
+}
+
+/// Assembles the gateway from its parts and runs it.
+public enum AirgateServer {
+    /// Runs until cancelled. `onListening` is called with the bound port.
+    public static func run(_ configuration: ServerConfiguration, logger: Logger = Logger(label: "airgate"),
+                           onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let adapter = IMAPAdapter(threads: configuration.imapThreads, limits: configuration.imapLimits, logger: logger)
+        let notifier = InProcessChangeNotifier()
+        switch configuration.store {
+        case .memory:
+            try await serve(configuration, store: InMemoryStateStore(notifier: notifier), notifier: notifier, adapter: adapter,
+                            logger: logger, onListening: onListening)
+        case .sqlite(let path):
+            let store = try await SQLiteStateStore.open(path: path, notifier: notifier)
+            do {
+                try await serve(configuration, store: store, notifier: notifier, adapter: adapter, logger: logger,
+                                onListening: onListening)
+            } catch {
+                try? await store.close()
+                throw error
+            }
+            try await store.close()
+        case .postgres(let url):
+            // The PostgreSQL store brings its own notifier, fed by NOTIFY from other nodes.
+            let postgres = PostgresStateStore(configuration: try PostgresDatabase.configuration(url: url))
+            try await postgres.withRunning { store in
+                try await serve(configuration, store: store, notifier: postgres.notifier, adapter: adapter, logger: logger,
+                                onListening: onListening)
+            }
+        }
+        try? await adapter.shutdown()
+    }
+
+    static func serve(_ configuration: ServerConfiguration, store: any StateStore, notifier: any ChangeNotifier,
+                      adapter: IMAPAdapter, logger: Logger, onListening: @escaping @Sendable (Int) async -> Void) async throws {
+        let gateway = Gateway(configuration: configuration.gateway, store: store, notifier: notifier, codec: EtPanMIMECodec(),
+                              logger: logger)
+        let authenticator = IMAPAccountAuthenticator(adapter: adapter, endpoint: configuration.imap,
+                                                     defaultDomain: configuration.defaultDomain)
+        let responder = GatewayResponder(gateway: gateway, authenticator: authenticator, configuration: configuration.http,
+                                         logger: logger)
+        let app = Application(
+            responder: responder,
+            configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port),
+                                                    serverName: configuration.http.serverName),
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
+            logger: logger)
+        try await app.runService()
+    }
+}

@@ -1,0 +1,103 @@
+import EASProtocol
+import NIOCore
+import NIOHTTP1
+
+/// One device talking EAS to a server: the identity it sends with every request, its policy
+/// key, and helpers that encode requests and decode answers. The tests' client, and the
+/// core of `airgate probe`.
+public struct EASDevice: Sendable {
+    public var exchange: HTTPExchange
+    public var user: String
+    public var password: String
+    public var deviceId: String
+    public var deviceType: String
+    public var version: EASProtocolVersion
+    public var policyKey: String?
+    public var userAgent: String
+
+    public init(exchange: HTTPExchange, user: String, password: String, deviceId: String, deviceType: String = "iPhone",
+                version: EASProtocolVersion = .v14_1, userAgent: String = "Apple-iPhone15C2/2101.123") {
+        self.exchange = exchange
+        self.user = user
+        self.password = password
+        self.deviceId = deviceId
+        self.deviceType = deviceType
+        self.version = version
+        self.userAgent = userAgent
+    }
+
+    /// An answer: the raw HTTP response and, for a WBXML body, its decoding.
+    public struct Answer: Sendable {
+        public var http: HTTPExchangeResponse
+        public var element: EASElement?
+
+        public var status: Int { http.status }
+    }
+
+    public var path: String { "/Microsoft-Server-ActiveSync" }
+
+    public func query(_ command: String) -> String {
+        "\(path)?Cmd=\(command)&User=\(user)&DeviceId=\(deviceId)&DeviceType=\(deviceType)"
+    }
+
+    public func options() async throws -> HTTPExchangeResponse {
+        try await exchange.send(method: .OPTIONS, path: path, headers: authorization(), body: [])
+    }
+
+    /// POSTs `body` (nil: an empty body) as `command`.
+    public func send(_ command: String, _ body: EASElement?, extraHeaders: [(String, String)] = []) async throws -> Answer {
+        var headers = authorization() + [
+            ("MS-ASProtocolVersion", version.rawValue), ("Content-Type", "application/vnd.ms-sync.wbxml"),
+            ("User-Agent", userAgent),
+        ] + extraHeaders
+        if let policyKey { headers.append(("X-MS-PolicyKey", policyKey)) }
+        var bytes: [UInt8] = []
+        if let body {
+            var buffer = try body.wbxml()
+            bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
+        }
+        let response = try await exchange.send(method: .POST, path: query(command), headers: headers, body: bytes)
+        var element: EASElement?
+        if response.status == 200, !response.body.isEmpty,
+           response.header("Content-Type")?.lowercased().contains("wbxml") == true
+        {
+            element = try EASDecoder.decode(ByteBuffer(bytes: response.body))
+        }
+        return Answer(http: response, element: element)
+    }
+
+    func authorization() -> [(String, String)] {
+        let token = Array("\(user):\(password)".utf8)
+        return [("Authorization", "Basic " + Base64.encode(token))]
+    }
+
+    /// Runs Provision twice (policy, then acknowledgement) and keeps the final key.
+    public mutating func provision() async throws {
+        typealias P = EASTag.Provision
+        let ask = EASElement(P.provision, children: [EASElement(P.policies, children: [
+            EASElement(P.policy, children: [EASElement(P.policyType, text: "MS-EAS-Provisioning-WBXML")]),
+        ])])
+        let first = try await send("Provision", ask)
+        guard let temporary = first.element?.child(P.policies)?.child(P.policy)?.child(P.policyKey)?.text else {
+            throw EASClientError("Provision gave no temporary key (HTTP \(first.status))")
+        }
+        policyKey = temporary
+        let acknowledge = EASElement(P.provision, children: [EASElement(P.policies, children: [
+            EASElement(P.policy, children: [
+                EASElement(P.policyType, text: "MS-EAS-Provisioning-WBXML"),
+                EASElement(P.policyKey, text: temporary),
+                EASElement(P.status, text: "1"),
+            ]),
+        ])])
+        let second = try await send("Provision", acknowledge)
+        guard let final = second.element?.child(P.policies)?.child(P.policy)?.child(P.policyKey)?.text else {
+            throw EASClientError("Provision gave no final key (HTTP \(second.status))")
+        }
+        policyKey = final
+    }
+}
+
+public struct EASClientError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

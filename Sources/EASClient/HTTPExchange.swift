@@ -1,0 +1,104 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// An HTTP/1.1 response as it came off the wire: what `airgate probe` and the tests inspect,
+/// including what an ordinary HTTP client hides (a missing Content-Length, chunked bodies).
+public struct HTTPExchangeResponse: Sendable {
+    public var status: Int
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+    /// The body came with `Transfer-Encoding: chunked`.
+    public var chunked: Bool
+
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+    }
+}
+
+/// A minimal HTTP/1.1 client on SwiftNIO: one connection per request, plain TCP.
+public struct HTTPExchange: Sendable {
+    public var host: String
+    public var port: Int
+    public var timeout: Duration
+
+    /// Largest response body read.
+    public static let maxResponseBytes = 64 * 1024 * 1024
+
+    public init(host: String, port: Int, timeout: Duration = .seconds(120)) {
+        self.host = host
+        self.port = port
+        self.timeout = timeout
+    }
+
+    public func send(method: HTTPMethod, path: String, headers: [(String, String)], body: [UInt8]) async throws
+        -> HTTPExchangeResponse
+    {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let promise = group.any().makePromise(of: HTTPExchangeResponse.self)
+        let collector = ResponseCollector(promise: promise)
+        let channel = try await ClientBootstrap(group: group)
+            .connectTimeout(.seconds(10))
+            .channelInitializer { channel in
+                channel.pipeline.addHTTPClientHandlers().flatMap { channel.pipeline.addHandler(collector) }
+            }
+            .connect(host: host, port: port).get()
+        var head = HTTPRequestHead(version: .http1_1, method: method, uri: path)
+        head.headers.add(name: "Host", value: "\(host):\(port)")
+        for (name, value) in headers { head.headers.add(name: name, value: value) }
+        head.headers.add(name: "Content-Length", value: String(body.count))
+        head.headers.add(name: "Connection", value: "close")
+        channel.write(HTTPClientRequestPart.head(head), promise: nil)
+        if !body.isEmpty { channel.write(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(bytes: body))), promise: nil) }
+        try await channel.writeAndFlush(HTTPClientRequestPart.end(nil)).get()
+        let deadline = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000)) {
+            promise.fail(ChannelError.connectTimeout(.seconds(timeout.components.seconds)))
+            channel.close(promise: nil)
+        }
+        defer { deadline.cancel() }
+        let response = try await promise.futureResult.get()
+        try? await channel.close()
+        return response
+    }
+}
+
+private final class ResponseCollector: ChannelInboundHandler, @unchecked Sendable {
+    // @unchecked Sendable: used only on its channel's event loop.
+    typealias InboundIn = HTTPClientResponsePart
+
+    private let promise: EventLoopPromise<HTTPExchangeResponse>
+    private var response: HTTPExchangeResponse?
+
+    init(promise: EventLoopPromise<HTTPExchangeResponse>) {
+        self.promise = promise
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            response = HTTPExchangeResponse(
+                status: Int(head.status.code), headers: head.headers.map { ($0.name, $0.value) }, body: [],
+                chunked: head.headers["transfer-encoding"].contains { $0.lowercased().contains("chunked") })
+        case .body(var buffer):
+            guard var current = response else { return }
+            guard current.body.count + buffer.readableBytes <= HTTPExchange.maxResponseBytes else {
+                promise.fail(ChannelError.inputClosed)
+                context.close(promise: nil)
+                return
+            }
+            current.body += buffer.readBytes(length: buffer.readableBytes) ?? []
+            response = current
+        case .end:
+            if let response { promise.succeed(response) }
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        promise.fail(ChannelError.inputClosed)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        promise.fail(error)
+        context.close(promise: nil)
+    }
+}

@@ -1,0 +1,231 @@
+import EASProtocol
+import Gateway
+import HTTPTypes
+import Hummingbird
+import Logging
+import MailUpstream
+import NIOCore
+import SyncState
+import WBXML
+
+/// How the HTTP side behaves.
+public struct GatewayHTTPConfiguration: Sendable {
+    /// Accept Basic credentials over plain HTTP from addresses other than loopback. Off by
+    /// default: passwords must not cross a network in clear text.
+    public var allowPlainHTTPBasicAuth: Bool
+    /// Whether this listener is TLS (then Basic is always fine).
+    public var isTLS: Bool
+    public var serverName: String
+
+    public init(allowPlainHTTPBasicAuth: Bool = false, isTLS: Bool = false, serverName: String = "Airgate") {
+        self.allowPlainHTTPBasicAuth = allowPlainHTTPBasicAuth
+        self.isTLS = isTLS
+        self.serverName = serverName
+    }
+}
+
+/// The Exchange ActiveSync endpoint ([MS-ASHTTP]): `/Microsoft-Server-ActiveSync` in any case,
+/// OPTIONS and POST, Basic authentication, both query forms, and the status mapping. Never
+/// answers 500: what cannot be served now is 503 with Retry-After.
+public struct GatewayResponder: HTTPResponder {
+    public typealias Context = EASRequestContext
+
+    let gateway: Gateway
+    let authenticator: any AccountAuthenticator
+    let cache: CredentialCache
+    let configuration: GatewayHTTPConfiguration
+    let logger: Logger
+
+    public init(gateway: Gateway, authenticator: any AccountAuthenticator, cache: CredentialCache = CredentialCache(),
+                configuration: GatewayHTTPConfiguration = GatewayHTTPConfiguration(),
+                logger: Logger = Logger(label: "airgate.http")) {
+        self.gateway = gateway
+        self.authenticator = authenticator
+        self.cache = cache
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    static let wbxmlType = "application/vnd.ms-sync.wbxml"
+    static let protocolVersionHeader = HTTPField.Name("MS-ASProtocolVersion")!
+    static let protocolVersionsHeader = HTTPField.Name("MS-ASProtocolVersions")!
+    static let protocolCommandsHeader = HTTPField.Name("MS-ASProtocolCommands")!
+    static let serverHeader = HTTPField.Name("MS-Server-ActiveSync")!
+    static let policyKeyHeader = HTTPField.Name("X-MS-PolicyKey")!
+
+    public func respond(to request: Request, context: Context) async throws -> Response {
+        let path = request.uri.path.lowercased()
+        guard path == "/microsoft-server-activesync" || path == "/microsoft-server-activesync/" else {
+            return Self.plain(.notFound)
+        }
+        switch request.method {
+        case .options:
+            return options()
+        case .post:
+            return await post(request, context: context)
+        default:
+            var response = Self.plain(.methodNotAllowed)
+            response.headers[.allow] = "OPTIONS, POST"
+            return response
+        }
+    }
+
+    /// [MS-ASHTTP] 2.2.3: the versions and commands this server has.
+    func options() -> Response {
+        var headers = HTTPFields()
+        headers[Self.serverHeader] = "15.1"
+        headers[Self.protocolVersionsHeader] = gateway.configuration.offeredVersions.map(\.rawValue).joined(separator: ",")
+        headers[Self.protocolCommandsHeader] = EASCommand.implemented.map(\.rawValue).joined(separator: ",")
+        headers[.allow] = "OPTIONS,POST"
+        headers[.contentType] = Self.wbxmlType
+        headers[.contentLength] = "0"
+        return Response(status: .ok, headers: headers, body: ResponseBody())
+    }
+
+    func post(_ request: Request, context: Context) async -> Response {
+        guard let query = request.uri.query.flatMap({ EASQuery($0) }) else { return Self.plain(.badRequest) }
+        guard let credentials = Self.basicCredentials(request.headers[.authorization]) else { return Self.unauthorized() }
+        if !configuration.isTLS, !configuration.allowPlainHTTPBasicAuth, !Self.isLoopback(context.remoteAddress) {
+            // Refusing here keeps clients from sending passwords in the clear again and again.
+            logger.warning("Basic credentials over plain HTTP from a non-loopback address refused")
+            return Self.plain(.forbidden)
+        }
+        let user = credentials.user
+        let version: EASProtocolVersion?
+        if let fromQuery = query.version {
+            version = fromQuery
+        } else if let header = request.headers[Self.protocolVersionHeader] {
+            version = EASProtocolVersion(headerValue: header)
+        } else {
+            version = .v12_1
+        }
+        guard let version, gateway.configuration.offeredVersions.contains(version) else { return Self.plain(.badRequest) }
+        guard let command = EASCommand(rawValue: query.command) ?? EASCommand.allCases.first(where: {
+            $0.rawValue.lowercased() == query.command.lowercased()
+        }) else { return Self.plain(.badRequest) }
+        guard EASCommand.implemented.contains(command) else { return Self.plain(.notImplemented) }
+
+        let account: MailAccount
+        do {
+            if let known = await cache.account(user: user, password: credentials.password) {
+                account = known
+            } else {
+                account = try await authenticator.account(user: user, password: credentials.password)
+                await cache.remember(account, user: user, password: credentials.password)
+            }
+        } catch {
+            return failure(error)
+        }
+        // Android's account check: a login test, not a device ([MS-ASHTTP] has no such id).
+        if query.deviceId.lowercased() == "validate" { return Self.wbxml(nil) }
+
+        var body: EASElement?
+        do {
+            let buffer = try await request.body.collect(upTo: gateway.configuration.maxRequestBytes)
+            if buffer.readableBytes > 0 { body = try EASDecoder.decode(buffer) }
+        } catch let error as EASDecodingError {
+            logger.notice("malformed request body", metadata: ["error": "\(error)", "command": "\(command.rawValue)"])
+            return Self.plain(.badRequest)
+        } catch {
+            return Self.plain(.contentTooLarge)
+        }
+        let easRequest = EASRequest(
+            command: command, user: user, deviceId: query.deviceId, deviceType: query.deviceType,
+            userAgent: request.headers[.userAgent], version: version,
+            policyKey: query.policyKey ?? request.headers[Self.policyKeyHeader], body: body, parameters: query.parameters)
+        do {
+            let response = try await gateway.handle(easRequest, account: account)
+            return try Self.http(response)
+        } catch {
+            return failure(error)
+        }
+    }
+
+    /// Upstream and store failures: never a 500.
+    func failure(_ error: any Error) -> Response {
+        if let upstream = error as? UpstreamError {
+            switch upstream.code {
+            case .authenticationFailed:
+                return Self.unauthorized()
+            case .unavailable, .tlsFailed:
+                logger.warning("mail server unavailable", metadata: ["error": "\(upstream)"])
+                return Self.unavailable(seconds: Int(upstream.retryAfter?.components.seconds ?? 30))
+            default:
+                logger.error("mail server refused", metadata: ["error": "\(upstream)"])
+                return Self.unavailable(seconds: 30)
+            }
+        }
+        if error is CancellationError { return Self.unavailable(seconds: 5) }
+        logger.error("request failed", metadata: ["error": "\(error)"])
+        return Self.unavailable(seconds: 30)
+    }
+
+    static func http(_ response: EASResponse) throws -> Response {
+        if response.httpStatus == 503 { return unavailable(seconds: response.retryAfterSeconds ?? 30) }
+        if response.httpStatus != 200 { return plain(HTTPResponse.Status(code: response.httpStatus)) }
+        if let raw = response.rawBody {
+            var headers = HTTPFields()
+            headers[.contentType] = "application/vnd.ms-sync.multipart"
+            headers[.contentLength] = String(raw.count)
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: raw)))
+        }
+        return wbxml(try response.body?.wbxml())
+    }
+
+    static func wbxml(_ buffer: ByteBuffer?) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = wbxmlType
+        headers[.contentLength] = String(buffer?.readableBytes ?? 0)
+        return Response(status: .ok, headers: headers, body: buffer.map { ResponseBody(byteBuffer: $0) } ?? ResponseBody())
+    }
+
+    static func plain(_ status: HTTPResponse.Status) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = wbxmlType
+        headers[.contentLength] = "0"
+        return Response(status: status, headers: headers, body: ResponseBody())
+    }
+
+    static func unauthorized() -> Response {
+        var response = plain(.unauthorized)
+        response.headers[.wwwAuthenticate] = "Basic realm=\"Airgate\""
+        return response
+    }
+
+    static func unavailable(seconds: Int) -> Response {
+        var response = plain(.serviceUnavailable)
+        response.headers[.retryAfter] = String(max(1, seconds))
+        return response
+    }
+
+    /// `Basic base64(user:password)` ([RFC 7617]).
+    static func basicCredentials(_ header: String?) -> (user: String, password: String)? {
+        guard let header, header.count <= 4096 else { return nil }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "basic", let decoded = Base64.decode(parts[1]),
+              let text = String(validating: decoded, as: UTF8.self), let colon = text.firstIndex(of: ":")
+        else { return nil }
+        let user = String(text[..<colon])
+        let password = String(text[text.index(after: colon)...])
+        // Some clients send DOMAIN\user.
+        let plainUser = user.split(separator: "\\").last.map(String.init) ?? user
+        guard !plainUser.isEmpty, plainUser.utf8.count <= 320, !password.isEmpty else { return nil }
+        return (plainUser, password)
+    }
+
+    static func isLoopback(_ address: SocketAddress?) -> Bool {
+        guard let ip = address?.ipAddress else { return false }
+        return ip.hasPrefix("127.") || ip == "::1" || ip.hasPrefix("::ffff:127.")
+    }
+}
+
+/// The request context: Hummingbird's core plus the peer's address (for the plain-HTTP check).
+public struct EASRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let remoteAddress: SocketAddress?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = CoreRequestContextStorage(source: source)
+        remoteAddress = source.channel.remoteAddress
+    }
+}
