@@ -47,13 +47,13 @@ extension Gateway {
         switch lookup {
         case .initial:
             basis = HierarchySnapshot()
-            current = nil
+            current = try await store.currentHierarchyKey(context.deviceRef)
         case .current(let key, let snapshot):
             basis = snapshot
             current = key
         case .previous(_, let snapshot):
             basis = snapshot
-            current = nil
+            current = try await store.currentHierarchyKey(context.deviceRef)
         case .unknown:
             // [MS-ASCMD] 2.2.3.177.4: Status 9, the client starts over at 0.
             return .ok(EASElement(FH.folderSync, children: [EASElement(FH.status, text: "9")]))

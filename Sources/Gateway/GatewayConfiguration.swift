@@ -20,12 +20,15 @@ public struct GatewayConfiguration: Sendable {
     public var syncResponseBudget: Int
     /// The largest request body accepted.
     public var maxRequestBytes: Int
+    /// How often a held Ping asks the server about folders it cannot watch with IDLE.
+    public var pingPollInterval: Duration
 
     public init(protocolCeiling: EASProtocolVersion = .v16_1, protocolFloor: EASProtocolVersion = .v12_0,
                 policy: ProvisioningPolicy = ProvisioningPolicy(), allowNonProvisionableDevices: Bool = true,
                 nonProvisionableDeviceTypes: Set<String> = ["WindowsOutlook15", "WindowsOutlook"],
                 heartbeatBounds: ClosedRange<Int> = 60...3540, maxPingFolders: Int = 300,
-                syncResponseBudget: Int = 50 * 1024, maxRequestBytes: Int = 48 * 1024 * 1024) {
+                syncResponseBudget: Int = 50 * 1024, maxRequestBytes: Int = 48 * 1024 * 1024,
+                pingPollInterval: Duration = .seconds(60)) {
         self.protocolCeiling = protocolCeiling
         self.protocolFloor = protocolFloor
         self.policy = policy
@@ -35,6 +38,7 @@ public struct GatewayConfiguration: Sendable {
         self.maxPingFolders = maxPingFolders
         self.syncResponseBudget = syncResponseBudget
         self.maxRequestBytes = maxRequestBytes
+        self.pingPollInterval = pingPollInterval
     }
 
     /// The versions offered, oldest first.

@@ -19,9 +19,6 @@ extension Gateway {
         static let folderSyncNeeded = "7"
     }
 
-    /// How often folders other than the watched one are asked for changes during a Ping.
-    static let pingPollInterval: Duration = .seconds(60)
-
     func ping(_ context: RequestContext) async throws -> EASResponse {
         func status(_ value: String, _ extra: [EASElement] = []) -> EASResponse {
             .ok(EASElement(PG.ping, children: [EASElement(PG.status, text: value)] + extra))
@@ -142,7 +139,7 @@ extension Gateway {
                             }
                         } catch {
                             // The watcher is busy with another device or the server is away: poll.
-                            try? await Task.sleep(for: Self.pingPollInterval)
+                            try? await Task.sleep(for: self.configuration.pingPollInterval)
                             if Task.isCancelled { return }
                             _ = try? await self.logs.catchUp(FolderRef(account: context.accountId, folderId: inbox.folderId),
                                                              mailbox: IMAPMailboxName(wire: inbox.mailboxName),
@@ -155,7 +152,7 @@ extension Gateway {
             if !polled.isEmpty {
                 group.addTask {
                     while !Task.isCancelled {
-                        try? await Task.sleep(for: Self.pingPollInterval)
+                        try? await Task.sleep(for: self.configuration.pingPollInterval)
                         if Task.isCancelled { return }
                         for folder in polled {
                             _ = try? await self.logs.catchUp(FolderRef(account: context.accountId, folderId: folder.folderId),

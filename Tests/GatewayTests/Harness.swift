@@ -1,0 +1,173 @@
+import AirgateServer
+import EASClient
+import EASProtocol
+import Foundation
+import Gateway
+import Logging
+import MailUpstream
+import MailUpstreamEtPan
+import NIOCore
+import Testing
+
+/// The local stack's settings (Deploy/.stack/env), as the other suites read them.
+enum Stack {
+    static let envPath: String = ProcessInfo.processInfo.environment["AIRGATE_STACK_ENV"]
+        ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Deploy/.stack/env").path
+
+    static let values: [String: String]? = {
+        guard let text = try? String(contentsOfFile: envPath, encoding: .utf8) else { return nil }
+        var values: [String: String] = [:]
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            guard let equals = line.firstIndex(of: "=") else { continue }
+            values[String(line[..<equals])] = line[line.index(after: equals)...].trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
+        }
+        return values
+    }()
+
+    static subscript(key: String) -> String { values?[key] ?? "" }
+
+    static func available() -> Bool {
+        if values != nil { return true }
+        if ProcessInfo.processInfo.environment["AIRGATE_REQUIRE_EXTERNAL_TOOLS"] == "1" {
+            Issue.record("the mail stack is required: run Deploy/stack.sh up (no \(envPath))")
+        }
+        return false
+    }
+
+    static var imap: ServerEndpoint {
+        ServerEndpoint(host: self["IMAP_HOST"], port: Int(self["IMAP_PORT"]) ?? 0, security: .startTLS,
+                       caFile: self["TLS_CA_FILE"], serverName: "localhost", timeout: .seconds(20))
+    }
+
+    /// A mail session as the demo user, for seeding and checking from the side.
+    static func session(_ user: String = Stack["DEMO_USER"], _ password: String = Stack["DEMO_PASSWORD"]) -> IMAPMailSession {
+        IMAPMailSession(pool: sideAdapter.pool(endpoint: imap, credentials: .login(user: user, password: password)))
+    }
+
+    static let sideAdapter = IMAPAdapter(threads: 2)
+
+    /// Runs Python with the stack's values in its environment, off the cooperative pool.
+    @discardableResult
+    static func python(_ script: String, _ arguments: [String] = []) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result {
+                    let process = Process()
+                    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+                    process.arguments = ["python3", "-c", script] + arguments
+                    var environment = ProcessInfo.processInfo.environment
+                    for (key, value) in values ?? [:] { environment[key] = value }
+                    process.environment = environment
+                    let output = Pipe()
+                    let errors = Pipe()
+                    process.standardOutput = output
+                    process.standardError = errors
+                    try process.run()
+                    let data = output.fileHandleForReading.readDataToEndOfFile()
+                    let errorData = errors.fileHandleForReading.readDataToEndOfFile()
+                    process.waitUntilExit()
+                    guard process.terminationStatus == 0 else {
+                        throw EASClientError("python: \(String(decoding: errorData, as: UTF8.self))")
+                    }
+                    return String(decoding: data, as: UTF8.self)
+                })
+            }
+        }
+    }
+
+    static let imaplibLogin = """
+        import imaplib, os, ssl, sys
+        ctx = ssl.create_default_context(cafile=os.environ["TLS_CA_FILE"])
+        ctx.check_hostname = False
+        m = imaplib.IMAP4(os.environ["IMAP_HOST"], int(os.environ["IMAP_PORT"]))
+        m.starttls(ssl_context=ctx)
+        m.login(os.environ["DEMO_USER"], os.environ["DEMO_PASSWORD"])
+
+        """
+}
+
+/// `airgate serve` in-process on a free loopback port, with SQLite state in a temporary file.
+final class RunningGateway: Sendable {
+    let port: Int
+    private let task: Task<Void, any Error>
+
+    private init(port: Int, task: Task<Void, any Error>) {
+        self.port = port
+        self.task = task
+    }
+
+    static func start(_ tweak: (inout ServerConfiguration) -> Void = { _ in }) async throws -> RunningGateway {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("airgate-gateway-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var configuration = ServerConfiguration(port: 0, imap: Stack.imap,
+                                                store: .sqlite(path: directory.appendingPathComponent("state.sqlite").path),
+                                                defaultDomain: Stack["MAIL_DOMAIN"], imapThreads: 4)
+        configuration.gateway.pingPollInterval = .seconds(1)
+        tweak(&configuration)
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        var logger = Logger(label: "airgate.test")
+        logger.logLevel = .warning
+        let task = Task {
+            try await AirgateServer.run(configuration, logger: logger) { port in continuation.yield(port) }
+        }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw EASClientError("the gateway did not start") }
+        return RunningGateway(port: port, task: task)
+    }
+
+    func stop() async {
+        task.cancel()
+        _ = await task.result
+    }
+
+    func device(_ id: String = "T" + String(UUID().uuidString.prefix(12)).replacing("-", with: ""),
+                type: String = "iPhone", version: EASProtocolVersion = .v14_1,
+                user: String = Stack["DEMO_USER"], password: String = Stack["DEMO_PASSWORD"]) -> EASDevice {
+        EASDevice(exchange: HTTPExchange(host: "127.0.0.1", port: port), user: user, password: password, deviceId: id,
+                  deviceType: type, version: version)
+    }
+}
+
+/// Collects every WBXML body a test received and checks them all with `eas-validate`.
+final class ResponseLog: @unchecked Sendable {
+    // @unchecked Sendable: a test uses its log from one task at a time.
+    private var files: [String] = []
+    private let directory = FileManager.default.temporaryDirectory.appendingPathComponent("airgate-responses-\(UUID().uuidString)")
+
+    func record(_ answer: EASDevice.Answer) {
+        guard !answer.http.body.isEmpty, answer.http.header("Content-Type")?.contains("wbxml") == true else { return }
+        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let url = directory.appendingPathComponent("\(files.count).wbxml")
+        try? Data(answer.http.body).write(to: url)
+        files.append(url.path)
+    }
+
+    static var validator: String {
+        let shared = ProcessInfo.processInfo.environment["AIRGATE_SHARED_DIR"]
+            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared").path
+        return shared + "/tools/eas-validate"
+    }
+
+    /// Every recorded body passes Microsoft's schemas through libwbxml.
+    func validate(sourceLocation: SourceLocation = #_sourceLocation) throws {
+        guard !files.isEmpty else { return }
+        guard FileManager.default.fileExists(atPath: Self.validator) else {
+            if ProcessInfo.processInfo.environment["AIRGATE_REQUIRE_EXTERNAL_TOOLS"] == "1" {
+                Issue.record("eas-validate is required but missing at \(Self.validator)", sourceLocation: sourceLocation)
+            }
+            return
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", Self.validator] + files
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "eas-validate: \(output)", sourceLocation: sourceLocation)
+    }
+}
