@@ -38,8 +38,12 @@ public final class SQLiteDatabase: SQLDatabase {
         return database
     }
 
+    /// Closes after the query in flight, also when the calling task is cancelled (a service
+    /// shutting down): an unclosed connection must not be left to its deinitialiser.
     public func close() async throws {
-        try await connection.close()
+        let connection = connection
+        let lock = lock
+        try await Task { try await lock.withLock { try await connection.close() } }.value
     }
 
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
