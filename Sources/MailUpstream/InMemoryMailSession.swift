@@ -285,6 +285,9 @@ public actor InMemoryMailSession: MailSession, MailboxWatcher {
         }
     }
 
+    /// Waits registered now (tests use it to deliver only once a watcher is listening).
+    public var waitingWatchers: Int { watchers.values.reduce(0) { $0 + $1.count } }
+
     public func stop() {
         let waiting = watchers.values.flatMap(\.values)
         watchers.removeAll()

@@ -127,17 +127,17 @@ struct InMemoryMailSessionTests {
     func watching() async throws {
         let server = InMemoryMailSession()
         let waiting = Task { try await server.waitForActivity(in: inbox, timeout: .seconds(30)) }
-        try await Task.sleep(for: .milliseconds(50))
+        while await server.waitingWatchers == 0 { try await Task.sleep(for: .milliseconds(5)) }
         try await server.deliver(message("wake"))
         #expect(try await waiting.value == .activity)
         #expect(try await server.waitForActivity(in: inbox, timeout: .milliseconds(20)) == .timedOut)
         // A change elsewhere is not activity here.
         let other = Task { try await server.waitForActivity(in: inbox, timeout: .milliseconds(300)) }
-        try await Task.sleep(for: .milliseconds(50))
+        while await server.waitingWatchers == 0 { try await Task.sleep(for: .milliseconds(5)) }
         try await server.deliver(message("elsewhere"), to: trash)
         #expect(try await other.value == .timedOut)
         let cancelled = Task { try await server.waitForActivity(in: inbox, timeout: .seconds(30)) }
-        try await Task.sleep(for: .milliseconds(50))
+        while await server.waitingWatchers == 0 { try await Task.sleep(for: .milliseconds(5)) }
         cancelled.cancel()
         await #expect(throws: CancellationError.self) { try await cancelled.value }
     }
