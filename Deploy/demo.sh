@@ -1,10 +1,7 @@
 #!/usr/bin/env bash
 # Starts the local demo: the mail stack on 127.0.0.1 with a seeded demo mailbox, and the
-# gateway in front of it.
-#
-# The EAS endpoint (`airgate serve`) arrives with the sync core; until then this prints what
-# it will serve and the accounts to use, and leaves the mail stack running for IMAP/SMTP
-# clients and for `airgate wbxml`. Stop everything with `Deploy/stack.sh down`.
+# gateway in front of it on http://127.0.0.1:8080/Microsoft-Server-ActiveSync (SQLite state
+# in Deploy/.stack/). Ctrl-C stops the gateway; `Deploy/stack.sh down` stops the stack.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,15 +21,15 @@ listen="${AIRGATE_LISTEN:-127.0.0.1:8080}"
 cat <<INFO
 
 Airgate demo
-  EAS endpoint (coming with the sync core): http://$listen/Microsoft-Server-ActiveSync
+  EAS endpoint:   http://$listen/Microsoft-Server-ActiveSync
   Account:        $DEMO_USER / $DEMO_PASSWORD   (second account: $OTHER_USER / $OTHER_PASSWORD)
   IMAP upstream:  $IMAP_HOST:$IMAP_PORT (STARTTLS), $IMAP_HOST:$IMAPS_PORT (TLS)
   SMTP upstream:  $SMTP_HOST:$SMTP_PORT (submission, AUTH PLAIN)
-  PostgreSQL:     $PG_URL
+  State:          SQLite in Deploy/.stack/airgate.sqlite
 
-The gateway does not serve EAS yet: what works today is the mail stack above and the
-wire-format tool, e.g.
-  $(swift build --show-bin-path)/airgate wbxml decode ../shared/fixtures/exchange-captures/response-1858.wbxml
-
-Stop the stack with: Deploy/stack.sh down
+Try it:
+  curl -i -X OPTIONS http://$listen/Microsoft-Server-ActiveSync
+Plain HTTP is accepted from loopback only; see README.md for a phone on a real network.
 INFO
+
+exec "$(swift build --show-bin-path)/airgate" serve --stack-env Deploy/.stack/env --listen "$listen"

@@ -2,6 +2,9 @@ import EASProtocol
 import Gateway
 import GatewayHTTP
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import NIOSSL
 import Logging
 import MailUpstream
 import MailUpstreamEtPan
@@ -21,6 +24,8 @@ public struct ServerConfiguration: Sendable {
     public var defaultDomain: String?
     public var imapThreads: Int
     public var imapLimits: IMAPPoolLimits
+    /// PEM certificate chain and private key: serve HTTPS (TLS 1.2 and later) instead of HTTP.
+    public var tls: (certificateFile: String, keyFile: String)?
 
     public enum Store: Sendable {
         case sqlite(path: String)
@@ -81,10 +86,20 @@ public enum AirgateServer {
                               logger: logger)
         let authenticator = IMAPAccountAuthenticator(adapter: adapter, endpoint: configuration.imap,
                                                      defaultDomain: configuration.defaultDomain)
-        let responder = GatewayResponder(gateway: gateway, authenticator: authenticator, configuration: configuration.http,
-                                         logger: logger)
+        var http = configuration.http
+        var server = HTTPServerBuilder.http1()
+        if let tls = configuration.tls {
+            let chain = try NIOSSLCertificate.fromPEMFile(tls.certificateFile).map { NIOSSLCertificateSource.certificate($0) }
+            let key = try NIOSSLPrivateKey(file: tls.keyFile, format: .pem)
+            var tlsConfiguration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+            tlsConfiguration.minimumTLSVersion = .tlsv12
+            server = try .tls(.http1(), tlsConfiguration: tlsConfiguration)
+            http.isTLS = true
+        }
+        let responder = GatewayResponder(gateway: gateway, authenticator: authenticator, configuration: http, logger: logger)
         let app = Application(
             responder: responder,
+            server: server,
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port),
                                                     serverName: configuration.http.serverName),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },

@@ -53,6 +53,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Domain appended to logins without one, for the account's address.")
     var defaultDomain: String?
 
+    @Option(help: "PEM certificate chain for HTTPS (with --tls-key).")
+    var tlsCert: String?
+
+    @Option(help: "PEM private key for HTTPS.")
+    var tlsKey: String?
+
     @Flag(help: "Accept Basic credentials over plain HTTP from non-loopback addresses.")
     var allowPlainHttp = false
 
@@ -98,14 +104,17 @@ struct ServeCommand: AsyncParsableCommand {
                                   serverName: imapServerName ?? (values.isEmpty ? nil : "localhost"))
         var gateway = GatewayConfiguration(protocolCeiling: ceiling)
         gateway.allowNonProvisionableDevices = !requireProvisioning
-        let configuration = ServerConfiguration(
+        var configuration = ServerConfiguration(
             host: String(listenParts[0]), port: listenPort, imap: imap, store: store, gateway: gateway,
             http: GatewayHTTPConfiguration(allowPlainHTTPBasicAuth: allowPlainHttp),
             defaultDomain: defaultDomain ?? values["MAIL_DOMAIN"])
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
+        if let tlsCert, let tlsKey { configuration.tls = (tlsCert, tlsKey) }
         var logger = Logger(label: "airgate")
         logger.logLevel = .info
+        let scheme = configuration.tls == nil ? "http" : "https"
         try await AirgateServer.run(configuration, logger: logger) { port in
-            print("airgate: serving EAS on http://\(listenParts[0]):\(port)/Microsoft-Server-ActiveSync")
+            print("airgate: serving EAS on \(scheme)://\(listenParts[0]):\(port)/Microsoft-Server-ActiveSync")
         }
     }
 }

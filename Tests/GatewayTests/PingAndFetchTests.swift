@@ -208,4 +208,33 @@ import Testing
         #expect(try await old.send("Sync", nil).status == 400)
         try log.validate()
     }
+
+    @Test func httpsWithTLS12OrLater() async throws {
+        guard Stack.available() else { return }
+        let directory = URL(fileURLWithPath: Stack["TLS_CA_FILE"]).deletingLastPathComponent()
+        let gateway = try await RunningGateway.start { configuration in
+            configuration.tls = (directory.appendingPathComponent("cert.pem").path, directory.appendingPathComponent("key.pem").path)
+        }
+        defer { Task { await gateway.stop() } }
+        let output = try await Stack.python("""
+            import http.client, os, ssl, sys, base64
+            context = ssl.create_default_context(cafile=os.environ["TLS_CA_FILE"])
+            connection = http.client.HTTPSConnection("localhost", int(sys.argv[1]), context=context)
+            connection.request("OPTIONS", "/Microsoft-Server-ActiveSync")
+            response = connection.getresponse()
+            print(response.status, response.getheader("MS-ASProtocolVersions"))
+            old = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            old.load_verify_locations(os.environ["TLS_CA_FILE"])
+            old.maximum_version = ssl.TLSVersion.TLSv1_1
+            old.minimum_version = ssl.TLSVersion.TLSv1
+            try:
+                legacy = http.client.HTTPSConnection("localhost", int(sys.argv[1]), context=old)
+                legacy.request("OPTIONS", "/Microsoft-Server-ActiveSync")
+                print("tls1.1 accepted", legacy.getresponse().status)
+            except (ssl.SSLError, OSError):
+                print("tls1.1 refused")
+            """, [String(gateway.port)])
+        #expect(output.contains("200 12.0,12.1,14.0,14.1,16.0,16.1"), "\(output)")
+        #expect(output.contains("tls1.1 refused"), "\(output)")
+    }
 }
