@@ -129,23 +129,40 @@ extension Gateway {
             generation = previous
             isReplay = true
         }
-        let held = isReplay ? try await store.heldMessages(ref, asOf: generation.number)
+        var held = isReplay ? try await store.heldMessages(ref, asOf: generation.number)
             : try await store.heldMessages(ref)
         let filterType = options.filterType ?? generation.filterType
-        if collection.getChanges == false {
-            return context.version >= .v14_0 && !isReplay ? nil : answer(collection.syncKey, SyncStatus.success)
+        var clientOutcome = ClientCommandOutcome()
+        if !collection.commands.isEmpty {
+            clientOutcome = try await applyClientCommands(collection.commands, folder: folder, folders: folders,
+                                                          deletesAsMoves: collection.deletesAsMoves ?? true, options: options,
+                                                          held: held, context: context)
+            held.subtract(clientOutcome.deleted)
+        }
+        var responses: [EASElement] = []
+        if !clientOutcome.responses.isEmpty { responses.append(EASElement(AS.responses, children: clientOutcome.responses)) }
+        if collection.getChanges == false && clientOutcome.deleted.isEmpty && clientOutcome.setFlags.isEmpty {
+            return context.version >= .v14_0 && !isReplay && responses.isEmpty ? nil
+                : answer(collection.syncKey, SyncStatus.success, responses)
         }
         _ = try await logs.catchUp(ref.folder, mailbox: mailbox, session: context.session)
         var batch = SyncBatch(held: held, window: window, budget: budget)
-        let cursor = try await collectLogChanges(ref, mailbox: mailbox, after: generation.cursor, into: &batch, context: context)
+        batch.clientFlags = clientOutcome.setFlags
+        batch.clientDeleted = clientOutcome.deleted
+        var cursor = generation.cursor
         var position = generation.initialSyncPosition.flatMap(InitialSync.init)
-        if let initial = position, batch.hasRoom {
-            position = try await enumerate(mailbox, initial, filterType: filterType, into: &batch, context: context)
-        } else if position != nil {
-            batch.moreAvailable = true
+        if collection.getChanges != false {
+            cursor = try await collectLogChanges(ref, mailbox: mailbox, after: generation.cursor, into: &batch, context: context)
+            if let initial = position, batch.hasRoom {
+                position = try await enumerate(mailbox, initial, filterType: filterType, into: &batch, context: context)
+            } else if position != nil {
+                batch.moreAvailable = true
+            }
         }
         budget = max(0, batch.budget)
-        guard !batch.isEmpty || batch.moreAvailable || context.version < .v14_0 || isReplay else {
+        guard !batch.isEmpty || batch.moreAvailable || context.version < .v14_0 || isReplay || !responses.isEmpty
+            || !clientOutcome.deleted.isEmpty || !clientOutcome.setFlags.isEmpty
+        else {
             // Nothing to say: the key stays, the collection is left out.
             return nil
         }
@@ -156,7 +173,8 @@ extension Gateway {
                                                      to: CollectionAdvance(
                                                          cursor: cursor, initialSyncPosition: position?.text,
                                                          filterType: filterType, options: generation.options,
-                                                         added: batch.adds.map(\.uid), removed: batch.deletes))
+                                                         added: batch.adds.map(\.uid),
+                                                         removed: batch.deletes + Array(clientOutcome.deleted)))
         } catch let error as StateStoreError where error.code == .conflict || error.code == .unknownSyncKey {
             // Another request of this device moved the collection meanwhile.
             return answer(collection.syncKey, SyncStatus.invalidSyncKey)
@@ -182,9 +200,10 @@ extension Gateway {
             ]))
         }
         var rest: [EASElement] = []
-        // MoreAvailable comes before Commands ([MS-ASCMD] 2.2.3.116).
+        // MoreAvailable comes before Commands, Responses after ([MS-ASCMD] 2.2.3.116).
         if batch.moreAvailable { rest.append(EASElement(AS.moreAvailable)) }
         if !commands.isEmpty { rest.append(EASElement(AS.commands, children: commands)) }
+        rest += responses
         return answer(next.key.rawValue, SyncStatus.success, rest)
     }
 
@@ -298,6 +317,9 @@ struct SyncBatch {
     var changes: [UInt32: [String]] = [:]
     var deletes: [UInt32] = []
     var moreAvailable = false
+    /// The client's own changes in this request: not echoed back.
+    var clientFlags: [UInt32: [String]] = [:]
+    var clientDeleted: Set<UInt32> = []
     private var addedUIDs: Set<UInt32> = []
 
     init(held: Set<UInt32>, window: Int, budget: Int) {
@@ -322,14 +344,16 @@ struct SyncBatch {
     }
 
     mutating func change(_ uid: UInt32, flags: [String]) {
-        // A message the device does not have yet gets its flags with its Add.
-        guard held.contains(uid), !addedUIDs.contains(uid) else { return }
+        // A message the device does not have yet gets its flags with its Add; flags the client
+        // itself just set are not news to it.
+        guard held.contains(uid), !addedUIDs.contains(uid), clientFlags[uid] != flags.sorted() else { return }
         changes[uid] = flags
         budget -= 200
     }
 
     mutating func remove(_ uid: UInt32) {
         changes[uid] = nil
+        if clientDeleted.contains(uid) { return }
         if addedUIDs.contains(uid) {
             adds.removeAll { $0.uid == uid }
             addedUIDs.remove(uid)

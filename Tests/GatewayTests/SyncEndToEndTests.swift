@@ -164,4 +164,65 @@ import Testing
 
         try log.validate()
     }
+
+    @Test func clientChangesReachIMAPAndAreNotEchoed() async throws {
+        guard Stack.available() else { return }
+        let gateway = try await RunningGateway.start()
+        defer { Task { await gateway.stop() } }
+        let log = ResponseLog()
+        var device = gateway.device()
+        let (folderId, mailbox, uids) = try await Self.prepare(&device, log: log, count: 4)
+        defer { Task { try? await Stack.session().deleteMailbox(mailbox) } }
+        let first = try await device.send("Sync", Self.syncRequest("0", collection: folderId))
+        var key = try #require(Self.collection(first)?.child(AS.syncKey)?.text)
+        let all = try await device.send("Sync", Self.syncRequest(key, collection: folderId, window: 50))
+        log.record(all)
+        key = try #require(Self.collection(all)?.child(AS.syncKey)?.text)
+        let trashSubjectCount = try await Stack.session().search(in: IMAPMailboxName(wire: "Trash"), MailSearch(subject: "message 3 —")).count
+
+        func id(_ uid: UInt32) -> String { "\(folderId):\(uid)" }
+        let commands = EASElement(AS.commands, children: [
+            EASElement(AS.change, children: [EASElement(AS.serverId, text: id(uids[1])), EASElement(AS.applicationData, children: [
+                EASElement(EASTag.Email.read, text: "1"),
+            ])]),
+            EASElement(AS.change, children: [EASElement(AS.serverId, text: id(uids[2])), EASElement(AS.applicationData, children: [
+                EASElement(EASTag.Email.flag, children: [
+                    EASElement(EASTag.Email.status, text: "2"), EASElement(EASTag.Email.flagType, text: "Flag for follow up"),
+                ]),
+            ])]),
+            EASElement(AS.delete, children: [EASElement(AS.serverId, text: id(uids[3]))]),
+            EASElement(AS.fetch, children: [EASElement(AS.serverId, text: id(uids[0]))]),
+            EASElement(AS.change, children: [EASElement(AS.serverId, text: "9999:1"), EASElement(AS.applicationData, children: [
+                EASElement(EASTag.Email.read, text: "1"),
+            ])]),
+        ])
+        var request = Self.syncRequest(key, collection: folderId, window: 50)
+        // Put the commands into the collection, after its Options.
+        var collectionElement = try #require(request.child(AS.collections)?.child(AS.collection))
+        collectionElement = EASElement(AS.collection, children: collectionElement.children + [commands])
+        request = EASElement(AS.sync, children: [EASElement(AS.collections, children: [collectionElement])])
+        let answer = try await device.send("Sync", request)
+        log.record(answer)
+        let collection = try #require(Self.collection(answer))
+        #expect(collection.child(AS.commands) == nil, "the client's own changes came back: \(String(describing: collection.child(AS.commands)))")
+        let responses = try #require(collection.child(AS.responses))
+        #expect(responses.child(AS.fetch)?.child(AS.applicationData)?.child(EASTag.Email.subject)?.text?.hasPrefix("message 0") == true)
+        #expect(responses.children(AS.change).first { $0.child(AS.serverId)?.text == "9999:1" }?.child(AS.status)?.text == "8")
+        key = try #require(collection.child(AS.syncKey)?.text)
+
+        let session = Stack.session()
+        let flags = Dictionary(try await session.summaries(in: mailbox, uids: UIDSet(uids: uids)).map { ($0.uid, $0.flags) },
+                               uniquingKeysWith: { first, _ in first })
+        #expect(flags[uids[1]]?.contains("\\Seen") == true)
+        #expect(flags[uids[2]]?.contains("\\Flagged") == true)
+        #expect(flags[uids[3]] == nil)
+        let trash = try await session.search(in: IMAPMailboxName(wire: "Trash"), MailSearch(subject: "message 3 —"))
+        #expect(trash.count == trashSubjectCount + 1)
+
+        // Nothing to echo on the next Sync either.
+        let next = try await device.send("Sync", Self.syncRequest(key, collection: folderId, window: 50))
+        log.record(next)
+        #expect(Self.collection(next)?.child(AS.commands) == nil)
+        try log.validate()
+    }
 }
