@@ -42,19 +42,26 @@ extension Gateway {
             request.collections = Self.merge(cached: cached.collections ?? [], partial: request.collections ?? [])
             request.windowSize = request.windowSize ?? cached.windowSize
         }
-        await syncCache.remember(request, for: context.deviceRef)
         let folders = Dictionary(try await store.folders(of: context.accountId).map { ($0.folderId, $0) },
                                  uniquingKeysWith: { first, _ in first })
         var budget = configuration.syncResponseBudget
         var collections: [EASElement] = []
-        for collection in request.collections ?? [] {
+        var cached = request
+        cached.partial = false
+        for (index, collection) in (request.collections ?? []).enumerated() {
             let window = Self.windowSize(collection.windowSize ?? request.windowSize)
             if let element = try await syncCollection(collection, window: window, budget: &budget, folders: folders,
                                                       context: context)
             {
                 collections.append(element)
+                // An empty Sync continues from the key this answer gives, without the commands.
+                if let key = element.child(AS.syncKey)?.text, element.child(AS.status)?.text == SyncStatus.success {
+                    cached.collections?[index].syncKey = key
+                }
             }
+            cached.collections?[index].commands = []
         }
+        await syncCache.remember(cached, for: context.deviceRef)
         guard !collections.isEmpty else {
             // [MS-ASCMD] 2.2.3.177.17: from 14.0 nothing changed is an empty 200.
             return .empty

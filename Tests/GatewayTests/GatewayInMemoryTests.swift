@@ -1,0 +1,233 @@
+import EASProtocol
+import Foundation
+import MailUpstream
+import MailUpstreamEtPan
+import SyncState
+import Testing
+
+@testable import Gateway
+
+/// The gateway's rules with an in-memory mail server and store: fast, and exact about keys,
+/// windows, caches and Ping, without sockets.
+@Suite struct GatewayInMemoryTests {
+    typealias AS = EASTag.AirSync
+    typealias FH = EASTag.FolderHierarchy
+    typealias PG = EASTag.Ping
+
+    struct Fixture {
+        let mail = InMemoryMailSession()
+        let notifier = InProcessChangeNotifier()
+        let store: InMemoryStateStore
+        let gateway: Gateway
+        let account: MailAccount
+
+        init(configuration: GatewayConfiguration = GatewayConfiguration(pingPollInterval: .milliseconds(100))) {
+            store = InMemoryStateStore(notifier: notifier)
+            gateway = Gateway(configuration: configuration, store: store, notifier: notifier, codec: EtPanMIMECodec())
+            account = MailAccount(user: "demo@airgate.test", emailAddress: "demo@airgate.test", session: mail, watcher: mail)
+        }
+
+        /// Outlook passes without provisioning, which keeps these tests about Sync.
+        func send(_ command: EASCommand, _ body: EASElement?, device: String = "dev1", version: EASProtocolVersion = .v14_1)
+            async throws -> EASResponse
+        {
+            try await gateway.handle(EASRequest(command: command, user: "demo@airgate.test", deviceId: device,
+                                                deviceType: "WindowsOutlook15", version: version, body: body), account: account)
+        }
+
+        func deliver(_ subject: String) async throws -> UInt32 {
+            try await mail.deliver(InMemoryMailSession.Message(
+                raw: Array("Subject: \(subject)\r\nFrom: a@example.net\r\n\r\nbody \(subject)\r\n".utf8),
+                envelope: Envelope(subject: subject, from: [MailAddress(address: "a@example.net")]),
+                internalDate: 1_795_000_000_000))
+        }
+
+        func inboxId(device: String = "dev1") async throws -> String {
+            let answer = try await send(.folderSync, EASElement(FH.folderSync, children: [EASElement(FH.syncKey, text: "0")]),
+                                        device: device)
+            let adds = answer.body?.child(FH.changes)?.children(FH.add) ?? []
+            return try #require(adds.first { $0.child(FH.type)?.text == "2" }?.child(FH.serverId)?.text)
+        }
+    }
+
+    static func sync(_ key: String, _ collection: String, window: Int? = nil) -> EASElement {
+        var children = [EASElement(AS.syncKey, text: key), EASElement(AS.collectionId, text: collection)]
+        if let window { children.append(EASElement(AS.windowSize, text: String(window))) }
+        return EASElement(AS.sync, children: [EASElement(AS.collections, children: [EASElement(AS.collection, children: children)])])
+    }
+
+    static func collection(_ response: EASResponse) -> EASElement? {
+        response.body?.child(AS.collections)?.child(AS.collection)
+    }
+
+    static func ids(_ response: EASResponse) -> [String] {
+        (collection(response)?.child(AS.commands)?.children(AS.add) ?? []).compactMap { $0.child(AS.serverId)?.text }
+    }
+
+    @Test func windowSizeRulesAndReplays() async throws {
+        // A budget large enough that only the window limits the batches.
+        let fixture = Fixture(configuration: GatewayConfiguration(syncResponseBudget: 64 * 1024 * 1024))
+        for index in 0..<600 { _ = try await fixture.deliver("m\(index)") }
+        let inbox = try await fixture.inboxId()
+        var key = try #require(Self.collection(try await fixture.send(.sync, Self.sync("0", inbox)))?.child(AS.syncKey)?.text)
+        // Absent window: 100. Zero and above 512: 512 ([MS-ASCMD] 2.2.3.194).
+        let hundred = try await fixture.send(.sync, Self.sync(key, inbox))
+        #expect(Self.ids(hundred).count == 100)
+        let previousKey = key
+        key = try #require(Self.collection(hundred)?.child(AS.syncKey)?.text)
+        let big = try await fixture.send(.sync, Self.sync(key, inbox, window: 0))
+        #expect(Self.ids(big).count == 500)
+        #expect(Self.collection(big)?.child(AS.moreAvailable) == nil)
+        // The client lost the answer to `key` and repeats it: the same 500 again.
+        let replay = try await fixture.send(.sync, Self.sync(key, inbox, window: 0))
+        #expect(Self.ids(replay) == Self.ids(big))
+        // Two keys back is gone.
+        let stale = try await fixture.send(.sync, Self.sync(previousKey, inbox))
+        #expect(Self.collection(stale)?.child(AS.status)?.text == "3")
+        let all = Set(Self.ids(hundred) + Self.ids(big))
+        #expect(all.count == 600)
+    }
+
+    @Test func theByteBudgetCutsABatchButAnOversizedItemStillGoes() async throws {
+        let fixture = Fixture(configuration: GatewayConfiguration(syncResponseBudget: 2000))
+        for index in 0..<10 { _ = try await fixture.deliver("m\(index)") }
+        let inbox = try await fixture.inboxId()
+        var key = try #require(Self.collection(try await fixture.send(.sync, Self.sync("0", inbox)))?.child(AS.syncKey)?.text)
+        var seen: [String] = []
+        for _ in 0..<20 {
+            let answer = try await fixture.send(.sync, Self.sync(key, inbox, window: 100))
+            let ids = Self.ids(answer)
+            #expect(ids.count >= 1 && ids.count <= 4)
+            seen += ids
+            key = try #require(Self.collection(answer)?.child(AS.syncKey)?.text)
+            if Self.collection(answer)?.child(AS.moreAvailable) == nil { break }
+        }
+        #expect(Set(seen).count == 10 && seen.count == 10)
+        let tiny = Fixture(configuration: GatewayConfiguration(syncResponseBudget: 1))
+        _ = try await tiny.deliver("alone")
+        _ = try await tiny.deliver("alone too")
+        let tinyInbox = try await tiny.inboxId()
+        let tinyKey = try #require(Self.collection(try await tiny.send(.sync, Self.sync("0", tinyInbox)))?.child(AS.syncKey)?.text)
+        let one = try await tiny.send(.sync, Self.sync(tinyKey, tinyInbox))
+        #expect(Self.ids(one).count == 1)
+        #expect(Self.collection(one)?.child(AS.moreAvailable) != nil)
+    }
+
+    @Test func emptyAndPartialSyncsReuseTheCachedRequest() async throws {
+        let fixture = Fixture()
+        _ = try await fixture.deliver("one")
+        let inbox = try await fixture.inboxId()
+        let none = try await fixture.send(.sync, nil)
+        #expect(none.body?.child(AS.status)?.text == "13")
+        let first = try #require(Self.collection(try await fixture.send(.sync, Self.sync("0", inbox)))?.child(AS.syncKey)?.text)
+        let full = try await fixture.send(.sync, Self.sync(first, inbox))
+        #expect(Self.ids(full).count == 1)
+        // An empty Sync continues where the last answer left off.
+        _ = try await fixture.deliver("two")
+        let empty = try await fixture.send(.sync, nil)
+        #expect(Self.ids(empty).count == 1)
+        let emptyAgain = try await fixture.send(.sync, nil)
+        #expect(emptyAgain.body == nil)
+        // A partial Sync naming the collection without options keeps the cached ones.
+        _ = try await fixture.deliver("three")
+        let key = try #require(Self.collection(empty)?.child(AS.syncKey)?.text)
+        let partial = EASElement(AS.sync, children: [
+            EASElement(AS.collections, children: [EASElement(AS.collection, children: [
+                EASElement(AS.syncKey, text: key), EASElement(AS.collectionId, text: inbox),
+            ])]),
+            EASElement(AS.partial),
+        ])
+        #expect(Self.ids(try await fixture.send(.sync, partial)).count == 1)
+    }
+
+    @Test func pingWakesOnDeliveryAndANewerPingEndsTheOlder() async throws {
+        let fixture = Fixture()
+        let inbox = try await fixture.inboxId()
+        var key = try #require(Self.collection(try await fixture.send(.sync, Self.sync("0", inbox)))?.child(AS.syncKey)?.text)
+        let synced = try await fixture.send(.sync, Self.sync(key, inbox))
+        key = Self.collection(synced)?.child(AS.syncKey)?.text ?? key
+        let ping = EASElement(PG.ping, children: [
+            EASElement(PG.heartbeatInterval, text: "60"),
+            EASElement(PG.folders, children: [EASElement(PG.folder, children: [EASElement(PG.id, text: inbox)])]),
+        ])
+        let held = Task { try await fixture.send(.ping, ping) }
+        try await Task.sleep(for: .milliseconds(300))
+        _ = try await fixture.deliver("wake up")
+        let woken = try await held.value
+        #expect(woken.body?.child(PG.status)?.text == "2")
+        #expect(woken.body?.child(PG.folders)?.children(PG.folder).compactMap(\.text) == [inbox])
+
+        // Bring the collection up to date, then hold two Pings: the second ends the first.
+        let caught = try await fixture.send(.sync, Self.sync(key, inbox))
+        #expect(Self.ids(caught).count == 1)
+        let older = Task { try await fixture.send(.ping, nil) }
+        try await Task.sleep(for: .milliseconds(300))
+        let newer = Task { try await fixture.send(.ping, nil) }
+        let first = try await older.value
+        #expect(first.body?.child(PG.status)?.text == "1")
+        newer.cancel()
+        _ = try? await newer.value
+    }
+
+    @Test func pingParameterErrors() async throws {
+        let fixture = Fixture()
+        let inbox = try await fixture.inboxId()
+        #expect(try await fixture.send(.ping, nil, device: "dev1").body?.child(PG.status)?.text == "3")
+        func ping(_ heartbeat: String, _ folders: [String]) -> EASElement {
+            EASElement(PG.ping, children: [
+                EASElement(PG.heartbeatInterval, text: heartbeat),
+                EASElement(PG.folders, children: folders.map { EASElement(PG.folder, children: [EASElement(PG.id, text: $0)]) }),
+            ])
+        }
+        let low = try await fixture.send(.ping, ping("10", [inbox]))
+        #expect(low.body?.child(PG.status)?.text == "5")
+        #expect(low.body?.child(PG.heartbeatInterval)?.text == "60")
+        let high = try await fixture.send(.ping, ping("99999", [inbox]))
+        #expect(high.body?.child(PG.heartbeatInterval)?.text == "3540")
+        #expect(try await fixture.send(.ping, ping("60", ["nope"])).body?.child(PG.status)?.text == "7")
+        let many = (0..<301).map { _ in inbox }
+        let tooMany = try await fixture.send(.ping, ping("60", many))
+        #expect(tooMany.body?.child(PG.status)?.text == "6")
+        #expect(tooMany.body?.child(PG.maxFolders)?.text == "300")
+    }
+
+    @Test func provisioningAndRemoteWipe() async throws {
+        let fixture = Fixture()
+        func request(_ command: EASCommand, _ body: EASElement?, policyKey: String? = nil) async throws -> EASResponse {
+            try await fixture.gateway.handle(EASRequest(command: command, user: "demo@airgate.test", deviceId: "phone",
+                                                        deviceType: "iPhone", version: .v14_1, policyKey: policyKey, body: body),
+                                             account: fixture.account)
+        }
+        typealias P = EASTag.Provision
+        let folderSync = EASElement(FH.folderSync, children: [EASElement(FH.syncKey, text: "0")])
+        #expect(try await request(.folderSync, folderSync).body?.child(FH.status)?.text == "142")
+        let ask = EASElement(P.provision, children: [EASElement(P.policies, children: [
+            EASElement(P.policy, children: [EASElement(P.policyType, text: "MS-EAS-Provisioning-WBXML")]),
+        ])])
+        let first = try await request(.provision, ask)
+        let temporary = try #require(first.body?.child(P.policies)?.child(P.policy)?.child(P.policyKey)?.text)
+        #expect(temporary != "0")
+        #expect(first.body?.child(P.policies)?.child(P.policy)?.child(P.data)?.child(P.easProvisionDoc) != nil)
+        let acknowledge = EASElement(P.provision, children: [EASElement(P.policies, children: [EASElement(P.policy, children: [
+            EASElement(P.policyType, text: "MS-EAS-Provisioning-WBXML"), EASElement(P.policyKey, text: temporary),
+            EASElement(P.status, text: "1"),
+        ])])])
+        let final = try #require(try await request(.provision, acknowledge).body?.child(P.policies)?.child(P.policy)?
+            .child(P.policyKey)?.text)
+        #expect(final != temporary)
+        #expect(try await request(.folderSync, folderSync, policyKey: temporary).body?.child(FH.status)?.text == "144")
+        #expect(try await request(.folderSync, folderSync, policyKey: final).body?.child(FH.status)?.text == "1")
+
+        // An admin asks for a wipe: the next request is told to provision, Provision carries it.
+        let account = try await fixture.store.account(named: "demo@airgate.test")
+        var device = try #require(try await fixture.store.device(DeviceRef(account: account, deviceId: "phone")))
+        device.wipeState = .pending
+        try await fixture.store.saveDevice(device)
+        #expect(try await request(.folderSync, folderSync, policyKey: final).body?.child(FH.status)?.text == "140")
+        let wipe = try await request(.provision, ask, policyKey: final)
+        #expect(wipe.body?.child(P.remoteWipe) != nil)
+        let done = EASElement(P.provision, children: [EASElement(P.remoteWipe, children: [EASElement(P.status, text: "1")])])
+        _ = try await request(.provision, done, policyKey: final)
+        #expect(try await fixture.store.device(device.ref)?.wipeState == .acknowledged)
+    }
+}
