@@ -17,6 +17,9 @@ extension Gateway {
         static let emptyRequestNothingCached = "13"
     }
 
+    /// Repeats of one key before the window shrinks.
+    static let loopRepeats = 3
+
     /// Window sizes ([MS-ASCMD] 2.2.3.194): absent 100, 0 or above 512 means 512.
     static func windowSize(_ value: Int?) -> Int {
         guard let value else { return 100 }
@@ -153,7 +156,15 @@ extension Gateway {
                 : answer(collection.syncKey, SyncStatus.success, responses)
         }
         _ = try await logs.catchUp(ref.folder, mailbox: mailbox, session: context.session)
-        var batch = SyncBatch(held: held, window: window, budget: budget)
+        // Loop detection: a key that keeps coming back means the client cannot take the answer.
+        // Halve the window on every repeat from the third; at one item, skip the item.
+        let repeats = try await store.countKeyUse(ref, key: SyncKey(collection.syncKey))
+        var effectiveWindow = window
+        if repeats >= Self.loopRepeats { effectiveWindow = max(1, window >> min(repeats - Self.loopRepeats + 1, 10)) }
+        var batch = SyncBatch(held: held, window: effectiveWindow, budget: budget)
+        if effectiveWindow == 1, repeats >= Self.loopRepeats + 10 {
+            batch.skipNextAdd = true
+        }
         batch.clientFlags = clientOutcome.setFlags
         batch.clientDeleted = clientOutcome.deleted
         var cursor = generation.cursor
@@ -185,6 +196,11 @@ extension Gateway {
         } catch let error as StateStoreError where error.code == .conflict || error.code == .unknownSyncKey {
             // Another request of this device moved the collection meanwhile.
             return answer(collection.syncKey, SyncStatus.invalidSyncKey)
+        }
+        if let skipped = batch.skipped {
+            logger.warning("skipped a message a client kept failing on", metadata: [
+                "device": "\(context.deviceRef.deviceId)", "folder": "\(folder.folderId)", "uid": "\(skipped)",
+            ])
         }
         var commands: [EASElement] = []
         let items = try await emailItems(for: batch.adds, folderId: folder.folderId, mailbox: mailbox, options: options,
@@ -327,6 +343,9 @@ struct SyncBatch {
     /// The client's own changes in this request: not echoed back.
     var clientFlags: [UInt32: [String]] = [:]
     var clientDeleted: Set<UInt32> = []
+    /// Loop detection's last resort: the next Add is left out for good.
+    var skipNextAdd = false
+    private(set) var skipped: UInt32?
     private var addedUIDs: Set<UInt32> = []
 
     init(held: Set<UInt32>, window: Int, budget: Int) {
@@ -344,6 +363,11 @@ struct SyncBatch {
 
     mutating func add(_ summary: MessageSummary) {
         guard !addedUIDs.contains(summary.uid) else { return }
+        if skipNextAdd {
+            skipNextAdd = false
+            skipped = summary.uid
+            return
+        }
         adds.append(summary)
         addedUIDs.insert(summary.uid)
         held.insert(summary.uid)

@@ -230,4 +230,33 @@ import Testing
         _ = try await request(.provision, done, policyKey: final)
         #expect(try await fixture.store.device(device.ref)?.wipeState == .acknowledged)
     }
+
+    @Test func aKeyThatKeepsComingBackShrinksTheWindowThenSkipsTheItem() async throws {
+        let fixture = Fixture(configuration: GatewayConfiguration(syncResponseBudget: 64 * 1024 * 1024))
+        for index in 0..<200 { _ = try await fixture.deliver("m\(index)") }
+        let inbox = try await fixture.inboxId()
+        let key = try #require(Self.collection(try await fixture.send(.sync, Self.sync("0", inbox)))?.child(AS.syncKey)?.text)
+        var sizes: [Int] = []
+        var last: EASResponse?
+        for _ in 0..<14 {
+            let answer = try await fixture.send(.sync, Self.sync(key, inbox, window: 100))
+            sizes.append(Self.ids(answer).count)
+            last = answer
+        }
+        #expect(sizes.prefix(2) == [100, 100])
+        #expect(sizes[2] == 50 && sizes[3] == 25)
+        #expect(sizes.dropFirst(7).allSatisfy { $0 <= 1 })
+        // The last answers skip the newest message for good: syncing on from there never sends it.
+        let final = try #require(last)
+        var next = try #require(Self.collection(final)?.child(AS.syncKey)?.text)
+        var seen = Set(Self.ids(final))
+        for _ in 0..<10 {
+            let answer = try await fixture.send(.sync, Self.sync(next, inbox, window: 512))
+            seen.formUnion(Self.ids(answer))
+            guard let collection = Self.collection(answer) else { break }
+            next = try #require(collection.child(AS.syncKey)?.text)
+            if collection.child(AS.moreAvailable) == nil { break }
+        }
+        #expect(seen.count == 199)
+    }
 }
