@@ -60,6 +60,11 @@ extension Gateway {
         }
         let snapshot = try await hierarchySnapshot(context)
         let (adds, updates, deletes) = Self.difference(from: basis, to: snapshot)
+        // Mailboxes gone from the server: their folders, logs and collections go too.
+        let listed = Set(snapshot.entries.map(\.folderId))
+        for folder in try await store.folders(of: context.accountId) where !listed.contains(folder.folderId) {
+            try await store.deleteFolder(FolderRef(account: context.accountId, folderId: folder.folderId))
+        }
         var key = current
         if case .current(let currentKey, _) = lookup, adds.isEmpty, updates.isEmpty, deletes.isEmpty {
             key = currentKey

@@ -46,18 +46,35 @@ public final class Gateway: Sendable {
         if request.command.needsPolicy, !(try await policySatisfied(context)) {
             return try await provisionRequired(context)
         }
-        switch request.command {
-        case .provision: return try await provision(context, &device)
-        case .folderSync: return try await folderSync(context)
-        case .sync: return try await sync(context)
-        case .getItemEstimate: return try await getItemEstimate(context)
-        case .ping: return try await ping(context)
-        case .itemOperations: return try await itemOperations(context)
-        case .settings: return try await settings(context)
-        default:
-            // Commands of later work are refused as the spec's "invalid command" rather than
-            // guessed at.
-            return EASResponse(httpStatus: 400)
+        do {
+            switch request.command {
+            case .provision: return try await provision(context, &device)
+            case .folderSync: return try await folderSync(context)
+            case .sync: return try await sync(context)
+            case .getItemEstimate: return try await getItemEstimate(context)
+            case .ping: return try await ping(context)
+            case .itemOperations: return try await itemOperations(context)
+            case .settings: return try await settings(context)
+            default:
+                // Commands of later work are refused rather than guessed at.
+                return EASResponse(httpStatus: 501)
+            }
+        } catch let error as UpstreamError where error.code == .mailboxNotFound {
+            // A mailbox went away since the client's last FolderSync: it must run one.
+            return Self.folderSyncNeeded(request.command)
+        }
+    }
+
+    /// The command's "the folder hierarchy changed" answer.
+    static func folderSyncNeeded(_ command: EASCommand) -> EASResponse {
+        switch command {
+        case .ping: .ok(EASElement(EASTag.Ping.ping, children: [EASElement(EASTag.Ping.status, text: "7")]))
+        case .sync: .ok(EASElement(EASTag.AirSync.sync, children: [EASElement(EASTag.AirSync.status, text: "12")]))
+        case .getItemEstimate:
+            .ok(EASElement(EASTag.GetItemEstimate.getItemEstimate, children: [EASElement(EASTag.GetItemEstimate.status, text: "2")]))
+        case .itemOperations:
+            .ok(EASElement(EASTag.ItemOperations.itemOperations, children: [EASElement(EASTag.ItemOperations.status, text: "3")]))
+        default: .ok(EASElement(EASTag.FolderHierarchy.folderSync, children: [EASElement(EASTag.FolderHierarchy.status, text: "9")]))
         }
     }
 

@@ -53,9 +53,17 @@ extension Gateway {
         cached.partial = false
         for (index, collection) in (request.collections ?? []).enumerated() {
             let window = Self.windowSize(collection.windowSize ?? request.windowSize)
-            if let element = try await syncCollection(collection, window: window, budget: &budget, folders: folders,
-                                                      context: context)
-            {
+            let element: EASElement?
+            do {
+                element = try await syncCollection(collection, window: window, budget: &budget, folders: folders, context: context)
+            } catch let error as UpstreamError where error.code == .mailboxNotFound {
+                // The mailbox went away since the last FolderSync.
+                element = EASElement(AS.collection, children: [
+                    EASElement(AS.syncKey, text: collection.syncKey), EASElement(AS.collectionId, text: collection.collectionId),
+                    EASElement(AS.status, text: SyncStatus.folderHierarchyChanged),
+                ])
+            }
+            if let element {
                 collections.append(element)
                 // An empty Sync continues from the key this answer gives, without the commands.
                 if let key = element.child(AS.syncKey)?.text, element.child(AS.status)?.text == SyncStatus.success {

@@ -259,4 +259,22 @@ import Testing
         }
         #expect(seen.count == 199)
     }
+
+    @Test func aMailboxDeletedOnTheServerAsksForFolderSync() async throws {
+        let fixture = Fixture()
+        try await fixture.mail.createMailbox(IMAPMailboxName(wire: "Projects"))
+        let answer = try await fixture.send(.folderSync, EASElement(FH.folderSync, children: [EASElement(FH.syncKey, text: "0")]))
+        let key = try #require(answer.body?.child(FH.syncKey)?.text)
+        let projects = try #require(answer.body?.child(FH.changes)?.children(FH.add)
+            .first { $0.child(FH.displayName)?.text == "Projects" }?.child(FH.serverId)?.text)
+        let syncKey = try #require(Self.collection(try await fixture.send(.sync, Self.sync("0", projects)))?.child(AS.syncKey)?.text)
+        try await fixture.mail.deleteMailbox(IMAPMailboxName(wire: "Projects"))
+        let sync = try await fixture.send(.sync, Self.sync(syncKey, projects))
+        #expect(Self.collection(sync)?.child(AS.status)?.text == "12")
+        let next = try await fixture.send(.folderSync, EASElement(FH.folderSync, children: [EASElement(FH.syncKey, text: key)]))
+        #expect(next.body?.child(FH.changes)?.children(FH.delete).compactMap { $0.child(FH.serverId)?.text } == [projects])
+        // Once FolderSync said so, the id is gone for Sync too.
+        let after = try await fixture.send(.sync, Self.sync(syncKey, projects))
+        #expect(Self.collection(after)?.child(AS.status)?.text == "12")
+    }
 }
