@@ -14,6 +14,7 @@ public final class Gateway: Sendable {
     let logs: FolderLogs
     let pings: PingHub
     let syncCache = SyncRequestCache()
+    let trackers: AccountTrackers
 
     public init(configuration: GatewayConfiguration, store: any StateStore, notifier: any ChangeNotifier,
                 codec: any MIMECodec, logger: Logger = Logger(label: "airgate.gateway")) {
@@ -24,6 +25,8 @@ public final class Gateway: Sendable {
         self.logger = logger
         self.logs = FolderLogs(store: store, logger: logger)
         self.pings = PingHub()
+        self.trackers = AccountTrackers(logs: logs, pollInterval: configuration.pingPollInterval,
+                                        quietAfter: configuration.trackerQuietAfter, logger: logger)
     }
 
     /// Answers one request. Throws only `UpstreamError` (the HTTP layer maps it to 401/503) and
@@ -76,6 +79,11 @@ public final class Gateway: Sendable {
             .ok(EASElement(EASTag.ItemOperations.itemOperations, children: [EASElement(EASTag.ItemOperations.status, text: "3")]))
         default: .ok(EASElement(EASTag.FolderHierarchy.folderSync, children: [EASElement(EASTag.FolderHierarchy.status, text: "9")]))
         }
+    }
+
+    /// Stops the account trackers; call when the server shuts down.
+    public func shutdown() async {
+        await trackers.stopAll()
     }
 
     static func wallClockMilliseconds() -> Int64 {

@@ -20,15 +20,17 @@ public struct GatewayConfiguration: Sendable {
     public var syncResponseBudget: Int
     /// The largest request body accepted.
     public var maxRequestBytes: Int
-    /// How often a held Ping asks the server about folders it cannot watch with IDLE.
+    /// How often an account's tracker asks the server about folders it cannot watch with IDLE.
     public var pingPollInterval: Duration
+    /// An account's tracker stops after this long without a Sync or Ping.
+    public var trackerQuietAfter: Duration
 
     public init(protocolCeiling: EASProtocolVersion = .v16_1, protocolFloor: EASProtocolVersion = .v12_0,
                 policy: ProvisioningPolicy = ProvisioningPolicy(), allowNonProvisionableDevices: Bool = true,
                 nonProvisionableDeviceTypes: Set<String> = ["WindowsOutlook15", "WindowsOutlook"],
                 heartbeatBounds: ClosedRange<Int> = 60...3540, maxPingFolders: Int = 300,
                 syncResponseBudget: Int = 50 * 1024, maxRequestBytes: Int = 48 * 1024 * 1024,
-                pingPollInterval: Duration = .seconds(60)) {
+                pingPollInterval: Duration = .seconds(60), trackerQuietAfter: Duration = .seconds(30 * 60)) {
         self.protocolCeiling = protocolCeiling
         self.protocolFloor = protocolFloor
         self.policy = policy
@@ -39,6 +41,7 @@ public struct GatewayConfiguration: Sendable {
         self.syncResponseBudget = syncResponseBudget
         self.maxRequestBytes = maxRequestBytes
         self.pingPollInterval = pingPollInterval
+        self.trackerQuietAfter = trackerQuietAfter
     }
 
     /// The versions offered, oldest first.

@@ -56,6 +56,9 @@ extension Gateway {
         let changed = try await foldersWithChanges(watched, context: context)
         if !changed.isEmpty { return Self.pingChanges(changed) }
 
+        // The account's tracker (IDLE on the Inbox, polling for the rest) appends to the logs;
+        // their notifications end the wait below.
+        await trackers.touch(context.accountId, mail: context.account, folders: watched)
         let ticket = await pings.begin(context.deviceRef)
         let outcome = await withTaskGroup(of: [String]?.self) { group in
             group.addTask {
@@ -67,12 +70,6 @@ extension Gateway {
                         return changed
                     }
                 }
-                return nil
-            }
-            group.addTask {
-                // Push for INBOX-like folders through IDLE, polling for the rest; both only append
-                // to the log, whose notification ends the wait above.
-                await self.watch(watched, context: context)
                 return nil
             }
             group.addTask {
@@ -118,52 +115,6 @@ extension Gateway {
             if log.head > generation.cursor || generation.initialSyncPosition != nil { changed.append(folder.folderId) }
         }
         return changed
-    }
-
-    /// Keeps the watched folders' logs current until cancelled: IDLE on the first folder the
-    /// account's watcher can take, STATUS polling for the others.
-    func watch(_ folders: [Folder], context: RequestContext) async {
-        guard let first = folders.first else { return }
-        let inbox = folders.first { $0.type == FolderType.inbox } ?? first
-        await withTaskGroup(of: Void.self) { group in
-            if let watcher = context.account.watcher {
-                group.addTask {
-                    while !Task.isCancelled {
-                        do {
-                            let activity = try await watcher.waitForActivity(in: IMAPMailboxName(wire: inbox.mailboxName),
-                                                                             timeout: .seconds(20 * 60))
-                            if activity == .activity {
-                                _ = try await self.logs.catchUp(FolderRef(account: context.accountId, folderId: inbox.folderId),
-                                                                mailbox: IMAPMailboxName(wire: inbox.mailboxName),
-                                                                session: context.session)
-                            }
-                        } catch {
-                            // The watcher is busy with another device or the server is away: poll.
-                            try? await Task.sleep(for: self.configuration.pingPollInterval)
-                            if Task.isCancelled { return }
-                            _ = try? await self.logs.catchUp(FolderRef(account: context.accountId, folderId: inbox.folderId),
-                                                             mailbox: IMAPMailboxName(wire: inbox.mailboxName),
-                                                             session: context.session)
-                        }
-                    }
-                }
-            }
-            let polled = context.account.watcher == nil ? folders : folders.filter { $0.folderId != inbox.folderId }
-            if !polled.isEmpty {
-                group.addTask {
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: self.configuration.pingPollInterval)
-                        if Task.isCancelled { return }
-                        for folder in polled {
-                            _ = try? await self.logs.catchUp(FolderRef(account: context.accountId, folderId: folder.folderId),
-                                                             mailbox: IMAPMailboxName(wire: folder.mailboxName),
-                                                             session: context.session)
-                        }
-                    }
-                }
-            }
-            await group.waitForAll()
-        }
     }
 }
 

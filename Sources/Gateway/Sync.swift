@@ -121,6 +121,7 @@ extension Gateway {
                 : (context.version >= .v14_0 ? nil : answer(collection.syncKey, SyncStatus.success))
         }
         let folder = folders[collection.collectionId]!
+        await trackers.touch(context.accountId, mail: context.account, folders: [folder])
         let ref = CollectionRef(device: context.deviceRef, folderId: folder.folderId)
         let mailbox = IMAPMailboxName(wire: folder.mailboxName)
         let options = collection.options.first ?? SyncRequest.Options()
@@ -186,8 +187,12 @@ extension Gateway {
             }
         }
         budget = max(0, batch.budget)
+        // A position that moved without anything to send (log entries that did not concern the
+        // device, an enumeration that found nothing more) must still be kept, or every Ping
+        // would see the same "changes" again.
+        let moved = cursor != generation.cursor || position?.text != generation.initialSyncPosition
         guard !batch.isEmpty || batch.moreAvailable || context.version < .v14_0 || isReplay || !responses.isEmpty
-            || !clientOutcome.deleted.isEmpty || !clientOutcome.setFlags.isEmpty
+            || !clientOutcome.deleted.isEmpty || !clientOutcome.setFlags.isEmpty || moved
         else {
             // Nothing to say: the key stays, the collection is left out.
             return nil

@@ -277,4 +277,43 @@ import Testing
         let after = try await fixture.send(.sync, Self.sync(syncKey, projects))
         #expect(Self.collection(after)?.child(AS.status)?.text == "12")
     }
+
+    @Test func oneTrackerPerAccountWakesEveryDevicesPingAndStopsWhenQuiet() async throws {
+        let fixture = Fixture(configuration: GatewayConfiguration(pingPollInterval: .seconds(30),
+                                                                  trackerQuietAfter: .milliseconds(1500)))
+        var keys: [String: String] = [:]
+        var inbox = ""
+        for device in ["phone", "tablet"] {
+            inbox = try await fixture.inboxId(device: device)
+            let first = try await fixture.send(.sync, Self.sync("0", inbox), device: device)
+            let key = try #require(Self.collection(first)?.child(AS.syncKey)?.text)
+            let synced = try await fixture.send(.sync, Self.sync(key, inbox), device: device)
+            keys[device] = Self.collection(synced)?.child(AS.syncKey)?.text ?? key
+        }
+        let ping = EASElement(PG.ping, children: [
+            EASElement(PG.heartbeatInterval, text: "60"),
+            EASElement(PG.folders, children: [EASElement(PG.folder, children: [EASElement(PG.id, text: inbox)])]),
+        ])
+        let phone = Task { try await fixture.send(.ping, ping, device: "phone") }
+        let tablet = Task { try await fixture.send(.ping, ping, device: "tablet") }
+        // Both Pings are held and the tracker's IDLE is listening before the delivery.
+        while true {
+            let held = await fixture.gateway.pings.heldCount
+            let listening = await fixture.mail.waitingWatchers
+            if held == 2, listening > 0 { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(await fixture.gateway.trackers.activeAccounts == 1)
+        _ = try await fixture.deliver("for both")
+        #expect(try await phone.value.body?.child(PG.status)?.text == "2")
+        #expect(try await tablet.value.body?.child(PG.status)?.text == "2")
+        // Quiet for longer than `trackerQuietAfter`: the tracker stops (after its IDLE wait ends).
+        _ = try await fixture.deliver("wake the idle once more")
+        var waited = 0
+        while await fixture.gateway.trackers.activeAccounts > 0, waited < 200 {
+            try await Task.sleep(for: .milliseconds(50))
+            waited += 1
+        }
+        #expect(await fixture.gateway.trackers.activeAccounts == 0)
+    }
 }

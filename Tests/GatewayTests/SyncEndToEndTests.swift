@@ -64,9 +64,15 @@ import Testing
         return (try #require(folder.child(FH.serverId)?.text), mailbox, uids)
     }
 
-    @Test func iPhoneProvisionsSyncsInBatchesAndSeesChangesExactlyOnce() async throws {
+    /// The state stores the flow runs on: the embedded default and the stack's PostgreSQL.
+    enum StoreKind: String, CaseIterable, Sendable { case sqlite, postgres }
+
+    @Test(arguments: StoreKind.allCases)
+    func iPhoneProvisionsSyncsInBatchesAndSeesChangesExactlyOnce(_ kind: StoreKind) async throws {
         guard Stack.available() else { return }
-        let gateway = try await RunningGateway.start()
+        let gateway = try await RunningGateway.start { configuration in
+            if kind == .postgres { configuration.store = .postgres(url: Stack["PG_URL"]) }
+        }
         defer { Task { await gateway.stop() } }
         let log = ResponseLog()
         var device = gateway.device()
