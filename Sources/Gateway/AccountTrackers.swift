@@ -47,10 +47,12 @@ actor AccountTrackers {
 
     /// Stops every tracker (shutdown).
     func stopAll() async {
-        let running = trackers.values
+        let running = Array(trackers.values)
         trackers.removeAll()
+        for tracker in running { tracker.task.cancel() }
         for tracker in running {
-            tracker.task.cancel()
+            // Only after its loops are done, so that the watcher is not stopped mid-wait.
+            await tracker.task.value
             await tracker.mail.watcher?.stop()
         }
     }

@@ -32,6 +32,7 @@ public actor IMAPMailboxWatcher: MailboxWatcher {
     private let options: IMAPOptions
     private var connection: IMAPConnection?
     private var busy = false
+    private var stopRequested = false
 
     /// IDLE is ended and restarted at least this often ([RFC 2177] 3: servers may drop a
     /// client idle for 30 minutes).
@@ -48,6 +49,18 @@ public actor IMAPMailboxWatcher: MailboxWatcher {
         guard !busy else { throw UpstreamError(.refused, "this watcher is already waiting") }
         busy = true
         defer { busy = false }
+        defer {
+            // A stop() that came during the wait: the connection goes once nothing uses it.
+            if stopRequested {
+                stopRequested = false
+                if let connection {
+                    self.connection = nil
+                    let budget = adapter.budget
+                    adapter.threads.submit { _ in connection.close() }
+                    Task { await budget.give() }
+                }
+            }
+        }
         try Task.checkCancellation()
         let connection = try await connected()
         do {
@@ -77,7 +90,15 @@ public actor IMAPMailboxWatcher: MailboxWatcher {
         }
     }
 
+    /// Ends the connection. During a wait the connection is only cancelled here (making the
+    /// waiting call fail fast) and closed by that call when it is done with it: libetpan's
+    /// session must never be used by two threads.
     public func stop() async {
+        if busy {
+            stopRequested = true
+            connection?.cancel()
+            return
+        }
         await drop()
     }
 

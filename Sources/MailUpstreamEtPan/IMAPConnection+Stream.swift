@@ -1,7 +1,9 @@
 internal import CEtPan
-import Dispatch
 import MailUpstream
-import NIOConcurrencyHelpers
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Receives a FETCH literal chunk by chunk from libetpan's body handler.
 private final class SectionSink {
@@ -52,33 +54,62 @@ extension IMAPConnection {
 /// Back-pressure between a producer thread and an async consumer: the producer blocks while
 /// `capacity` chunks are waiting, and stops when the consumer goes away.
 final class ChunkGate: @unchecked Sendable {
-    // @unchecked Sendable: `cancelled` is guarded by `lock`; DispatchSemaphore is thread-safe.
-    private let slots: DispatchSemaphore
-    private let capacity: Int
-    private let lock = NIOLock()
+    // @unchecked Sendable: `available` and `cancelled` are only touched with `mutex` held; the
+    // mutex and condition live as long as the gate.
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private var available: Int
     private var cancelled = false
 
     init(capacity: Int) {
-        self.capacity = capacity
-        slots = DispatchSemaphore(value: capacity)
+        available = capacity
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(condition, nil)
     }
 
-    /// Called by the producer before handing over a chunk; throws once the consumer is gone.
+    deinit {
+        pthread_cond_destroy(condition)
+        pthread_mutex_destroy(mutex)
+        condition.deallocate()
+        mutex.deallocate()
+    }
+
+    /// Called by the producer before handing over a chunk; throws once the consumer is gone or
+    /// has not taken anything for `timeout`.
     func acquire(timeout: Duration) throws {
+        var deadline = timespec()
+        clock_gettime(CLOCK_REALTIME, &deadline)
         let (seconds, attoseconds) = timeout.components
-        let deadline = DispatchTime.now() + .nanoseconds(Int(seconds * 1_000_000_000 + attoseconds / 1_000_000_000))
-        guard slots.wait(timeout: deadline) == .success else {
-            throw UpstreamError(.unavailable, "the reader stopped taking data")
+        deadline.tv_sec += Int(seconds)
+        deadline.tv_nsec += Int(attoseconds / 1_000_000_000)
+        if deadline.tv_nsec >= 1_000_000_000 {
+            deadline.tv_sec += 1
+            deadline.tv_nsec -= 1_000_000_000
         }
-        if lock.withLock({ cancelled }) { throw CancellationError() }
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        while available == 0, !cancelled {
+            if pthread_cond_timedwait(condition, mutex, &deadline) == ETIMEDOUT, available == 0, !cancelled {
+                throw UpstreamError(.unavailable, "the reader stopped taking data")
+            }
+        }
+        if cancelled { throw CancellationError() }
+        available -= 1
     }
 
     /// Called by the consumer after taking a chunk.
-    func release() { slots.signal() }
+    func release() {
+        pthread_mutex_lock(mutex)
+        available += 1
+        pthread_cond_signal(condition)
+        pthread_mutex_unlock(mutex)
+    }
 
-    /// The consumer is gone: wake a blocked producer.
+    /// The consumer is gone: wake a blocked producer for good.
     func cancel() {
-        lock.withLock { cancelled = true }
-        for _ in 0..<capacity { slots.signal() }
+        pthread_mutex_lock(mutex)
+        cancelled = true
+        pthread_cond_broadcast(condition)
+        pthread_mutex_unlock(mutex)
     }
 }
