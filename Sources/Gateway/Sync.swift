@@ -15,6 +15,7 @@ extension Gateway {
         static let serverError = "5"
         static let folderHierarchyChanged = "12"
         static let emptyRequestNothingCached = "13"
+        static let invalidWaitOrHeartbeat = "14"
     }
 
     /// Repeats of one key before the window shrinks.
@@ -45,6 +46,60 @@ extension Gateway {
             request.collections = Self.merge(cached: cached.collections ?? [], partial: request.collections ?? [])
             request.windowSize = request.windowSize ?? cached.windowSize
         }
+        // [MS-ASCMD] 2.2.3.188 Wait (minutes) and 2.2.3.84 HeartbeatInterval (seconds): a Sync
+        // with nothing to say waits like a Ping. Out of range: Status 14 with the limit.
+        var hold: Duration?
+        if let wait = request.wait {
+            guard (1...59).contains(wait) else {
+                return .ok(EASElement(AS.sync, children: [EASElement(AS.status, text: SyncStatus.invalidWaitOrHeartbeat),
+                                                         EASElement(AS.limit, text: wait < 1 ? "1" : "59")]))
+            }
+            hold = .seconds(wait * 60)
+        } else if let heartbeat = request.heartbeatInterval {
+            guard configuration.heartbeatBounds.contains(heartbeat) else {
+                let limit = heartbeat < configuration.heartbeatBounds.lowerBound ? configuration.heartbeatBounds.lowerBound
+                    : configuration.heartbeatBounds.upperBound
+                return .ok(EASElement(AS.sync, children: [EASElement(AS.status, text: SyncStatus.invalidWaitOrHeartbeat),
+                                                         EASElement(AS.limit, text: String(limit))]))
+            }
+            hold = .seconds(heartbeat)
+        }
+        // Subscribed before the first look, so that a change between the look and the wait counts.
+        let notifications = hold == nil ? nil : notifier.subscribe(context.accountId)
+        var collections = try await syncPass(&request, context: context)
+        if collections.isEmpty, let hold, let notifications {
+            let ids = Set((request.collections ?? []).map(\.collectionId))
+            let ticket = await pings.begin(context.deviceRef)
+            let woken = await withTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    for await notice in notifications where notice.folderIds.contains(where: ids.contains) { return true }
+                    return false
+                }
+                group.addTask {
+                    try? await Task.sleep(for: hold)
+                    return false
+                }
+                group.addTask {
+                    await self.pings.waitUntilSuperseded(ticket)
+                    return false
+                }
+                let first = await group.next() ?? false
+                group.cancelAll()
+                return first
+            }
+            await pings.end(ticket)
+            if woken { collections = try await syncPass(&request, context: context) }
+        }
+        guard !collections.isEmpty else {
+            // [MS-ASCMD] 2.2.3.177.17: from 14.0 nothing changed is an empty 200.
+            return .empty
+        }
+        return .ok(EASElement(AS.sync, children: [EASElement(AS.collections, children: collections)]))
+    }
+
+    /// One pass over the request's collections; remembers the request (with the keys this
+    /// pass gave) for empty Syncs.
+    func syncPass(_ request: inout SyncRequest, context: RequestContext) async throws -> [EASElement] {
         let folders = Dictionary(try await store.folders(of: context.accountId).map { ($0.folderId, $0) },
                                  uniquingKeysWith: { first, _ in first })
         var budget = configuration.syncResponseBudget
@@ -73,11 +128,7 @@ extension Gateway {
             cached.collections?[index].commands = []
         }
         await syncCache.remember(cached, for: context.deviceRef)
-        guard !collections.isEmpty else {
-            // [MS-ASCMD] 2.2.3.177.17: from 14.0 nothing changed is an empty 200.
-            return .empty
-        }
-        return .ok(EASElement(AS.sync, children: [EASElement(AS.collections, children: collections)]))
+        return collections
     }
 
     static func merge(cached: [SyncRequest.Collection], partial: [SyncRequest.Collection]) -> [SyncRequest.Collection] {

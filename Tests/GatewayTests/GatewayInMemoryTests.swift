@@ -316,4 +316,28 @@ import Testing
         }
         #expect(await fixture.gateway.trackers.activeAccounts == 0)
     }
+
+    @Test func aSyncWithWaitIsHeldUntilMailArrives() async throws {
+        let fixture = Fixture()
+        _ = try await fixture.deliver("first")
+        let inbox = try await fixture.inboxId()
+        var key = try #require(Self.collection(try await fixture.send(.sync, Self.sync("0", inbox)))?.child(AS.syncKey)?.text)
+        key = try #require(Self.collection(try await fixture.send(.sync, Self.sync(key, inbox)))?.child(AS.syncKey)?.text)
+        func waiting(_ tag: EASTag, _ value: String) -> EASElement {
+            var request = Self.sync(key, inbox)
+            request = EASElement(AS.sync, children: request.children + [EASElement(tag, text: value)])
+            return request
+        }
+        let tooShort = try await fixture.send(.sync, waiting(AS.wait, "0"))
+        #expect(tooShort.body?.child(AS.status)?.text == "14")
+        #expect(tooShort.body?.child(AS.limit)?.text == "1")
+        let badHeartbeat = try await fixture.send(.sync, waiting(AS.heartbeatInterval, "10"))
+        #expect(badHeartbeat.body?.child(AS.limit)?.text == "60")
+
+        let held = Task { try await fixture.send(.sync, waiting(AS.wait, "5")) }
+        while await fixture.gateway.pings.heldCount == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        _ = try await fixture.deliver("while waiting")
+        let answer = try await held.value
+        #expect(Self.ids(answer).count == 1)
+    }
 }
