@@ -141,12 +141,14 @@ let package = Package(
             path: "Benchmarks/CodecBenchmark"
         ),
         .testTarget(name: "MailUpstreamTests", dependencies: ["MailUpstream"]),
-        .testTarget(name: "MailUpstreamEtPanTests", dependencies: ["MailUpstream", "MailUpstreamEtPan"]),
+        // What the suites that run against the local stack share: its settings and a Python runner.
+        .target(name: "AirgateTestSupport", path: "Tests/AirgateTestSupport"),
+        .testTarget(name: "MailUpstreamEtPanTests", dependencies: ["MailUpstream", "MailUpstreamEtPan", "AirgateTestSupport"]),
         .testTarget(
             name: "GatewayTests",
             dependencies: [
                 "Gateway", "GatewayHTTP", "EASClient", "EASProtocol", "MailUpstream", "MailUpstreamEtPan", "SyncState",
-                "SyncStateSQLite", "AirgateServer",
+                "SyncStateSQLite", "AirgateServer", "AirgateTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]

@@ -17,10 +17,13 @@ public struct EASRequest: Sendable {
     public var body: EASElement?
     /// The 12.x query parameters some commands take (`SaveInSent`, `ItemId`, …).
     public var parameters: [String: String]
+    /// `MS-ASAcceptMultiPart: T` (or the base64 form's option): ItemOperations may answer in
+    /// the multipart form ([MS-ASCMD] 2.2.1.10.1.1).
+    public var acceptsMultipart: Bool
 
     public init(command: EASCommand, user: String, deviceId: String, deviceType: String, userAgent: String? = nil,
                 version: EASProtocolVersion, policyKey: String? = nil, body: EASElement? = nil,
-                parameters: [String: String] = [:]) {
+                parameters: [String: String] = [:], acceptsMultipart: Bool = false) {
         self.command = command
         self.user = user
         self.deviceId = deviceId
@@ -30,6 +33,7 @@ public struct EASRequest: Sendable {
         self.policyKey = policyKey
         self.body = body
         self.parameters = parameters
+        self.acceptsMultipart = acceptsMultipart
     }
 }
 

@@ -39,10 +39,54 @@ extension Gateway {
                 responses.append(EASElement(IO.fetch, children: [EASElement(IO.status, text: ItemOperationsStatus.protocolError)]))
             }
         }
-        return .ok(EASElement(IO.itemOperations, children: [
+        let answer = EASElement(IO.itemOperations, children: [
             EASElement(IO.status, text: ItemOperationsStatus.success),
             EASElement(IO.response, children: responses),
-        ]))
+        ])
+        guard context.request.acceptsMultipart else { return .ok(answer) }
+        return try Self.multipart(answer)
+    }
+
+    /// [MS-ASCMD] 2.2.1.10.1.1 multipart form: the WBXML answer as part 0 with every `Data`
+    /// replaced by a `Part` number, then each datum as raw bytes; up front the part count and
+    /// each part's offset and length (32-bit little-endian).
+    static func multipart(_ answer: EASElement) throws -> EASResponse {
+        var parts: [[UInt8]] = [[]]
+        func rewrite(_ element: EASElement) -> EASElement {
+            switch element.tag {
+            case IO.data, EASTag.AirSyncBase.data:
+                let bytes: [UInt8]
+                switch element.content {
+                case .opaque(var buffer): bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
+                case .text(let text):
+                    // ItemOperations Data carries base64; a body's Data carries the text itself.
+                    bytes = element.tag == IO.data ? (Base64.decode(text) ?? []) : Array(text.utf8)
+                default: bytes = []
+                }
+                parts.append(bytes)
+                return EASElement(IO.part, text: String(parts.count - 1))
+            default:
+                guard case .children(let children) = element.content else { return element }
+                return EASElement(element.tag, children: children.map(rewrite))
+            }
+        }
+        let rewritten = rewrite(answer)
+        var wbxml = try rewritten.wbxml()
+        parts[0] = wbxml.readBytes(length: wbxml.readableBytes) ?? []
+        var body: [UInt8] = []
+        func append(_ value: Int) {
+            let word = UInt32(truncatingIfNeeded: value)
+            body += [UInt8(word & 0xFF), UInt8(word >> 8 & 0xFF), UInt8(word >> 16 & 0xFF), UInt8(word >> 24)]
+        }
+        append(parts.count)
+        var offset = 4 + parts.count * 8
+        for part in parts {
+            append(offset)
+            append(part.count)
+            offset += part.count
+        }
+        for part in parts { body += part }
+        return EASResponse(rawBody: body)
     }
 
     private func itemFetch(_ fetch: ItemOperationsRequest.Fetch, folders: [String: Folder], context: RequestContext) async throws

@@ -52,6 +52,7 @@ public struct GatewayResponder: HTTPResponder {
     static let protocolCommandsHeader = HTTPField.Name("MS-ASProtocolCommands")!
     static let serverHeader = HTTPField.Name("MS-Server-ActiveSync")!
     static let policyKeyHeader = HTTPField.Name("X-MS-PolicyKey")!
+    static let acceptMultiPartHeader = HTTPField.Name("MS-ASAcceptMultiPart")!
 
     public func respond(to request: Request, context: Context) async throws -> Response {
         let path = request.uri.path.lowercased()
@@ -132,7 +133,9 @@ public struct GatewayResponder: HTTPResponder {
         let easRequest = EASRequest(
             command: command, user: user, deviceId: query.deviceId, deviceType: query.deviceType,
             userAgent: request.headers[.userAgent], version: version,
-            policyKey: query.policyKey ?? request.headers[Self.policyKeyHeader], body: body, parameters: query.parameters)
+            policyKey: query.policyKey ?? request.headers[Self.policyKeyHeader], body: body, parameters: query.parameters,
+            acceptsMultipart: request.headers[Self.acceptMultiPartHeader]?.uppercased() == "T"
+                || query.parameters["AcceptMultiPart"] == "T")
         do {
             let response = try await gateway.handle(easRequest, account: account)
             return try Self.http(response)

@@ -136,7 +136,7 @@ extension EncodedWords {
 /// IMAP date-time values ([RFC 3501] `date-time`) to and from milliseconds since 1970.
 enum IMAPDate {
     static func milliseconds(_ date: mailimap_date_time) -> Int64 {
-        let days = daysFromCivil(year: Int64(date.dt_year), month: Int64(date.dt_month), day: Int64(date.dt_day))
+        let days = CivilDate.days(year: Int64(date.dt_year), month: Int64(date.dt_month), day: Int64(date.dt_day))
         let seconds = days * 86_400 + Int64(date.dt_hour) * 3600 + Int64(date.dt_min) * 60 + Int64(date.dt_sec)
         // dt_zone is ±HHMM as a number.
         let zone = Int64(date.dt_zone)
@@ -149,30 +149,8 @@ enum IMAPDate {
         let seconds = milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let rest = seconds - days * 86_400
-        let (year, month, day) = civilFromDays(days)
+        let (year, month, day) = CivilDate.date(days: days)
         return mailimap_date_time_new(Int32(day), Int32(month), Int32(year), Int32(rest / 3600), Int32(rest % 3600 / 60),
                                       Int32(rest % 60), 0)
-    }
-
-    // Days since 1970-01-01 in the proleptic Gregorian calendar (H. Hinnant's algorithm).
-    static func daysFromCivil(year: Int64, month: Int64, day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
-
-    static func civilFromDays(_ days: Int64) -> (year: Int64, month: Int64, day: Int64) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 }

@@ -47,7 +47,7 @@ extension IMAPConnection {
 
     private static func date(_ milliseconds: Int64) -> UnsafeMutablePointer<mailimap_date> {
         let days = milliseconds >= 0 ? milliseconds / 86_400_000 : (milliseconds - 86_399_999) / 86_400_000
-        let (year, month, day) = IMAPDate.civilFromDays(days)
+        let (year, month, day) = CivilDate.date(days: days)
         return mailimap_date_new(Int32(day), Int32(month), Int32(year))
     }
 

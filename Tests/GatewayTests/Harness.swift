@@ -1,4 +1,5 @@
 import AirgateServer
+import AirgateTestSupport
 import EASClient
 import EASProtocol
 import Foundation
@@ -11,29 +12,8 @@ import Testing
 
 /// The local stack's settings (Deploy/.stack/env), as the other suites read them.
 enum Stack {
-    static let envPath: String = ProcessInfo.processInfo.environment["AIRGATE_STACK_ENV"]
-        ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Deploy/.stack/env").path
-
-    static let values: [String: String]? = {
-        guard let text = try? String(contentsOfFile: envPath, encoding: .utf8) else { return nil }
-        var values: [String: String] = [:]
-        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
-            guard let equals = line.firstIndex(of: "=") else { continue }
-            values[String(line[..<equals])] = line[line.index(after: equals)...].trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
-        }
-        return values
-    }()
-
-    static subscript(key: String) -> String { values?[key] ?? "" }
-
-    static func available() -> Bool {
-        if values != nil { return true }
-        if ProcessInfo.processInfo.environment["AIRGATE_REQUIRE_EXTERNAL_TOOLS"] == "1" {
-            Issue.record("the mail stack is required: run Deploy/stack.sh up (no \(envPath))")
-        }
-        return false
-    }
+    static func available() -> Bool { LocalStack.available() }
+    static subscript(key: String) -> String { LocalStack[key] }
 
     static var imap: ServerEndpoint {
         ServerEndpoint(host: self["IMAP_HOST"], port: Int(self["IMAP_PORT"]) ?? 0, security: .startTLS,
@@ -47,44 +27,12 @@ enum Stack {
 
     static let sideAdapter = IMAPAdapter(threads: 2)
 
-    /// Runs Python with the stack's values in its environment, off the cooperative pool.
     @discardableResult
     static func python(_ script: String, _ arguments: [String] = []) async throws -> String {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread {
-                continuation.resume(with: Result {
-                    let process = Process()
-                    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                    process.arguments = ["python3", "-c", script] + arguments
-                    var environment = ProcessInfo.processInfo.environment
-                    for (key, value) in values ?? [:] { environment[key] = value }
-                    process.environment = environment
-                    let output = Pipe()
-                    let errors = Pipe()
-                    process.standardOutput = output
-                    process.standardError = errors
-                    try process.run()
-                    let data = output.fileHandleForReading.readDataToEndOfFile()
-                    let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-                    process.waitUntilExit()
-                    guard process.terminationStatus == 0 else {
-                        throw EASClientError("python: \(String(decoding: errorData, as: UTF8.self))")
-                    }
-                    return String(decoding: data, as: UTF8.self)
-                })
-            }
-        }
+        try await LocalStack.python(script, arguments)
     }
 
-    static let imaplibLogin = """
-        import imaplib, os, ssl, sys
-        ctx = ssl.create_default_context(cafile=os.environ["TLS_CA_FILE"])
-        ctx.check_hostname = False
-        m = imaplib.IMAP4(os.environ["IMAP_HOST"], int(os.environ["IMAP_PORT"]))
-        m.starttls(ssl_context=ctx)
-        m.login(os.environ["DEMO_USER"], os.environ["DEMO_PASSWORD"])
-
-        """
+    static var imaplibLogin: String { LocalStack.imaplibLogin }
 }
 
 /// `airgate serve` in-process on a free loopback port, with SQLite state in a temporary file.
@@ -137,9 +85,13 @@ final class ResponseLog: @unchecked Sendable {
 
     func record(_ answer: EASDevice.Answer) {
         guard !answer.http.body.isEmpty, answer.http.header("Content-Type")?.contains("wbxml") == true else { return }
+        record(bytes: answer.http.body)
+    }
+
+    func record(bytes: [UInt8]) {
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let url = directory.appendingPathComponent("\(files.count).wbxml")
-        try? Data(answer.http.body).write(to: url)
+        try? Data(bytes).write(to: url)
         files.append(url.path)
     }
 

@@ -152,6 +152,21 @@ import Testing
         #expect(fetched.last?.child(IO.properties)?.child(EASTag.AirSyncBase.body)?.child(EASTag.AirSyncBase.data)?.text?
             .contains("see attached") == true)
 
+        // The multipart form: the WBXML answer names part 1, which holds the attachment's bytes.
+        let multipart = try await device.send("ItemOperations", EASElement(IO.itemOperations, children: [
+            EASElement(IO.fetch, children: [EASElement(IO.store, text: "Mailbox"), EASElement(EASTag.AirSyncBase.fileReference, text: reference)]),
+        ]), extraHeaders: [("MS-ASAcceptMultiPart", "T")])
+        #expect(multipart.http.header("Content-Type") == "application/vnd.ms-sync.multipart")
+        let raw = multipart.http.body
+        func word(_ at: Int) -> Int { Int(raw[at]) | Int(raw[at + 1]) << 8 | Int(raw[at + 2]) << 16 | Int(raw[at + 3]) << 24 }
+        #expect(word(0) == 2)
+        let partZero = Array(raw[word(4)..<(word(4) + word(8))])
+        let second = Array(raw[word(12)..<(word(12) + word(16))])
+        log.record(bytes: partZero)
+        let part0 = try EASDecoder.decode(ByteBuffer(bytes: partZero))
+        #expect(part0.child(IO.response)?.child(IO.fetch)?.child(IO.properties)?.child(IO.part)?.text == "1")
+        #expect(Array(second.prefix(8)) == Array("%PDF-1.4".utf8))
+
         // The other account presents this account's reference: it names nothing there.
         var other = gateway.device(user: Stack["OTHER_USER"], password: Stack["OTHER_PASSWORD"])
         try await other.provision()
