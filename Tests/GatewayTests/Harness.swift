@@ -17,7 +17,7 @@ enum Stack {
 
     static var imap: ServerEndpoint {
         ServerEndpoint(host: self["IMAP_HOST"], port: Int(self["IMAP_PORT"]) ?? 0, security: .startTLS,
-                       caFile: self["TLS_CA_FILE"], serverName: "localhost", timeout: .seconds(20))
+                       caFile: self["TLS_CA_FILE"], serverName: "localhost", timeout: .seconds(30))
     }
 
     /// A mail session as the demo user, for seeding and checking from the side.

@@ -53,10 +53,9 @@ final class FaultProxy: @unchecked Sendable {
             defer { listener = -1 }
             return listener
         }
-        if fd >= 0 {
-            shutdown(fd, Int32(SHUT_RDWR))
-            close(fd)
-        }
+        // Only shut down: the accept thread closes the descriptor when accept fails, so that its
+        // number is not reused (by another test's socket) while that thread may still use it.
+        if fd >= 0 { shutdown(fd, Int32(SHUT_RDWR)) }
     }
 
     /// Accepts again on the same port.
@@ -91,7 +90,10 @@ final class FaultProxy: @unchecked Sendable {
     private func acceptLoop(_ listener: Int32) {
         while true {
             let client = accept(listener, nil, nil)
-            guard client >= 0 else { return }
+            guard client >= 0 else {
+                close(listener)
+                return
+            }
             let (mode, cutAfter) = lock.withLock { (self.mode, self.cutAfter) }
             lock.withLock { sockets.append(client) }
             if mode == .blackhole { continue }

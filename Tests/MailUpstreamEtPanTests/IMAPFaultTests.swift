@@ -7,7 +7,7 @@ import Testing
 /// Faults between the adapter and Dovecot, made by a proxy: each gives a typed error within
 /// the timeout, and the pool recovers by itself.
 @Suite struct IMAPFaultTests {
-    private func setUp(limits: IMAPPoolLimits = IMAPPoolLimits(), timeout: Duration = .seconds(5)) throws
+    private func setUp(limits: IMAPPoolLimits = IMAPPoolLimits(), timeout: Duration = .seconds(30)) throws
         -> (FaultProxy, IMAPMailSession)
     {
         let proxy = try FaultProxy(targetPort: Int(MailStack["IMAP_PORT"]) ?? 0)
@@ -25,7 +25,8 @@ import Testing
         #expect(await session.pool.openConnections == 1)
         proxy.dropAll()
         // The pooled connection is dead; the call is retried once on a new one.
-        #expect(try await session.status(inbox).state.uidValidity == before.state.uidValidity)
+        let after = try await session.status(inbox)
+        #expect(after.state.uidValidity == before.state.uidValidity, "\(after) after \(before)")
         #expect(await session.pool.openConnections == 1)
     }
 
@@ -78,7 +79,8 @@ import Testing
 
     @Test func perAccountLimitIsKeptUnderLoad() async throws {
         guard MailStack.available() else { return }
-        let (_, session) = try setUp(limits: IMAPPoolLimits(perAccount: 2))
+        let (proxy, session) = try setUp(limits: IMAPPoolLimits(perAccount: 2))
+        defer { withExtendedLifetime(proxy) {} }
         let inbox = IMAPMailboxName(wire: "INBOX")
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<20 {

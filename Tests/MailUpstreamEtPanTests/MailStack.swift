@@ -16,7 +16,7 @@ enum MailStack {
     static var demoPassword: String { self["DEMO_PASSWORD"] }
 
     static func imap(_ security: TransportSecurity = .startTLS, verify: Bool = true, caFile: String? = nil,
-                     serverName: String? = nil, timeout: Duration = .seconds(10)) -> ServerEndpoint {
+                     serverName: String? = nil, timeout: Duration = .seconds(30)) -> ServerEndpoint {
         ServerEndpoint(host: self["IMAP_HOST"],
                        port: Int(security == .implicitTLS ? self["IMAPS_PORT"] : self["IMAP_PORT"]) ?? 0,
                        security: security, verifyCertificate: verify, caFile: caFile ?? self["TLS_CA_FILE"],
