@@ -18,6 +18,8 @@ public struct ServerConfiguration: Sendable {
     public var host: String
     public var port: Int
     public var imap: ServerEndpoint
+    /// Submission for SendMail; nil refuses sending.
+    public var smtp: ServerEndpoint?
     public var store: Store
     public var gateway: GatewayConfiguration
     public var http: GatewayHTTPConfiguration
@@ -33,12 +35,13 @@ public struct ServerConfiguration: Sendable {
         case memory
     }
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, imap: ServerEndpoint, store: Store,
+    public init(host: String = "127.0.0.1", port: Int = 8080, imap: ServerEndpoint, smtp: ServerEndpoint? = nil, store: Store,
                 gateway: GatewayConfiguration = GatewayConfiguration(), http: GatewayHTTPConfiguration = GatewayHTTPConfiguration(),
                 defaultDomain: String? = nil, imapThreads: Int = 16, imapLimits: IMAPPoolLimits = IMAPPoolLimits()) {
         self.host = host
         self.port = port
         self.imap = imap
+        self.smtp = smtp
         self.store = store
         self.gateway = gateway
         self.http = http
@@ -84,7 +87,7 @@ public enum AirgateServer {
                       adapter: IMAPAdapter, logger: Logger, onListening: @escaping @Sendable (Int) async -> Void) async throws {
         let gateway = Gateway(configuration: configuration.gateway, store: store, notifier: notifier, codec: EtPanMIMECodec(),
                               logger: logger)
-        let authenticator = IMAPAccountAuthenticator(adapter: adapter, endpoint: configuration.imap,
+        let authenticator = IMAPAccountAuthenticator(adapter: adapter, endpoint: configuration.imap, smtp: configuration.smtp,
                                                      defaultDomain: configuration.defaultDomain)
         var http = configuration.http
         var server = HTTPServerBuilder.http1()

@@ -14,14 +14,17 @@ public actor IMAPAccountAuthenticator: AccountAuthenticator {
 
     private let adapter: IMAPAdapter
     private let endpoint: ServerEndpoint
+    /// The submission server SendMail uses, with the same credentials; nil: sending is refused.
+    private let smtp: ServerEndpoint?
     /// Appended to logins without a domain to make the account's address.
     private let defaultDomain: String?
     private var accounts: [String: Account] = [:]
     private let salt: [UInt8]
 
-    public init(adapter: IMAPAdapter, endpoint: ServerEndpoint, defaultDomain: String? = nil) {
+    public init(adapter: IMAPAdapter, endpoint: ServerEndpoint, smtp: ServerEndpoint? = nil, defaultDomain: String? = nil) {
         self.adapter = adapter
         self.endpoint = endpoint
+        self.smtp = smtp
         self.defaultDomain = defaultDomain
         var generator = SystemRandomNumberGenerator()
         salt = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
@@ -46,8 +49,11 @@ public actor IMAPAccountAuthenticator: AccountAuthenticator {
             await old.mail.watcher?.stop()
         }
         let address = user.contains("@") ? user : defaultDomain.map { "\(user)@\($0)" } ?? user
+        let submitter = smtp.map {
+            SMTPMailSubmitter(adapter: adapter, endpoint: $0, credentials: .plain(user: user, password: password))
+        }
         let mail = MailAccount(user: user, emailAddress: address, session: session,
-                               watcher: adapter.watcher(endpoint: endpoint, credentials: credentials))
+                               watcher: adapter.watcher(endpoint: endpoint, credentials: credentials), submitter: submitter)
         accounts[user] = Account(credentialDigest: digest, mail: mail)
         return mail
     }

@@ -22,8 +22,11 @@ public enum EASCommand: String, Sendable, CaseIterable {
     case find = "Find"
 
     /// The commands this gateway answers, for the `MS-ASProtocolCommands` header.
-    public static let implemented: [EASCommand] = [.sync, .folderSync, .getItemEstimate, .ping, .itemOperations, .provision,
-                                                   .settings]
+    public static let implemented: [EASCommand] = [.sync, .sendMail, .folderSync, .moveItems, .getItemEstimate, .ping,
+                                                   .itemOperations, .provision, .settings]
+
+    /// Commands whose 12.x body is not WBXML.
+    public var takesRawBodyBefore14: Bool { self == .sendMail || self == .smartReply || self == .smartForward }
 
     /// [MS-ASHTTP] 2.2.1.1.1.1.2: the numeric command codes of the base64 query form.
     public init?(code: UInt8) {

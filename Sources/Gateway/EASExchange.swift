@@ -15,6 +15,8 @@ public struct EASRequest: Sendable {
     public var policyKey: String?
     /// The decoded body; nil for an empty body.
     public var body: EASElement?
+    /// The body as sent, for the commands whose 12.x form is not WBXML (SendMail's MIME).
+    public var rawBody: [UInt8]?
     /// The 12.x query parameters some commands take (`SaveInSent`, `ItemId`, …).
     public var parameters: [String: String]
     /// `MS-ASAcceptMultiPart: T` (or the base64 form's option): ItemOperations may answer in
@@ -23,7 +25,7 @@ public struct EASRequest: Sendable {
 
     public init(command: EASCommand, user: String, deviceId: String, deviceType: String, userAgent: String? = nil,
                 version: EASProtocolVersion, policyKey: String? = nil, body: EASElement? = nil,
-                parameters: [String: String] = [:], acceptsMultipart: Bool = false) {
+                parameters: [String: String] = [:], acceptsMultipart: Bool = false, rawBody: [UInt8]? = nil) {
         self.command = command
         self.user = user
         self.deviceId = deviceId
@@ -34,6 +36,7 @@ public struct EASRequest: Sendable {
         self.body = body
         self.parameters = parameters
         self.acceptsMultipart = acceptsMultipart
+        self.rawBody = rawBody
     }
 }
 
@@ -74,11 +77,15 @@ public struct MailAccount: Sendable {
     public var emailAddress: String
     public var session: any MailSession
     public var watcher: (any MailboxWatcher)?
+    /// Where SendMail goes; nil when no submission server is configured.
+    public var submitter: (any MailSubmitter)?
 
-    public init(user: String, emailAddress: String, session: any MailSession, watcher: (any MailboxWatcher)? = nil) {
+    public init(user: String, emailAddress: String, session: any MailSession, watcher: (any MailboxWatcher)? = nil,
+                submitter: (any MailSubmitter)? = nil) {
         self.user = user
         self.emailAddress = emailAddress
         self.session = session
         self.watcher = watcher
+        self.submitter = submitter
     }
 }

@@ -58,6 +58,8 @@ public final class Gateway: Sendable {
             case .ping: return try await ping(context)
             case .itemOperations: return try await itemOperations(context)
             case .settings: return try await settings(context)
+            case .sendMail: return try await sendMail(context)
+            case .moveItems: return try await moveItems(context)
             default:
                 // Commands of later work are refused rather than guessed at.
                 return EASResponse(httpStatus: 501)

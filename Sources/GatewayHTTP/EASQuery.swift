@@ -44,7 +44,14 @@ public struct EASQuery: Hashable, Sendable {
         self.deviceType = deviceType
         self.version = nil
         self.policyKey = nil
-        self.parameters = values.filter { !["cmd", "user", "deviceid", "devicetype"].contains($0.key) }
+        // The other parameters under the names the base64 form gives them.
+        let canonical = ["saveinsent": "SaveInSent", "itemid": "ItemId", "collectionid": "CollectionId", "longid": "LongId",
+                         "attachmentname": "AttachmentName", "occurrence": "Occurrence", "acceptmultipart": "AcceptMultiPart"]
+        var parameters: [String: String] = [:]
+        for (name, value) in values where !["cmd", "user", "deviceid", "devicetype"].contains(name) {
+            parameters[canonical[name] ?? name] = value
+        }
+        self.parameters = parameters
         guard valid else { return nil }
     }
 

@@ -121,9 +121,15 @@ public struct GatewayResponder: HTTPResponder {
         if query.deviceId.lowercased() == "validate" { return Self.wbxml(nil) }
 
         var body: EASElement?
+        var rawBody: [UInt8]?
         do {
-            let buffer = try await request.body.collect(upTo: gateway.configuration.maxRequestBytes)
-            if buffer.readableBytes > 0 { body = try EASDecoder.decode(buffer) }
+            var buffer = try await request.body.collect(upTo: gateway.configuration.maxRequestBytes)
+            if command.takesRawBodyBefore14, version < .v14_0 {
+                // 12.x SendMail: the body is the MIME message itself (message/rfc822).
+                rawBody = buffer.readBytes(length: buffer.readableBytes)
+            } else if buffer.readableBytes > 0 {
+                body = try EASDecoder.decode(buffer)
+            }
         } catch let error as EASDecodingError {
             logger.notice("malformed request body", metadata: ["error": "\(error)", "command": "\(command.rawValue)"])
             return Self.plain(.badRequest)
@@ -135,7 +141,8 @@ public struct GatewayResponder: HTTPResponder {
             userAgent: request.headers[.userAgent], version: version,
             policyKey: query.policyKey ?? request.headers[Self.policyKeyHeader], body: body, parameters: query.parameters,
             acceptsMultipart: request.headers[Self.acceptMultiPartHeader]?.uppercased() == "T"
-                || query.parameters["AcceptMultiPart"] == "T")
+                || query.parameters["AcceptMultiPart"] == "T",
+            rawBody: rawBody)
         do {
             let response = try await gateway.handle(easRequest, account: account)
             return try Self.http(response)

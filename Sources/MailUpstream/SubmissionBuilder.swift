@@ -44,7 +44,7 @@ public enum SubmissionBuilder {
     }
 
     /// The index of the blank line that ends the headers (its CRLF or LF included in the body).
-    static func endOfHeaders(_ message: [UInt8]) -> Int? {
+    public static func endOfHeaders(_ message: [UInt8]) -> Int? {
         let limit = min(message.count, maxHeaderBytes)
         var index = 0
         var lineStart = 0

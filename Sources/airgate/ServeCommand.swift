@@ -41,6 +41,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Name to check the IMAP server's certificate against (default: the host).")
     var imapServerName: String?
 
+    @Option(help: "SMTP submission host for SendMail (default: the stack's, or the IMAP host).")
+    var smtpHost: String?
+
+    @Option(help: "SMTP submission port (default 587).")
+    var smtpPort: Int?
+
+    @Option(help: "SMTP protection: tls, starttls or plain.")
+    var smtpSecurity: String = "starttls"
+
     @Option(help: "SQLite state database file.")
     var sqlite: String?
 
@@ -102,10 +111,17 @@ struct ServeCommand: AsyncParsableCommand {
         let imap = ServerEndpoint(host: host, port: port, security: security,
                                   caFile: imapCaFile ?? values["TLS_CA_FILE"],
                                   serverName: imapServerName ?? (values.isEmpty ? nil : "localhost"))
+        guard let smtpSecurityValue = TransportSecurity(rawValue: smtpSecurity) else {
+            throw ValidationError("--smtp-security must be tls, starttls or plain")
+        }
+        let smtp = ServerEndpoint(host: smtpHost ?? values["SMTP_HOST"] ?? host,
+                                  port: smtpPort ?? Int(values["SMTP_PORT"] ?? "") ?? 587, security: smtpSecurityValue,
+                                  caFile: imapCaFile ?? values["TLS_CA_FILE"],
+                                  serverName: imapServerName ?? (values.isEmpty ? nil : "localhost"))
         var gateway = GatewayConfiguration(protocolCeiling: ceiling)
         gateway.allowNonProvisionableDevices = !requireProvisioning
         var configuration = ServerConfiguration(
-            host: String(listenParts[0]), port: listenPort, imap: imap, store: store, gateway: gateway,
+            host: String(listenParts[0]), port: listenPort, imap: imap, smtp: smtp, store: store, gateway: gateway,
             http: GatewayHTTPConfiguration(allowPlainHTTPBasicAuth: allowPlainHttp),
             defaultDomain: defaultDomain ?? values["MAIL_DOMAIN"])
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }

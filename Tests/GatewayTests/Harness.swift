@@ -20,6 +20,11 @@ enum Stack {
                        caFile: self["TLS_CA_FILE"], serverName: "localhost", timeout: .seconds(30))
     }
 
+    static var submission: ServerEndpoint {
+        ServerEndpoint(host: self["SMTP_HOST"], port: Int(self["SMTP_PORT"]) ?? 0, security: .startTLS,
+                       caFile: self["TLS_CA_FILE"], serverName: "localhost", timeout: .seconds(30))
+    }
+
     /// A mail session as the demo user, for seeding and checking from the side.
     static func session(_ user: String = Stack["DEMO_USER"], _ password: String = Stack["DEMO_PASSWORD"]) -> IMAPMailSession {
         IMAPMailSession(pool: sideAdapter.pool(endpoint: imap, credentials: .login(user: user, password: password)))
@@ -48,7 +53,7 @@ final class RunningGateway: Sendable {
     static func start(_ tweak: (inout ServerConfiguration) -> Void = { _ in }) async throws -> RunningGateway {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("airgate-gateway-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var configuration = ServerConfiguration(port: 0, imap: Stack.imap,
+        var configuration = ServerConfiguration(port: 0, imap: Stack.imap, smtp: Stack.submission,
                                                 store: .sqlite(path: directory.appendingPathComponent("state.sqlite").path),
                                                 defaultDomain: Stack["MAIL_DOMAIN"], imapThreads: 4)
         configuration.gateway.pingPollInterval = .seconds(1)

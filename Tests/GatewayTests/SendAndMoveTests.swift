@@ -1,0 +1,138 @@
+import EASClient
+import EASProtocol
+import Foundation
+import MailUpstream
+import NIOCore
+import Testing
+
+/// SendMail (both forms) through the stack's Postfix, once per ClientId, with the Sent copy;
+/// MoveItems between the account's folders.
+@Suite(.serialized) struct SendAndMoveTests {
+    typealias CM = EASTag.ComposeMail
+    typealias MV = EASTag.Move
+
+    /// Waits (bounded) until `count` messages with `subject` are in the mailbox.
+    static func count(_ subject: String, in mailbox: String, user: String, password: String, atLeast: Int) async throws -> Int {
+        let session = Stack.session(user, password)
+        var found = 0
+        for _ in 0..<100 {
+            found = try await session.search(in: IMAPMailboxName(wire: mailbox), MailSearch(subject: subject)).count
+            if found >= atLeast { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return found
+    }
+
+    @Test func sendMailGoesOutOnceAndIsKeptInSent() async throws {
+        guard Stack.available() else { return }
+        let gateway = try await RunningGateway.start()
+        defer { Task { await gateway.stop() } }
+        let log = ResponseLog()
+        var device = gateway.device()
+        try await device.provision()
+        _ = try await device.send("FolderSync", EASElement(EASTag.FolderHierarchy.folderSync, children: [
+            EASElement(EASTag.FolderHierarchy.syncKey, text: "0"),
+        ]))
+        let subject = "eas-send-\(UUID().uuidString)"
+        let mime = Array("""
+            To: Other <\(Stack["OTHER_USER"])>\r
+            Bcc: \(Stack["DEMO_USER"])\r
+            Subject: \(subject)\r
+            MIME-Version: 1.0\r
+            Content-Type: text/plain; charset=utf-8\r
+            \r
+            Sent from a phone — grüße.\r
+
+            """.utf8)
+        let request = EASElement(CM.sendMail, children: [
+            EASElement(CM.clientId, text: "client-\(subject)"),
+            EASElement(CM.saveInSentItems),
+            EASElement(CM.mime, .opaque(ByteBuffer(bytes: mime))),
+        ])
+        let answer = try await device.send("SendMail", request)
+        log.record(answer)
+        #expect(answer.status == 200 && answer.http.body.isEmpty)
+        // The client repeats the request (it never saw the answer): nothing goes out twice.
+        let again = try await device.send("SendMail", request)
+        #expect(again.status == 200 && again.http.body.isEmpty)
+
+        #expect(try await Self.count(subject, in: "INBOX", user: Stack["OTHER_USER"], password: Stack["OTHER_PASSWORD"], atLeast: 1) == 1)
+        // The Bcc recipient got it too, without seeing the Bcc line.
+        #expect(try await Self.count(subject, in: "INBOX", user: Stack["DEMO_USER"], password: Stack["DEMO_PASSWORD"], atLeast: 1) == 1)
+        let demo = Stack.session()
+        let uid = try #require(try await demo.search(in: IMAPMailboxName(wire: "INBOX"), MailSearch(subject: subject)).first)
+        let delivered = try await demo.fetch(in: IMAPMailboxName(wire: "INBOX"), uid: uid, section: "HEADER", range: nil)
+        #expect(!String(decoding: delivered, as: UTF8.self).lowercased().contains("\nbcc:"))
+        #expect(try await Self.count(subject, in: "Sent", user: Stack["DEMO_USER"], password: Stack["DEMO_PASSWORD"], atLeast: 1) == 1)
+        // Give a second delivery time to show up, then check there is none.
+        try await Task.sleep(for: .seconds(1))
+        #expect(try await Stack.session(Stack["OTHER_USER"], Stack["OTHER_PASSWORD"])
+            .search(in: IMAPMailboxName(wire: "INBOX"), MailSearch(subject: subject)).count == 1)
+
+        // No recipient: Status 119.
+        let nobody = try await device.send("SendMail", EASElement(CM.sendMail, children: [
+            EASElement(CM.clientId, text: "nobody-\(subject)"),
+            EASElement(CM.mime, .opaque(ByteBuffer(bytes: Array("Subject: nobody\r\n\r\nx\r\n".utf8)))),
+        ]))
+        log.record(nobody)
+        #expect(nobody.element?.child(CM.status)?.text == "119")
+        try log.validate()
+    }
+
+    @Test func version121SendsRawMIMEWithSaveInSent() async throws {
+        guard Stack.available() else { return }
+        let gateway = try await RunningGateway.start()
+        defer { Task { await gateway.stop() } }
+        var device = gateway.device(type: "SAMSUNGSMG991B", version: .v12_1)
+        try await device.provision()
+        let subject = "eas-send-12-\(UUID().uuidString)"
+        let mime = Array("To: \(Stack["OTHER_USER"])\r\nSubject: \(subject)\r\n\r\nhello from 12.1\r\n".utf8)
+        let response = try await device.exchange.send(method: .POST, path: device.query("SendMail") + "&SaveInSent=T", headers: [
+            ("Authorization", "Basic " + Base64.encode(Array("\(device.user):\(device.password)".utf8))),
+            ("MS-ASProtocolVersion", "12.1"), ("X-MS-PolicyKey", device.policyKey ?? ""), ("Content-Type", "message/rfc822"),
+        ], body: mime)
+        #expect(response.status == 200)
+        #expect(try await Self.count(subject, in: "INBOX", user: Stack["OTHER_USER"], password: Stack["OTHER_PASSWORD"], atLeast: 1) == 1)
+        #expect(try await Self.count(subject, in: "Sent", user: Stack["DEMO_USER"], password: Stack["DEMO_PASSWORD"], atLeast: 1) == 1)
+    }
+
+    @Test func moveItemsAnswersNewServerIdsAndRefusesForeignFolders() async throws {
+        guard Stack.available() else { return }
+        let gateway = try await RunningGateway.start()
+        defer { Task { await gateway.stop() } }
+        let log = ResponseLog()
+        var device = gateway.device()
+        let session = Stack.session()
+        let target = IMAPMailboxName(display: "EAS-Target-\(UUID().uuidString.prefix(6))")
+        try await session.createMailbox(target)
+        defer { Task { try? await session.deleteMailbox(target) } }
+        let (folderId, mailbox, uids) = try await SyncEndToEndTests.prepare(&device, log: log, count: 2)
+        defer { Task { try? await session.deleteMailbox(mailbox) } }
+        let folders = try await device.send("FolderSync", EASElement(EASTag.FolderHierarchy.folderSync, children: [
+            EASElement(EASTag.FolderHierarchy.syncKey, text: "0"),
+        ]))
+        let targetId = try #require(folders.element?.child(EASTag.FolderHierarchy.changes)?.children(EASTag.FolderHierarchy.add)
+            .first { $0.child(EASTag.FolderHierarchy.displayName)?.text == target.displayName }?.child(EASTag.FolderHierarchy.serverId)?.text)
+        func move(_ message: String, from source: String, to destination: String) -> EASElement {
+            EASElement(MV.move, children: [
+                EASElement(MV.srcMsgId, text: message), EASElement(MV.srcFldId, text: source), EASElement(MV.dstFldId, text: destination),
+            ])
+        }
+        let answer = try await device.send("MoveItems", EASElement(MV.moveItems, children: [
+            move("\(folderId):\(uids[0])", from: folderId, to: targetId),
+            move("\(folderId):\(uids[1])", from: folderId, to: "9999"),
+            move("\(folderId):424242", from: folderId, to: targetId),
+        ]))
+        log.record(answer)
+        let responses = answer.element?.children(MV.response) ?? []
+        #expect(responses.count == 3)
+        #expect(responses[0].child(MV.status)?.text == "3")
+        let newId = try #require(responses[0].child(MV.dstMsgId)?.text)
+        #expect(newId.hasPrefix("\(targetId):"))
+        #expect(responses[1].child(MV.status)?.text == "2")
+        #expect(responses[2].child(MV.status)?.text == "1")
+        #expect(try await session.status(target).messages == 1)
+        #expect(try await session.status(mailbox).messages == 1)
+        try log.validate()
+    }
+}
