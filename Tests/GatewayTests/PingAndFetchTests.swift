@@ -55,22 +55,28 @@ import Testing
                 """, [subject])
         }
         let started = ContinuousClock.now
-        let ping = try await device.send("Ping", EASElement(PG.ping, children: [
+        let pingRequest = EASElement(PG.ping, children: [
             EASElement(PG.heartbeatInterval, text: "120"),
             EASElement(PG.folders, children: [EASElement(PG.folder, children: [
                 EASElement(PG.id, text: inbox), EASElement(PG.class, text: "Email"),
             ])]),
-        ]))
-        log.record(ping)
-        #expect(ping.element?.child(PG.status)?.text == "2")
-        #expect(ping.element?.child(PG.folders)?.children(PG.folder).compactMap(\.text) == [inbox])
+        ])
+        // Other suites deliver to this INBOX too (SendMail): a Ping may be ended by their mail;
+        // then Sync, Ping again, until ours came.
+        var arrived = false
+        for _ in 0..<5 where !arrived {
+            let ping = try await device.send("Ping", pingRequest)
+            log.record(ping)
+            #expect(ping.element?.child(PG.status)?.text == "2")
+            #expect(ping.element?.child(PG.folders)?.children(PG.folder).compactMap(\.text) == [inbox])
+            let sync = try await device.send("Sync", SyncEndToEndTests.syncRequest(key, collection: inbox, window: 100))
+            log.record(sync)
+            let adds = SyncEndToEndTests.collection(sync)?.child(AS.commands)?.children(AS.add) ?? []
+            arrived = adds.contains { $0.child(AS.applicationData)?.child(EASTag.Email.subject)?.text == subject }
+            key = SyncEndToEndTests.collection(sync)?.child(AS.syncKey)?.text ?? key
+        }
+        #expect(arrived, "the delivered message never reached the device")
         #expect(ContinuousClock.now - started < .seconds(60), "push took \(ContinuousClock.now - started)")
-
-        let sync = try await device.send("Sync", SyncEndToEndTests.syncRequest(key, collection: inbox, window: 100))
-        log.record(sync)
-        let adds = SyncEndToEndTests.collection(sync)?.child(AS.commands)?.children(AS.add) ?? []
-        #expect(adds.contains { $0.child(AS.applicationData)?.child(EASTag.Email.subject)?.text == subject })
-        key = try #require(SyncEndToEndTests.collection(sync)?.child(AS.syncKey)?.text)
 
         // An empty Ping reuses the cached folders and heartbeat: bad bounds are answered first.
         let short = try await device.send("Ping", EASElement(PG.ping, children: [EASElement(PG.heartbeatInterval, text: "5")]))
