@@ -101,6 +101,11 @@ enum HTMLText {
     }
 
     static func html(fromPlain text: String) -> String {
+        "<html><body><pre>\(escaped(text))</pre></body></html>"
+    }
+
+    /// `text` with the characters HTML gives meaning to escaped.
+    static func escaped(_ text: String) -> String {
         var escaped = ""
         for character in text {
             switch character {
@@ -111,7 +116,7 @@ enum HTMLText {
             default: escaped.append(character)
             }
         }
-        return "<html><body><pre>\(escaped)</pre></body></html>"
+        return escaped
     }
 
     static func decodeEntities(_ text: String) -> String {

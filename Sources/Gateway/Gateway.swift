@@ -60,6 +60,8 @@ public final class Gateway: Sendable {
             case .settings: return try await settings(context)
             case .sendMail: return try await sendMail(context)
             case .moveItems: return try await moveItems(context)
+            case .smartReply: return try await smartSend(context, forward: false)
+            case .smartForward: return try await smartSend(context, forward: true)
             default:
                 // Commands of later work are refused rather than guessed at.
                 return EASResponse(httpStatus: 501)

@@ -29,35 +29,44 @@ extension Gateway {
         } else {
             return Self.sendFailure(SendStatus.invalidMIME, context)
         }
-        guard let submitter = context.account.submitter else {
-            logger.error("SendMail without a configured submission server")
-            return Self.sendFailure(SendStatus.serverError, context)
-        }
         // A request the client repeats because it never saw the answer goes out once.
         if let clientId = request.clientId,
            try await store.serverId(context.deviceRef, scope: "sendmail", clientId: clientId) != nil
         {
             return .empty
         }
-        let message = OutgoingMessage.completed(request.mime, from: context.account.emailAddress)
+        return try await submit(OutgoingMessage.completed(request.mime, from: context.account.emailAddress),
+                                clientId: request.clientId, scope: "sendmail", saveInSent: request.saveInSentItems,
+                                context: context) ?? .empty
+    }
+
+    /// Submits `message`, records its ClientId and files the Sent copy. Returns the failure
+    /// answer, or nil when the message went out.
+    func submit(_ message: [UInt8], clientId: String?, scope: String, saveInSent: Bool, context: RequestContext) async throws
+        -> EASResponse?
+    {
+        guard let submitter = context.account.submitter else {
+            logger.error("sending without a configured submission server")
+            return Self.sendFailure(SendStatus.serverError, context)
+        }
         let submission: Submission
         do {
             submission = try SubmissionBuilder.submission(from: message, sender: context.account.emailAddress, codec: codec)
         } catch .noRecipients {
             return Self.sendFailure(SendStatus.noRecipient, context)
         } catch {
-            logger.notice("SendMail: unreadable message", metadata: ["error": "\(error)"])
+            logger.notice("unreadable message to send", metadata: ["error": "\(error)"])
             return Self.sendFailure(SendStatus.invalidMIME, context)
         }
         do {
             let result = try await submitter.submit(submission)
             if !result.rejected.isEmpty {
-                logger.notice("SendMail: some recipients refused", metadata: [
+                logger.notice("some recipients refused", metadata: [
                     "refused": "\(result.rejected.map { "\($0.recipient) \($0.code)" })",
                 ])
             }
         } catch let error as UpstreamError {
-            logger.warning("SendMail: submission failed", metadata: ["error": "\(error)"])
+            logger.warning("submission failed", metadata: ["error": "\(error)"])
             switch error.code {
             case .messageTooLarge: return Self.sendFailure(SendStatus.tooLarge, context)
             case .unavailable, .tlsFailed: return Self.sendFailure(SendStatus.retryLater, context)
@@ -65,24 +74,24 @@ extension Gateway {
             default: return Self.sendFailure(SendStatus.submissionFailed, context)
             }
         }
-        if let clientId = request.clientId {
-            _ = try await store.recordClientId(context.deviceRef, scope: "sendmail", clientId: clientId, serverId: "sent")
+        if let clientId {
+            _ = try await store.recordClientId(context.deviceRef, scope: scope, clientId: clientId, serverId: "sent")
         }
-        if request.saveInSentItems {
-            // The sender's own copy keeps its Bcc line, as Exchange's does.
-            // Asked of the server, not the store: a 12.x client may send before its first FolderSync.
+        if saveInSent {
+            // The sender's own copy keeps its Bcc line, as Exchange's does. Asked of the server,
+            // not the store: a 12.x client may send before its first FolderSync.
             let sent = try? await context.session.listMailboxes().first { $0.specialUse == .sent }?.name
             if let sent {
                 do {
-                    _ = try await context.session.append(to: sent, message: message,
-                                                         flags: ["\\Seen"], internalDate: Self.wallClockMilliseconds())
+                    _ = try await context.session.append(to: sent, message: message, flags: ["\\Seen"],
+                                                         internalDate: Self.wallClockMilliseconds())
                 } catch {
                     // The message went out; a missing Sent copy is not worth failing the send.
-                    logger.warning("SendMail: sent, but the copy for Sent failed", metadata: ["error": "\(error)"])
+                    logger.warning("sent, but the copy for Sent failed", metadata: ["error": "\(error)"])
                 }
             }
         }
-        return .empty
+        return nil
     }
 
     /// From 14.0 a SendMail error is a WBXML body with the status; before, an HTTP status.

@@ -59,17 +59,26 @@ public enum SubmissionBuilder {
         return nil
     }
 
-    struct Field {
-        var name: String
+    /// One header field of a message.
+    public struct Field: Sendable {
+        public var name: String
         /// The field's bytes after the colon, folded lines included.
-        var value: ArraySlice<UInt8>
+        public var value: ArraySlice<UInt8>
         /// The whole field, line endings included.
-        var raw: ArraySlice<UInt8>
+        public var raw: ArraySlice<UInt8>
+
+        /// The value unfolded and trimmed, as text.
+        public var text: String {
+            var value = String(decoding: SubmissionBuilder.unfold(self.value), as: UTF8.self)
+            while value.first == " " || value.first == "\t" { value.removeFirst() }
+            while value.last == " " || value.last == "\t" { value.removeLast() }
+            return value
+        }
     }
 
     /// Header fields with their continuation lines; text that is not a field stays attached
     /// to the field before it.
-    static func fields(in headers: ArraySlice<UInt8>) -> [Field] {
+    public static func fields(in headers: ArraySlice<UInt8>) -> [Field] {
         var fields: [Field] = []
         var start = headers.startIndex
         var index = headers.startIndex
@@ -100,7 +109,7 @@ public enum SubmissionBuilder {
         return fields
     }
 
-    static func unfold(_ value: ArraySlice<UInt8>) -> [UInt8] {
+    public static func unfold(_ value: ArraySlice<UInt8>) -> [UInt8] {
         value.filter { $0 != 13 && $0 != 10 }
     }
 }

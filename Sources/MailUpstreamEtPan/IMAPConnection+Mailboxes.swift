@@ -115,10 +115,13 @@ extension IMAPConnection {
     }
 
     /// Selects a mailbox, read-only (EXAMINE) unless `forWriting`. A mailbox already selected
-    /// in a sufficient mode is not selected again.
+    /// in a sufficient mode is not selected again, but brought up to date with NOOP: Dovecot
+    /// answers SEARCH and FETCH from the session's view, which does not include messages
+    /// delivered since the session last synchronised it.
     @discardableResult
     func select(_ mailbox: String, forWriting: Bool, force: Bool = false) throws -> SelectedMailbox? {
         if !force, let current = selected, current.name == mailbox, !forWriting || !current.readOnly {
+            try check(mailimap_noop(rawSession), "NOOP")
             return nil
         }
         noteSelected(nil, readOnly: true)

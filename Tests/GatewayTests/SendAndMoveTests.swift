@@ -135,4 +135,72 @@ import Testing
         #expect(try await session.status(mailbox).messages == 1)
         try log.validate()
     }
+
+    @Test func smartReplyQuotesSmartForwardAttachesAndTheOriginalIsMarked() async throws {
+        guard Stack.available() else { return }
+        let gateway = try await RunningGateway.start()
+        defer { Task { await gateway.stop() } }
+        let log = ResponseLog()
+        var device = gateway.device()
+        let (folderId, mailbox, uids) = try await SyncEndToEndTests.prepare(&device, log: log, count: 1)
+        defer { Task { try? await Stack.session().deleteMailbox(mailbox) } }
+        let demo = Stack.session()
+        let other = Stack.session(Stack["OTHER_USER"], Stack["OTHER_PASSWORD"])
+        let inbox = IMAPMailboxName(wire: "INBOX")
+        let originalId = try #require(try await demo.summaries(in: mailbox, uids: UIDSet(uids: uids)).first?.envelope.messageId)
+
+        func smart(_ tag: EASTag, subject: String, text: String, replace: Bool = false) async throws -> EASDevice.Answer {
+            var children = [
+                EASElement(CM.clientId, text: "c-\(subject)"),
+                EASElement(CM.source, children: [
+                    EASElement(CM.folderId, text: folderId), EASElement(CM.itemId, text: "\(folderId):\(uids[0])"),
+                ]),
+            ]
+            if replace { children.append(EASElement(CM.replaceMime)) }
+            children.append(EASElement(CM.mime, .opaque(ByteBuffer(bytes: Array(
+                "To: \(Stack["OTHER_USER"])\r\nSubject: \(subject)\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\(text)\r\n".utf8)))))
+            return try await device.send(tag == CM.smartReply ? "SmartReply" : "SmartForward", EASElement(tag, children: children))
+        }
+        func delivered(_ subject: String) async throws -> (MessageSummary, [UInt8]) {
+            #expect(try await Self.count(subject, in: "INBOX", user: Stack["OTHER_USER"], password: Stack["OTHER_PASSWORD"], atLeast: 1) == 1)
+            let uid = try #require(try await other.search(in: inbox, MailSearch(subject: subject)).first)
+            let summary = try #require(try await other.summaries(in: inbox, uids: UIDSet(uids: [uid])).first)
+            return (summary, try await other.fetch(in: inbox, uid: uid, section: nil, range: nil))
+        }
+
+        let replySubject = "Re: eas-\(UUID().uuidString)"
+        let reply = try await smart(CM.smartReply, subject: replySubject, text: "My answer.")
+        #expect(reply.status == 200 && reply.http.body.isEmpty)
+        let (replied, replyBytes) = try await delivered(replySubject)
+        let replyText = String(decoding: replyBytes, as: UTF8.self)
+        #expect(replyText.contains("My answer."))
+        #expect(replyText.contains("> Body of message 0."))
+        #expect(replied.envelope.inReplyTo == originalId)
+
+        let forwardSubject = "Fwd: eas-\(UUID().uuidString)"
+        let forward = try await smart(CM.smartForward, subject: forwardSubject, text: "See below.")
+        #expect(forward.status == 200)
+        let (forwarded, _) = try await delivered(forwardSubject)
+        #expect(forwarded.structure?.mediaType == "multipart/mixed")
+        #expect(forwarded.structure?.part("2")?.mediaType == "message/rfc822")
+        #expect(forwarded.structure?.part("2")?.envelope?.subject?.hasPrefix("message 0") == true)
+
+        let replacedSubject = "Re: replaced-\(UUID().uuidString)"
+        _ = try await smart(CM.smartReply, subject: replacedSubject, text: "Only this.", replace: true)
+        let (_, replacedBytes) = try await delivered(replacedSubject)
+        #expect(!String(decoding: replacedBytes, as: UTF8.self).contains("> Body of message"))
+
+        let flags = try #require(try await demo.summaries(in: mailbox, uids: UIDSet(uids: uids)).first?.flags)
+        #expect(flags.contains("\\Answered") && flags.contains("$Forwarded"))
+
+        // A source that is not this account's item: Status 150.
+        let missing = try await device.send("SmartReply", EASElement(CM.smartReply, children: [
+            EASElement(CM.clientId, text: "missing-\(UUID().uuidString)"),
+            EASElement(CM.source, children: [EASElement(CM.folderId, text: "9999"), EASElement(CM.itemId, text: "9999:1")]),
+            EASElement(CM.mime, .opaque(ByteBuffer(bytes: Array("To: a@b.c\r\n\r\nx\r\n".utf8)))),
+        ]))
+        log.record(missing)
+        #expect(missing.element?.child(CM.status)?.text == "150")
+        try log.validate()
+    }
 }

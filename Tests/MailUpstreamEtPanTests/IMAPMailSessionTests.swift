@@ -264,6 +264,23 @@ import Testing
         try await session.expunge(in: inbox, uids: UIDSet(uids: [message.uid]))
     }
 
+    @Test func aSelectedMailboxSeesMessagesDeliveredSinceItWasSelected() async throws {
+        guard MailStack.available() else { return }
+        let session = session()
+        try await withMailbox(session) { mailbox in
+            _ = try await session.append(to: mailbox, message: testMessage(subject: "before"), flags: [], internalDate: nil)
+            #expect(try await session.search(in: mailbox, MailSearch()).count == 1)
+            // Another client adds one while this session keeps the mailbox selected.
+            try await MailStack.python(MailStack.imaplibLogin + """
+                m.append(sys.argv[1], None, None, b"Subject: later\\r\\n\\r\\nhi\\r\\n")
+                m.logout()
+                """, [mailbox.wireName])
+            let uids = try await session.search(in: mailbox, MailSearch())
+            #expect(uids.count == 2)
+            #expect(try await session.summaries(in: mailbox, uids: UIDSet(uids: uids)).map { $0.envelope.subject } == ["before", "later"])
+        }
+    }
+
     @Test func invalidFlagsAreRefusedWithoutReachingTheServer() async throws {
         guard MailStack.available() else { return }
         let session = session()

@@ -52,3 +52,43 @@ public struct MoveItemsRequest: Hashable, Sendable {
         self.moves = moves
     }
 }
+
+/// [MS-ASCMD] 2.2.1.19 SmartForward and 2.2.1.20 SmartReply (14.0+ WBXML form; 12.x sends
+/// the MIME as the body with `ItemId`, `CollectionId` and `SaveInSent` in the query).
+public struct SmartSendRequest: Hashable, Sendable {
+    public var clientId: String?
+    public var saveInSentItems: Bool
+    /// The client sends the whole message itself; the server adds nothing of the original.
+    public var replaceMime: Bool
+    public var sourceFolderId: String?
+    public var sourceItemId: String?
+    public var mime: [UInt8]
+
+    public init(clientId: String?, saveInSentItems: Bool, replaceMime: Bool, sourceFolderId: String?, sourceItemId: String?,
+                mime: [UInt8]) {
+        self.clientId = clientId
+        self.saveInSentItems = saveInSentItems
+        self.replaceMime = replaceMime
+        self.sourceFolderId = sourceFolderId
+        self.sourceItemId = sourceItemId
+        self.mime = mime
+    }
+
+    public init(_ element: EASElement) throws(EASRequestError) {
+        guard element.tag == EASTag.ComposeMail.smartReply || element.tag == EASTag.ComposeMail.smartForward else {
+            throw EASRequestError("expected SmartReply or SmartForward, got \(element.tag)")
+        }
+        clientId = element.text(of: EASTag.ComposeMail.clientId)
+        saveInSentItems = element.child(EASTag.ComposeMail.saveInSentItems) != nil
+        replaceMime = element.child(EASTag.ComposeMail.replaceMime) != nil
+        let source = element.child(EASTag.ComposeMail.source)
+        sourceFolderId = source?.text(of: EASTag.ComposeMail.folderId)
+        sourceItemId = source?.text(of: EASTag.ComposeMail.itemId) ?? source?.text(of: EASTag.ComposeMail.longId)
+        guard let mime = element.child(EASTag.ComposeMail.mime) else { throw EASRequestError("no Mime") }
+        switch mime.content {
+        case .opaque(var buffer): self.mime = buffer.readBytes(length: buffer.readableBytes) ?? []
+        case .text(let text): self.mime = Array(text.utf8)
+        default: throw EASRequestError("an empty Mime")
+        }
+    }
+}
