@@ -22,8 +22,9 @@ public enum EASCommand: String, Sendable, CaseIterable {
     case find = "Find"
 
     /// The commands this gateway answers, for the `MS-ASProtocolCommands` header.
-    public static let implemented: [EASCommand] = [.sync, .sendMail, .smartForward, .smartReply, .folderSync, .moveItems,
-                                                   .getItemEstimate, .ping, .itemOperations, .provision, .settings]
+    public static let implemented: [EASCommand] = [.sync, .sendMail, .smartForward, .smartReply, .folderSync, .folderCreate,
+                                                   .folderDelete, .folderUpdate, .moveItems, .getItemEstimate, .ping,
+                                                   .itemOperations, .provision, .settings]
 
     /// Commands whose 12.x body is not WBXML.
     public var takesRawBodyBefore14: Bool { self == .sendMail || self == .smartReply || self == .smartForward }

@@ -340,4 +340,48 @@ import Testing
         let answer = try await held.value
         #expect(Self.ids(answer).count == 1)
     }
+
+    @Test func folderCreateRenameDeleteKeepIdsAndTheHierarchyKey() async throws {
+        let fixture = Fixture()
+        let first = try await fixture.send(.folderSync, EASElement(FH.folderSync, children: [EASElement(FH.syncKey, text: "0")]))
+        var key = try #require(first.body?.child(FH.syncKey)?.text)
+        let inbox = try #require(first.body?.child(FH.changes)?.children(FH.add).first { $0.child(FH.type)?.text == "2" }?
+            .child(FH.serverId)?.text)
+        func command(_ tag: EASTag, _ children: [EASElement]) async throws -> EASElement? {
+            try await fixture.send(tag == FH.folderCreate ? .folderCreate : tag == FH.folderDelete ? .folderDelete : .folderUpdate,
+                                   EASElement(tag, children: [EASElement(FH.syncKey, text: key)] + children)).body
+        }
+        let created = try await command(FH.folderCreate, [
+            EASElement(FH.parentId, text: "0"), EASElement(FH.displayName, text: "Projekte"), EASElement(FH.type, text: "12"),
+        ])
+        #expect(created?.child(FH.status)?.text == "1")
+        let id = try #require(created?.child(FH.serverId)?.text)
+        key = try #require(created?.child(FH.syncKey)?.text)
+        #expect(try await fixture.mail.listMailboxes().contains { $0.name.displayName == "Projekte" })
+        // The device already knows: FolderSync has nothing new.
+        let quiet = try await fixture.send(.folderSync, EASElement(FH.folderSync, children: [EASElement(FH.syncKey, text: key)]))
+        #expect(quiet.body?.child(FH.changes)?.child(FH.count)?.text == "0")
+
+        let duplicate = try await command(FH.folderCreate, [
+            EASElement(FH.parentId, text: "0"), EASElement(FH.displayName, text: "Projekte"), EASElement(FH.type, text: "12"),
+        ])
+        #expect(duplicate?.child(FH.status)?.text == "2")
+        let renamed = try await command(FH.folderUpdate, [
+            EASElement(FH.serverId, text: id), EASElement(FH.parentId, text: "0"), EASElement(FH.displayName, text: "Projekte 2026"),
+        ])
+        #expect(renamed?.child(FH.status)?.text == "1")
+        key = try #require(renamed?.child(FH.syncKey)?.text)
+        let afterRename = try await fixture.send(.folderSync, EASElement(FH.folderSync, children: [EASElement(FH.syncKey, text: "0")]))
+        let entry = afterRename.body?.child(FH.changes)?.children(FH.add).first { $0.child(FH.displayName)?.text == "Projekte 2026" }
+        #expect(entry?.child(FH.serverId)?.text == id)
+        key = try #require(afterRename.body?.child(FH.syncKey)?.text)
+
+        #expect(try await command(FH.folderDelete, [EASElement(FH.serverId, text: inbox)])?.child(FH.status)?.text == "3")
+        #expect(try await command(FH.folderDelete, [EASElement(FH.serverId, text: "nope")])?.child(FH.status)?.text == "4")
+        let deleted = try await command(FH.folderDelete, [EASElement(FH.serverId, text: id)])
+        #expect(deleted?.child(FH.status)?.text == "1")
+        #expect(try await !fixture.mail.listMailboxes().contains { $0.name.displayName == "Projekte 2026" })
+        key = "stale"
+        #expect(try await command(FH.folderDelete, [EASElement(FH.serverId, text: id)])?.child(FH.status)?.text == "9")
+    }
 }

@@ -203,4 +203,44 @@ import Testing
         #expect(missing.element?.child(CM.status)?.text == "150")
         try log.validate()
     }
+
+    @Test func folderCommandsChangeDovecotsMailboxes() async throws {
+        guard Stack.available() else { return }
+        typealias FH = EASTag.FolderHierarchy
+        let gateway = try await RunningGateway.start()
+        defer { Task { await gateway.stop() } }
+        let log = ResponseLog()
+        var device = gateway.device()
+        try await device.provision()
+        let sync = try await device.send("FolderSync", EASElement(FH.folderSync, children: [EASElement(FH.syncKey, text: "0")]))
+        var key = try #require(sync.element?.child(FH.syncKey)?.text)
+        let name = "Größe-\(UUID().uuidString.prefix(6))"
+        let created = try await device.send("FolderCreate", EASElement(FH.folderCreate, children: [
+            EASElement(FH.syncKey, text: key), EASElement(FH.parentId, text: "0"), EASElement(FH.displayName, text: name),
+            EASElement(FH.type, text: "12"),
+        ]))
+        log.record(created)
+        #expect(created.element?.child(FH.status)?.text == "1")
+        let id = try #require(created.element?.child(FH.serverId)?.text)
+        key = try #require(created.element?.child(FH.syncKey)?.text)
+        let session = Stack.session()
+        #expect(try await session.listMailboxes().contains { $0.name.displayName == name })
+
+        let renamed = try await device.send("FolderUpdate", EASElement(FH.folderUpdate, children: [
+            EASElement(FH.syncKey, text: key), EASElement(FH.serverId, text: id), EASElement(FH.parentId, text: "0"),
+            EASElement(FH.displayName, text: name + " neu"),
+        ]))
+        log.record(renamed)
+        #expect(renamed.element?.child(FH.status)?.text == "1")
+        key = try #require(renamed.element?.child(FH.syncKey)?.text)
+        #expect(try await session.listMailboxes().contains { $0.name.displayName == name + " neu" })
+
+        let deleted = try await device.send("FolderDelete", EASElement(FH.folderDelete, children: [
+            EASElement(FH.syncKey, text: key), EASElement(FH.serverId, text: id),
+        ]))
+        log.record(deleted)
+        #expect(deleted.element?.child(FH.status)?.text == "1")
+        #expect(try await !session.listMailboxes().contains { $0.name.displayName.hasPrefix(name) })
+        try log.validate()
+    }
 }
