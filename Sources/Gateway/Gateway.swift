@@ -61,6 +61,7 @@ public final class Gateway: Sendable {
             case .sendMail: return try await sendMail(context)
             case .moveItems: return try await moveItems(context)
             case .smartReply: return try await smartSend(context, forward: false)
+            case .search: return try await search(context)
             case .folderCreate: return try await folderChange(context, root: EASTag.FolderHierarchy.folderCreate)
             case .folderDelete: return try await folderChange(context, root: EASTag.FolderHierarchy.folderDelete)
             case .folderUpdate: return try await folderChange(context, root: EASTag.FolderHierarchy.folderUpdate)

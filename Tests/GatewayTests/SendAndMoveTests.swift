@@ -243,4 +243,38 @@ import Testing
         #expect(try await !session.listMailboxes().contains { $0.name.displayName.hasPrefix(name) })
         try log.validate()
     }
+
+    @Test func mailboxSearchFindsByTextWithRangeAndTotal() async throws {
+        guard Stack.available() else { return }
+        typealias S = EASTag.Search
+        let gateway = try await RunningGateway.start()
+        defer { Task { await gateway.stop() } }
+        let log = ResponseLog()
+        var device = gateway.device()
+        let (folderId, mailbox, _) = try await SyncEndToEndTests.prepare(&device, log: log, count: 5)
+        defer { Task { try? await Stack.session().deleteMailbox(mailbox) } }
+        func search(_ text: String, range: String = "0-1") async throws -> EASDevice.Answer {
+            try await device.send("Search", EASElement(S.search, children: [EASElement(S.store, children: [
+                EASElement(S.name, text: "Mailbox"),
+                EASElement(S.query, children: [EASElement(S.and, children: [
+                    EASElement(EASTag.AirSync.collectionId, text: folderId), EASElement(S.freeText, text: text),
+                ])]),
+                EASElement(S.options, children: [EASElement(S.range, text: range), EASElement(S.rebuildResults), EASElement(S.deepTraversal)]),
+            ])]))
+        }
+        let found = try await search("Body of message")
+        log.record(found)
+        let store = try #require(found.element?.child(S.response)?.child(S.store))
+        #expect(store.child(S.total)?.text == "5")
+        #expect(store.child(S.range)?.text == "0-1")
+        let results = store.children(S.result)
+        #expect(results.count == 2)
+        // Newest first.
+        #expect(results.first?.child(S.properties)?.child(EASTag.Email.subject)?.text?.hasPrefix("message 4") == true)
+        #expect(results.first?.child(S.longId)?.text?.hasPrefix("\(folderId):") == true)
+        let none = try await search("no such text anywhere \(UUID().uuidString)")
+        log.record(none)
+        #expect(none.element?.child(S.response)?.child(S.store)?.child(S.total)?.text == "0")
+        try log.validate()
+    }
 }

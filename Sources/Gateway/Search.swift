@@ -1,0 +1,105 @@
+import EASProtocol
+import MailUpstream
+import SyncState
+
+/// [MS-ASCMD] 2.2.1.16 Search: the Mailbox store through IMAP SEARCH (Dovecot's full-text
+/// index when configured), newest first, with Range and Total; the GAL store knows the
+/// account itself.
+extension Gateway {
+    typealias SR = EASTag.Search
+
+    func search(_ context: RequestContext) async throws -> EASResponse {
+        func answer(_ status: String, _ store: [EASElement] = []) -> EASResponse {
+            var children = [EASElement(SR.status, text: status)]
+            if !store.isEmpty { children.append(EASElement(SR.response, children: [EASElement(SR.store, children: store)])) }
+            return .ok(EASElement(SR.search, children: children))
+        }
+        guard let body = context.request.body, let request = try? SearchRequest(body) else {
+            // [MS-ASCMD] 2.2.3.177.14 Status 2: the request was invalid.
+            return answer("2")
+        }
+        switch request.store.lowercased() {
+        case "mailbox":
+            return answer("1", try await mailboxSearch(request, context: context))
+        case "gal":
+            let query = (request.text ?? "").lowercased()
+            let matches = !query.isEmpty && context.account.emailAddress.lowercased().contains(query)
+            var store = [EASElement(SR.status, text: "1")]
+            if matches {
+                store.append(EASElement(SR.result, children: [EASElement(SR.properties, children: [
+                    EASElement(EASTag.GAL.displayName, text: context.account.emailAddress),
+                    EASElement(EASTag.GAL.emailAddress, text: context.account.emailAddress),
+                ])]))
+                store.append(EASElement(SR.range, text: "0-0"))
+            }
+            store.append(EASElement(SR.total, text: matches ? "1" : "0"))
+            return answer("1", store)
+        default:
+            // Status 3: the store is not one this server has (DocumentLibrary).
+            return answer("3")
+        }
+    }
+
+    private func mailboxSearch(_ request: SearchRequest, context: RequestContext) async throws -> [EASElement] {
+        let all = try await store.folders(of: context.accountId)
+        let folders = request.collectionIds.isEmpty ? all : all.filter { request.collectionIds.contains($0.folderId) }
+        let query = MailSearch(text: request.text.flatMap { $0.isEmpty ? nil : $0 },
+                               since: request.receivedAfter.flatMap(EASDate.milliseconds(iso:)),
+                               before: request.receivedBefore.flatMap(EASDate.milliseconds(iso:)))
+        let wanted = request.range.upperBound + 1
+        var total = 0
+        var candidates: [(folder: Folder, summary: MessageSummary)] = []
+        for folder in folders {
+            let mailbox = IMAPMailboxName(wire: folder.mailboxName)
+            let uids = try await context.session.search(in: mailbox, query)
+            total += uids.count
+            let newest = Array(uids.sorted(by: >).prefix(wanted))
+            guard !newest.isEmpty else { continue }
+            for summary in try await context.session.summaries(in: mailbox, uids: UIDSet(uids: newest)) {
+                candidates.append((folder, summary))
+            }
+        }
+        let ordered = candidates.sorted { ($0.summary.internalDate, $0.summary.uid) > ($1.summary.internalDate, $1.summary.uid) }
+        let page = ordered.count > request.range.lowerBound
+            ? Array(ordered[request.range.lowerBound..<min(ordered.count, wanted)]) : []
+        var results: [EASElement] = []
+        let preferences = request.bodyPreferences.isEmpty ? [BodyPreference(type: 1, truncationSize: 512)] : request.bodyPreferences
+        for group in Dictionary(grouping: page, by: { $0.folder.folderId }).values {
+            let folder = group[0].folder
+            let items = try await emailItems(for: group.map(\.summary), folderId: folder.folderId,
+                                             mailbox: IMAPMailboxName(wire: folder.mailboxName),
+                                             options: SyncRequest.Options(bodyPreferences: preferences), context: context)
+            for item in items {
+                results.append(EASElement(SR.result, children: [
+                    EASElement(EASTag.AirSync.class, text: "Email"),
+                    EASElement(SR.longId, text: ItemId(folderId: folder.folderId, uid: item.summary.uid).text),
+                    EASElement(EASTag.AirSync.collectionId, text: folder.folderId),
+                    EASElement(SR.properties, children: item.applicationData(version: context.version, codec: codec)),
+                ]))
+            }
+        }
+        // Newest first across folders, as ordered above.
+        let position = Dictionary(page.enumerated().map { ("\($0.element.folder.folderId):\($0.element.summary.uid)", $0.offset) },
+                                  uniquingKeysWith: { first, _ in first })
+        results.sort { (position[$0.child(SR.longId)?.text ?? ""] ?? 0) < (position[$1.child(SR.longId)?.text ?? ""] ?? 0) }
+        var store = [EASElement(SR.status, text: "1")]
+        if results.isEmpty {
+            store.append(EASElement(SR.result))
+        } else {
+            store += results
+            store.append(EASElement(SR.range, text: "\(request.range.lowerBound)-\(request.range.lowerBound + results.count - 1)"))
+        }
+        store.append(EASElement(SR.total, text: String(total)))
+        return store
+    }
+}
+
+extension EASDate {
+    /// `2026-11-23T09:41:00.000Z` (or without fraction) to milliseconds since 1970.
+    static func milliseconds(iso text: String) -> Int64? {
+        let digits = text.split(whereSeparator: { !$0.isNumber }).map { Int64($0) ?? 0 }
+        guard digits.count >= 6 else { return nil }
+        let days = CivilDate.days(year: digits[0], month: digits[1], day: digits[2])
+        return ((days * 86_400) + digits[3] * 3600 + digits[4] * 60 + digits[5]) * 1000
+    }
+}
