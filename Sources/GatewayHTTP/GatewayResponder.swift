@@ -16,11 +16,15 @@ public struct GatewayHTTPConfiguration: Sendable {
     /// Whether this listener is TLS (then Basic is always fine).
     public var isTLS: Bool
     public var serverName: String
+    /// The EAS URL phones are told by Autodiscover; derived from the request's Host otherwise.
+    public var publicURL: String?
 
-    public init(allowPlainHTTPBasicAuth: Bool = false, isTLS: Bool = false, serverName: String = "Airgate") {
+    public init(allowPlainHTTPBasicAuth: Bool = false, isTLS: Bool = false, serverName: String = "Airgate",
+                publicURL: String? = nil) {
         self.allowPlainHTTPBasicAuth = allowPlainHTTPBasicAuth
         self.isTLS = isTLS
         self.serverName = serverName
+        self.publicURL = publicURL
     }
 }
 
@@ -56,6 +60,9 @@ public struct GatewayResponder: HTTPResponder {
 
     public func respond(to request: Request, context: Context) async throws -> Response {
         let path = request.uri.path.lowercased()
+        if path == "/autodiscover/autodiscover.xml", request.method == .post {
+            return await autodiscover(request, context: context)
+        }
         guard path == "/microsoft-server-activesync" || path == "/microsoft-server-activesync/" else {
             return Self.plain(.notFound)
         }

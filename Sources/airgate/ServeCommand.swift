@@ -68,6 +68,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "PEM private key for HTTPS.")
     var tlsKey: String?
 
+    @Option(help: "The EAS URL Autodiscover gives phones, e.g. https://airgate.example.org/Microsoft-Server-ActiveSync.")
+    var publicUrl: String?
+
     @Flag(help: "Accept Basic credentials over plain HTTP from non-loopback addresses.")
     var allowPlainHttp = false
 
@@ -122,7 +125,7 @@ struct ServeCommand: AsyncParsableCommand {
         gateway.allowNonProvisionableDevices = !requireProvisioning
         var configuration = ServerConfiguration(
             host: String(listenParts[0]), port: listenPort, imap: imap, smtp: smtp, store: store, gateway: gateway,
-            http: GatewayHTTPConfiguration(allowPlainHTTPBasicAuth: allowPlainHttp),
+            http: GatewayHTTPConfiguration(allowPlainHTTPBasicAuth: allowPlainHttp, publicURL: publicUrl),
             defaultDomain: defaultDomain ?? values["MAIL_DOMAIN"])
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
         if let tlsCert, let tlsKey { configuration.tls = (tlsCert, tlsKey) }

@@ -277,4 +277,39 @@ import Testing
         #expect(none.element?.child(S.response)?.child(S.store)?.child(S.total)?.text == "0")
         try log.validate()
     }
+
+    @Test func autodiscoverTellsThePhoneWhereEASIs() async throws {
+        guard Stack.available() else { return }
+        let gateway = try await RunningGateway.start()
+        defer { Task { await gateway.stop() } }
+        let device = gateway.device()
+        func ask(_ schema: String, password: String) async throws -> HTTPExchangeResponse {
+            let body = """
+                <?xml version="1.0" encoding="utf-8"?>
+                <Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/mobilesync/requestschema/2006">
+                  <Request><EMailAddress>\(device.user)</EMailAddress><AcceptableResponseSchema>\(schema)</AcceptableResponseSchema></Request>
+                </Autodiscover>
+                """
+            return try await device.exchange.send(method: .POST, path: "/autodiscover/autodiscover.xml", headers: [
+                ("Authorization", "Basic " + Base64.encode(Array("\(device.user):\(password)".utf8))), ("Content-Type", "text/xml"),
+            ], body: Array(body.utf8))
+        }
+        let mobile = "http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006"
+        let answer = try await ask(mobile, password: device.password)
+        #expect(answer.status == 200)
+        let xml = String(decoding: answer.body, as: UTF8.self)
+        #expect(xml.contains("<Type>MobileSync</Type>"))
+        #expect(xml.contains("<Url>http://127.0.0.1:\(gateway.port)/Microsoft-Server-ActiveSync</Url>"))
+        #expect(xml.contains("<EMailAddress>\(device.user)</EMailAddress>"))
+        // The XML is well-formed for a parser that is not ours.
+        let parsed = try await Stack.python("""
+            import sys, xml.dom.minidom
+            print(xml.dom.minidom.parseString(sys.argv[1]).getElementsByTagName("Url")[0].firstChild.data)
+            """, [xml])
+        #expect(parsed == "http://127.0.0.1:\(gateway.port)/Microsoft-Server-ActiveSync")
+        #expect(try await ask(mobile, password: "wrong").status == 401)
+        let outlook = try await ask("http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a",
+                                    password: device.password)
+        #expect(String(decoding: outlook.body, as: UTF8.self).contains("<Error>"))
+    }
 }
