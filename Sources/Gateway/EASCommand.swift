@@ -23,7 +23,7 @@ public enum EASCommand: String, Sendable, CaseIterable {
 
     /// The commands this gateway answers, for the `MS-ASProtocolCommands` header.
     public static let implemented: [EASCommand] = [.sync, .sendMail, .smartForward, .smartReply, .folderSync, .folderCreate,
-                                                   .folderDelete, .folderUpdate, .moveItems, .getItemEstimate, .search, .ping,
+                                                   .folderDelete, .folderUpdate, .moveItems, .getItemEstimate, .search, .resolveRecipients, .ping,
                                                    .itemOperations, .provision, .settings]
 
     /// Commands whose 12.x body is not WBXML.

@@ -62,6 +62,7 @@ public final class Gateway: Sendable {
             case .moveItems: return try await moveItems(context)
             case .smartReply: return try await smartSend(context, forward: false)
             case .search: return try await search(context)
+            case .resolveRecipients: return try await resolveRecipients(context)
             case .folderCreate: return try await folderChange(context, root: EASTag.FolderHierarchy.folderCreate)
             case .folderDelete: return try await folderChange(context, root: EASTag.FolderHierarchy.folderDelete)
             case .folderUpdate: return try await folderChange(context, root: EASTag.FolderHierarchy.folderUpdate)

@@ -24,6 +24,8 @@ public struct GatewayConfiguration: Sendable {
     public var pingPollInterval: Duration
     /// An account's tracker stops after this long without a Sync or Ping.
     public var trackerQuietAfter: Duration
+    /// Who GAL search and ResolveRecipients know besides the account itself.
+    public var addressBook: AddressBook = AddressBook(entries: [])
 
     public init(protocolCeiling: EASProtocolVersion = .v16_1, protocolFloor: EASProtocolVersion = .v12_0,
                 policy: ProvisioningPolicy = ProvisioningPolicy(), allowNonProvisionableDevices: Bool = true,

@@ -22,17 +22,22 @@ extension Gateway {
         case "mailbox":
             return answer("1", try await mailboxSearch(request, context: context))
         case "gal":
-            let query = (request.text ?? "").lowercased()
-            let matches = !query.isEmpty && context.account.emailAddress.lowercased().contains(query)
+            let all = directory(for: context.account).find(request.text ?? "", limit: 10_000)
+            let page = all.count > request.range.lowerBound
+                ? Array(all[request.range.lowerBound..<min(all.count, request.range.upperBound + 1)]) : []
             var store = [EASElement(SR.status, text: "1")]
-            if matches {
+            for entry in page {
                 store.append(EASElement(SR.result, children: [EASElement(SR.properties, children: [
-                    EASElement(EASTag.GAL.displayName, text: context.account.emailAddress),
-                    EASElement(EASTag.GAL.emailAddress, text: context.account.emailAddress),
+                    EASElement(EASTag.GAL.displayName, text: entry.name ?? entry.address),
+                    EASElement(EASTag.GAL.emailAddress, text: entry.address),
                 ])]))
-                store.append(EASElement(SR.range, text: "0-0"))
             }
-            store.append(EASElement(SR.total, text: matches ? "1" : "0"))
+            if page.isEmpty {
+                store.append(EASElement(SR.result))
+            } else {
+                store.append(EASElement(SR.range, text: "\(request.range.lowerBound)-\(request.range.lowerBound + page.count - 1)"))
+            }
+            store.append(EASElement(SR.total, text: String(all.count)))
             return answer("1", store)
         default:
             // Status 3: the store is not one this server has (DocumentLibrary).

@@ -71,6 +71,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The EAS URL Autodiscover gives phones, e.g. https://airgate.example.org/Microsoft-Server-ActiveSync.")
     var publicUrl: String?
 
+    @Option(help: "Address book for GAL search and ResolveRecipients: one 'Name <address>' per line.")
+    var addressBook: String?
+
     @Flag(help: "Accept Basic credentials over plain HTTP from non-loopback addresses.")
     var allowPlainHttp = false
 
@@ -123,6 +126,12 @@ struct ServeCommand: AsyncParsableCommand {
                                   serverName: imapServerName ?? (values.isEmpty ? nil : "localhost"))
         var gateway = GatewayConfiguration(protocolCeiling: ceiling)
         gateway.allowNonProvisionableDevices = !requireProvisioning
+        if let addressBook {
+            guard let text = try? String(contentsOfFile: addressBook, encoding: .utf8) else {
+                throw ValidationError("cannot read the address book \(addressBook)")
+            }
+            gateway.addressBook = AddressBook(text: text)
+        }
         var configuration = ServerConfiguration(
             host: String(listenParts[0]), port: listenPort, imap: imap, smtp: smtp, store: store, gateway: gateway,
             http: GatewayHTTPConfiguration(allowPlainHTTPBasicAuth: allowPlainHttp, publicURL: publicUrl),

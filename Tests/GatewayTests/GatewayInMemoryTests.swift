@@ -21,7 +21,10 @@ import Testing
         let gateway: Gateway
         let account: MailAccount
 
-        init(configuration: GatewayConfiguration = GatewayConfiguration(pingPollInterval: .milliseconds(100))) {
+        init(configuration: GatewayConfiguration = GatewayConfiguration(pingPollInterval: .milliseconds(100)),
+             addressBook: AddressBook = AddressBook(entries: [])) {
+            var configuration = configuration
+            configuration.addressBook = addressBook
             store = InMemoryStateStore(notifier: notifier)
             gateway = Gateway(configuration: configuration, store: store, notifier: notifier, codec: EtPanMIMECodec())
             account = MailAccount(user: "demo@airgate.test", emailAddress: "demo@airgate.test", session: mail, watcher: mail)
@@ -383,5 +386,53 @@ import Testing
         #expect(try await !fixture.mail.listMailboxes().contains { $0.name.displayName == "Projekte 2026" })
         key = "stale"
         #expect(try await command(FH.folderDelete, [EASElement(FH.serverId, text: id)])?.child(FH.status)?.text == "9")
+    }
+
+    @Test func resolveRecipientsAndGALSearchUseTheAddressBook() async throws {
+        let book = AddressBook(text: """
+            # the team
+            Ann Example <ann@example.net>
+            "Andreas Müller" <andreas@example.org>
+            bob@example.com
+            not an address
+            """)
+        #expect(book.entries.count == 3)
+        let fixture = Fixture(addressBook: book)
+        typealias RR = EASTag.ResolveRecipients
+        func resolve(_ names: [String], max: Int? = nil) async throws -> EASElement? {
+            var children = names.map { EASElement(RR.to, text: $0) }
+            if let max { children.append(EASElement(RR.options, children: [EASElement(RR.maxAmbiguousRecipients, text: String(max))])) }
+            return try await fixture.send(.resolveRecipients, EASElement(RR.resolveRecipients, children: children)).body
+        }
+        let answer = try #require(try await resolve(["ann@", "nobody", "stranger@elsewhere.net", "demo"]))
+        let responses = answer.children(RR.response)
+        #expect(responses.count == 4)
+        #expect(responses[0].child(RR.recipient)?.child(RR.emailAddress)?.text == "ann@example.net")
+        #expect(responses[0].child(RR.recipient)?.child(RR.displayName)?.text == "Ann Example")
+        #expect(responses[1].child(RR.status)?.text == "4")
+        #expect(responses[2].child(RR.status)?.text == "1")
+        #expect(responses[2].child(RR.recipient)?.child(RR.emailAddress)?.text == "stranger@elsewhere.net")
+        #expect(responses[3].child(RR.recipient)?.child(RR.emailAddress)?.text == "demo@airgate.test")
+        let ambiguous = try #require(try await resolve(["an"], max: 1))
+        #expect(ambiguous.child(RR.response)?.child(RR.status)?.text == "2")
+
+        typealias S = EASTag.Search
+        let gal = try await fixture.send(.search, EASElement(S.search, children: [EASElement(S.store, children: [
+            EASElement(S.name, text: "GAL"), EASElement(S.query, text: "example"),
+            EASElement(S.options, children: [EASElement(S.range, text: "0-9")]),
+        ])]))
+        let store = try #require(gal.body?.child(S.response)?.child(S.store))
+        #expect(store.child(S.total)?.text == "3")
+        #expect(store.children(S.result).count == 3)
+
+        // The ResolveRecipients answers pass Microsoft's schemas. The GAL search answer is not
+        // checked: libwbxml names page 16 "Gal", the schema "GAL", so eas-validate rejects
+        // correct GAL elements.
+        let log = ResponseLog()
+        for body in [answer, ambiguous] {
+            var buffer = try body.wbxml()
+            log.record(bytes: buffer.readBytes(length: buffer.readableBytes) ?? [])
+        }
+        try log.validate()
     }
 }
