@@ -208,10 +208,12 @@ extension Gateway {
                                                           deletesAsMoves: collection.deletesAsMoves ?? true, options: options,
                                                           held: held, context: context)
             held.subtract(clientOutcome.deleted)
+            held.formUnion(clientOutcome.added)
         }
         var responses: [EASElement] = []
         if !clientOutcome.responses.isEmpty { responses.append(EASElement(AS.responses, children: clientOutcome.responses)) }
-        if collection.getChanges == false && clientOutcome.deleted.isEmpty && clientOutcome.setFlags.isEmpty {
+        if collection.getChanges == false && clientOutcome.deleted.isEmpty && clientOutcome.setFlags.isEmpty
+            && clientOutcome.added.isEmpty {
             return context.version >= .v14_0 && !isReplay && responses.isEmpty ? nil
                 : answer(collection.syncKey, SyncStatus.success, responses)
         }
@@ -243,7 +245,7 @@ extension Gateway {
         // would see the same "changes" again.
         let moved = cursor != generation.cursor || position?.text != generation.initialSyncPosition
         guard !batch.isEmpty || batch.moreAvailable || context.version < .v14_0 || isReplay || !responses.isEmpty
-            || !clientOutcome.deleted.isEmpty || !clientOutcome.setFlags.isEmpty || moved
+            || !clientOutcome.deleted.isEmpty || !clientOutcome.setFlags.isEmpty || !clientOutcome.added.isEmpty || moved
         else {
             // Nothing to say: the key stays, the collection is left out.
             return nil
@@ -255,7 +257,7 @@ extension Gateway {
                                                      to: CollectionAdvance(
                                                          cursor: cursor, initialSyncPosition: position?.text,
                                                          filterType: filterType, options: generation.options,
-                                                         added: batch.adds.map(\.uid),
+                                                         added: batch.adds.map(\.uid) + clientOutcome.added,
                                                          removed: batch.deletes + Array(clientOutcome.deleted)))
         } catch let error as StateStoreError where error.code == .conflict || error.code == .unknownSyncKey {
             // Another request of this device moved the collection meanwhile.

@@ -11,6 +11,8 @@ struct ClientCommandOutcome {
     var setFlags: [UInt32: [String]] = [:]
     /// Messages the client deleted: no Delete goes back for them.
     var deleted: Set<UInt32> = []
+    /// Messages the client added (drafts): the device holds them already.
+    var added: [UInt32] = []
 }
 
 extension Gateway {
@@ -25,6 +27,10 @@ extension Gateway {
         let mailbox = IMAPMailboxName(wire: folder.mailboxName)
         var fetches: [(serverId: String, uid: UInt32)] = []
         for command in commands.prefix(Self.maxClientCommands) {
+            if command.tag == AS.add {
+                outcome.responses.append(try await addDraft(command, folder: folder, context: context, outcome: &outcome))
+                continue
+            }
             let serverId = command.child(AS.serverId)?.text ?? ""
             // An id of another folder or account, or of a message the device never had: not found.
             guard let item = ItemId(serverId), item.folderId == folder.folderId else {
@@ -115,5 +121,71 @@ extension Gateway {
     static func isKeyword(_ name: String) -> Bool {
         !name.isEmpty && name.utf8.count <= 128 && !name.hasPrefix("$") && !name.hasPrefix("\\")
             && name.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && !"(){ %*\"\\]".utf8.contains($0) }
+    }
+}
+
+extension Gateway {
+    /// A draft the client creates ([MS-ASCMD] 2.2.3.7.2, 16.0+): built into a message and
+    /// stored in the Drafts folder with `\Draft`. A replay with the same ClientId gets the
+    /// ServerId given the first time, and no second copy.
+    func addDraft(_ command: EASElement, folder: Folder, context: RequestContext, outcome: inout ClientCommandOutcome) async throws
+        -> EASElement
+    {
+        guard context.version >= .v16_0, folder.type == FolderType.drafts,
+              let clientId = command.child(AS.clientId)?.text, clientId.utf8.count <= 64,
+              let data = command.child(AS.applicationData)
+        else { return Self.addRefused(command) }
+        let scope = "add:\(folder.folderId)"
+        func added(_ serverId: String) -> EASElement {
+            EASElement(AS.add, children: [
+                EASElement(AS.clientId, text: clientId), EASElement(AS.serverId, text: serverId), EASElement(AS.status, text: "1"),
+            ])
+        }
+        if let known = try await store.serverId(context.deviceRef, scope: scope, clientId: clientId) { return added(known) }
+        let message = DraftMessage.build(from: data, sender: context.account.emailAddress)
+        let uid: UInt32?
+        do {
+            uid = try await context.session.append(to: IMAPMailboxName(wire: folder.mailboxName), message: message,
+                                                    flags: ["\\Draft", "\\Seen"], internalDate: Self.wallClockMilliseconds())
+        } catch let error as UpstreamError where error.code == .refused || error.code == .mailboxNotFound {
+            return Self.addRefused(command)
+        }
+        guard let uid else {
+            // Without APPENDUID the new message cannot be named; the next Sync brings it as new.
+            return Self.addRefused(command)
+        }
+        let serverId = try await store.recordClientId(context.deviceRef, scope: scope, clientId: clientId,
+                                                      serverId: ItemId(folderId: folder.folderId, uid: uid).text)
+        outcome.added.append(uid)
+        outcome.setFlags[uid] = ["\\Draft", "\\Seen"]
+        return added(serverId)
+    }
+}
+
+/// A draft's fields ([MS-ASEMAIL] To, Cc, Subject, Importance, Body) as an RFC 5322 message.
+enum DraftMessage {
+    static func build(from data: EASElement, sender: String) -> [UInt8] {
+        func header(_ value: String) -> String {
+            // No line breaks from the client into the header block.
+            value.filter { $0 != "\r" && $0 != "\n" }
+        }
+        var lines: [String] = ["From: \(header(sender))"]
+        if let to = data.child(EASTag.Email.to)?.text, !to.isEmpty { lines.append("To: \(header(to))") }
+        if let cc = data.child(EASTag.Email.cc)?.text, !cc.isEmpty { lines.append("Cc: \(header(cc))") }
+        if let bcc = data.child(EASTag.Email2.bcc)?.text, !bcc.isEmpty { lines.append("Bcc: \(header(bcc))") }
+        lines.append("Subject: \(header(data.child(EASTag.Email.subject)?.text ?? ""))")
+        switch data.child(EASTag.Email.importance)?.text {
+        case "2": lines.append("Importance: High")
+        case "0": lines.append("Importance: Low")
+        default: break
+        }
+        lines.append("Date: \(RFC5322Date.now())")
+        let body = data.child(EASTag.AirSyncBase.body)
+        let isHTML = body?.child(EASTag.AirSyncBase.type)?.text == "2"
+        var text = body?.child(EASTag.AirSyncBase.data)?.text ?? ""
+        text = text.replacing("\r\n", with: "\n").replacing("\n", with: "\r\n")
+        lines += ["MIME-Version: 1.0", "Content-Type: text/\(isHTML ? "html" : "plain"); charset=utf-8",
+                  "Content-Transfer-Encoding: 8bit"]
+        return Array((lines.joined(separator: "\r\n") + "\r\n\r\n" + text + "\r\n").utf8)
     }
 }

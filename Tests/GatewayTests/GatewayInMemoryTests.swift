@@ -435,4 +435,45 @@ import Testing
         }
         try log.validate()
     }
+
+    @Test func aDraftAddedBy16ClientIsStoredOnceAndNotEchoed() async throws {
+        let fixture = Fixture()
+        let folders = try await fixture.send(.folderSync, EASElement(FH.folderSync, children: [EASElement(FH.syncKey, text: "0")]),
+                                             version: .v16_1)
+        let drafts = try #require(folders.body?.child(FH.changes)?.children(FH.add).first { $0.child(FH.type)?.text == "3" }?
+            .child(FH.serverId)?.text)
+        var key = try #require(Self.collection(try await fixture.send(.sync, Self.sync("0", drafts), version: .v16_1))?
+            .child(AS.syncKey)?.text)
+        func addRequest(_ key: String) -> EASElement {
+            EASElement(AS.sync, children: [EASElement(AS.collections, children: [EASElement(AS.collection, children: [
+                EASElement(AS.syncKey, text: key), EASElement(AS.collectionId, text: drafts),
+                EASElement(AS.commands, children: [EASElement(AS.add, children: [
+                    EASElement(AS.clientId, text: "draft-1"),
+                    EASElement(AS.applicationData, children: [
+                        EASElement(EASTag.Email.to, text: "ann@example.net"),
+                        EASElement(EASTag.Email.subject, text: "Unfinished"),
+                        EASElement(EASTag.AirSyncBase.body, children: [
+                            EASElement(EASTag.AirSyncBase.type, text: "1"), EASElement(EASTag.AirSyncBase.data, text: "Dear Ann,"),
+                        ]),
+                    ]),
+                ])]),
+            ])])])
+        }
+        let first = try await fixture.send(.sync, addRequest(key), version: .v16_1)
+        let response = try #require(Self.collection(first)?.child(AS.responses)?.child(AS.add))
+        #expect(response.child(AS.status)?.text == "1")
+        let serverId = try #require(response.child(AS.serverId)?.text)
+        #expect(Self.ids(first).isEmpty)
+        // The answer was lost: the same request again gets the same ServerId and no second copy.
+        let replay = try await fixture.send(.sync, addRequest(key), version: .v16_1)
+        #expect(Self.collection(replay)?.child(AS.responses)?.child(AS.add)?.child(AS.serverId)?.text == serverId)
+        #expect(try await fixture.mail.search(in: IMAPMailboxName(wire: "Drafts"), MailSearch(text: "Unfinished")).count == 1)
+        key = try #require(Self.collection(replay)?.child(AS.syncKey)?.text)
+        let next = try await fixture.send(.sync, Self.sync(key, drafts), version: .v16_1)
+        #expect(Self.ids(next).isEmpty)
+        #expect(Self.collection(next)?.child(AS.commands) == nil)
+        // Before 16.0 a client cannot add mail: Status 6.
+        let old = try await fixture.send(.sync, addRequest(key), version: .v14_1)
+        #expect(Self.collection(old)?.child(AS.responses)?.child(AS.add)?.child(AS.status)?.text == "6")
+    }
 }

@@ -312,4 +312,54 @@ import Testing
                                     password: device.password)
         #expect(String(decoding: outlook.body, as: UTF8.self).contains("<Error>"))
     }
+
+    @Test func aDraftFromA161ClientLandsInDovecotsDrafts() async throws {
+        guard Stack.available() else { return }
+        typealias AS = EASTag.AirSync
+        let gateway = try await RunningGateway.start()
+        defer { Task { await gateway.stop() } }
+        let log = ResponseLog()
+        var device = gateway.device(version: .v16_1)
+        try await device.provision()
+        let folders = try await device.send("FolderSync", EASElement(EASTag.FolderHierarchy.folderSync, children: [
+            EASElement(EASTag.FolderHierarchy.syncKey, text: "0"),
+        ]))
+        let drafts = try #require(folders.element?.child(EASTag.FolderHierarchy.changes)?.children(EASTag.FolderHierarchy.add)
+            .first { $0.child(EASTag.FolderHierarchy.type)?.text == "3" }?.child(EASTag.FolderHierarchy.serverId)?.text)
+        let first = try await device.send("Sync", SyncEndToEndTests.syncRequest("0", collection: drafts))
+        var key = try #require(SyncEndToEndTests.collection(first)?.child(AS.syncKey)?.text)
+        // Let the initial enumeration of Drafts finish first.
+        for _ in 0..<20 {
+            let answer = try await device.send("Sync", SyncEndToEndTests.syncRequest(key, collection: drafts, window: 512))
+            guard let collection = SyncEndToEndTests.collection(answer) else { break }
+            key = try #require(collection.child(AS.syncKey)?.text)
+            if collection.child(AS.moreAvailable) == nil { break }
+        }
+        let subject = "draft-\(UUID().uuidString)"
+        let add = EASElement(AS.sync, children: [EASElement(AS.collections, children: [EASElement(AS.collection, children: [
+            EASElement(AS.syncKey, text: key), EASElement(AS.collectionId, text: drafts),
+            EASElement(AS.commands, children: [EASElement(AS.add, children: [
+                EASElement(AS.clientId, text: "c-\(subject)"),
+                EASElement(AS.applicationData, children: [
+                    EASElement(EASTag.Email.to, text: Stack["OTHER_USER"]),
+                    EASElement(EASTag.Email.subject, text: subject),
+                    EASElement(EASTag.AirSyncBase.body, children: [
+                        EASElement(EASTag.AirSyncBase.type, text: "1"), EASElement(EASTag.AirSyncBase.data, text: "Not done yet — später."),
+                    ]),
+                ]),
+            ])]),
+        ])])])
+        let answer = try await device.send("Sync", add)
+        log.record(answer)
+        let response = try #require(SyncEndToEndTests.collection(answer)?.child(AS.responses)?.child(AS.add))
+        #expect(response.child(AS.status)?.text == "1")
+        let session = Stack.session()
+        let found = try await session.search(in: IMAPMailboxName(wire: "Drafts"), MailSearch(subject: subject))
+        #expect(found.count == 1)
+        let summary = try #require(try await session.summaries(in: IMAPMailboxName(wire: "Drafts"), uids: UIDSet(uids: found)).first)
+        #expect(summary.flags.contains("\\Draft"))
+        #expect(response.child(AS.serverId)?.text == "\(drafts):\(summary.uid)")
+        try await session.expunge(in: IMAPMailboxName(wire: "Drafts"), uids: UIDSet(uids: found))
+        try log.validate()
+    }
 }
