@@ -142,7 +142,7 @@ let package = Package(
         ),
         .testTarget(name: "MailUpstreamTests", dependencies: ["MailUpstream"]),
         // What the suites that run against the local stack share: its settings and a Python runner.
-        .target(name: "AirgateTestSupport", path: "Tests/AirgateTestSupport"),
+        .target(name: "AirgateTestSupport", dependencies: ["MailUpstream"], path: "Tests/AirgateTestSupport"),
         .testTarget(name: "MailUpstreamEtPanTests", dependencies: ["MailUpstream", "MailUpstreamEtPan", "AirgateTestSupport"]),
         .testTarget(
             name: "GatewayTests",

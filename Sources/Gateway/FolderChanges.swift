@@ -59,7 +59,12 @@ extension Gateway {
                     return status(FolderChangeStatus.parentNotFound)
                 }
                 if listing.contains(where: { $0.name == mailbox }) { return status(FolderChangeStatus.exists) }
-                try await context.session.createMailbox(mailbox)
+                do {
+                    try await context.session.createMailbox(mailbox)
+                } catch let error as UpstreamError where error.code == .mailboxExists {
+                    // It was not there a moment ago: Dovecot 2.3 can answer ALREADYEXISTS to a
+                    // CREATE that created it, under concurrent creates and deletes.
+                }
                 let folder = try await store.saveFolder(of: context.accountId, mailboxName: mailbox.wireName, uidValidity: 0,
                                                         type: FolderType.userMail, parentId: request.parentId == "0" ? nil : request.parentId)
                 newServerId = folder.folderId

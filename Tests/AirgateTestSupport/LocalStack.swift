@@ -1,4 +1,5 @@
 import Foundation
+import MailUpstream
 import Testing
 
 /// The local Dovecot + Postfix + PostgreSQL stack started by `Deploy/stack.sh up`, as its env
@@ -81,4 +82,18 @@ public enum LocalStack {
         m.login(os.environ["DEMO_USER"], os.environ["DEMO_PASSWORD"])
 
         """
+}
+
+extension MailSession {
+    /// CREATE for a test's own, uniquely named mailbox. Dovecot 2.3 sometimes answers
+    /// `NO [ALREADYEXISTS]` to a CREATE that did create the mailbox, when many sessions of one
+    /// user create and delete mailboxes at once (as parallel tests do): for a fresh unique name
+    /// that answer still means the mailbox is there.
+    public func createTestMailbox(_ mailbox: IMAPMailboxName) async throws {
+        do {
+            try await createMailbox(mailbox)
+        } catch let error as UpstreamError where error.code == .mailboxExists {
+            return
+        }
+    }
 }

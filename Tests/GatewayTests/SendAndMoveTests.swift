@@ -1,5 +1,6 @@
 import EASClient
 import EASProtocol
+import AirgateTestSupport
 import Foundation
 import MailUpstream
 import NIOCore
@@ -104,7 +105,7 @@ import Testing
         var device = gateway.device()
         let session = Stack.session()
         let target = IMAPMailboxName(display: "EAS-Target-\(UUID().uuidString.prefix(6))")
-        try await session.createMailbox(target)
+        try await session.createTestMailbox(target)
         defer { Task { try? await session.deleteMailbox(target) } }
         let (folderId, mailbox, uids) = try await SyncEndToEndTests.prepare(&device, log: log, count: 2)
         defer { Task { try? await session.deleteMailbox(mailbox) } }

@@ -1,5 +1,6 @@
 import EASClient
 import EASProtocol
+import AirgateTestSupport
 import Foundation
 import MailUpstream
 import NIOCore
@@ -38,7 +39,7 @@ import Testing
     {
         let session = Stack.session()
         let mailbox = IMAPMailboxName(display: "EAS-\(UUID().uuidString.prefix(8))")
-        try await session.createMailbox(mailbox)
+        try await session.createTestMailbox(mailbox)
         var uids: [UInt32] = []
         for index in 0..<count {
             let message = Array("""

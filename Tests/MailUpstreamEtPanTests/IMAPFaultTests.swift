@@ -1,3 +1,4 @@
+import AirgateTestSupport
 import Foundation
 import MailUpstream
 import Testing
@@ -34,7 +35,7 @@ import Testing
         guard MailStack.available() else { return }
         let (proxy, session) = try setUp()
         let mailbox = MailStack.uniqueMailbox("Cut")
-        try await session.createMailbox(mailbox)
+        try await session.createTestMailbox(mailbox)
         defer { Task { try? await session.deleteMailbox(mailbox) } }
         let body = String(repeating: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\r\n", count: 16_000)
         let uid = try #require(try await session.append(to: mailbox, message: testMessage(subject: "big", body: body),

@@ -1,3 +1,4 @@
+import AirgateTestSupport
 import Foundation
 import MailUpstream
 import Testing
@@ -16,7 +17,7 @@ import Testing
     /// Creates a mailbox for the test and deletes it afterwards.
     private func withMailbox(_ session: IMAPMailSession, _ body: (IMAPMailboxName) async throws -> Void) async throws {
         let mailbox = MailStack.uniqueMailbox()
-        try await session.createMailbox(mailbox)
+        try await session.createTestMailbox(mailbox)
         do {
             try await body(mailbox)
         } catch {
@@ -46,7 +47,7 @@ import Testing
         guard MailStack.available() else { return }
         let session = session()
         let mailbox = IMAPMailboxName(display: "Tëst-Ordner-\(UUID().uuidString.prefix(6))")
-        try await session.createMailbox(mailbox)
+        try await session.createTestMailbox(mailbox)
         let listed = try await session.listMailboxes().map(\.name)
         #expect(listed.contains(mailbox))
         let renamed = IMAPMailboxName(display: "Архив-\(UUID().uuidString.prefix(6))")
@@ -210,7 +211,7 @@ import Testing
         guard MailStack.available() else { return }
         let session = session()
         let mailbox = MailStack.uniqueMailbox()
-        try await session.createMailbox(mailbox)
+        try await session.createTestMailbox(mailbox)
         _ = try await session.append(to: mailbox, message: testMessage(subject: "a"), flags: [], internalDate: nil)
         let (state, _) = try await session.listing(of: mailbox)
         var ahead = state
@@ -220,7 +221,7 @@ import Testing
             return
         }
         try await session.deleteMailbox(mailbox)
-        try await session.createMailbox(mailbox)
+        try await session.createTestMailbox(mailbox)
         defer { Task { try? await session.deleteMailbox(mailbox) } }
         let outcome = try await session.changes(in: mailbox, since: state)
         guard case .fullResync(.uidValidityChanged(let from, let to), _) = outcome else {
@@ -354,7 +355,7 @@ func expectCode(_ code: UpstreamError.Code, _ body: () async throws -> Void, sou
         guard MailStack.available() else { return }
         let session = IMAPMailSession(pool: Self.adapter.pool(endpoint: MailStack.imap(), credentials: MailStack.demoLogin))
         let mailbox = MailStack.uniqueMailbox("Mime")
-        try await session.createMailbox(mailbox)
+        try await session.createTestMailbox(mailbox)
         defer { Task { try? await session.deleteMailbox(mailbox) } }
         let uid = try #require(try await session.append(to: mailbox, message: Self.structured, flags: [], internalDate: nil))
         let summary = try #require(try await session.summaries(in: mailbox, uids: UIDSet(uids: [uid])).first)
@@ -385,7 +386,7 @@ func expectCode(_ code: UpstreamError.Code, _ body: () async throws -> Void, sou
         guard MailStack.available() else { return }
         let session = IMAPMailSession(pool: Self.adapter.pool(endpoint: MailStack.imap(), credentials: MailStack.demoLogin))
         let mailbox = MailStack.uniqueMailbox("Mime")
-        try await session.createMailbox(mailbox)
+        try await session.createTestMailbox(mailbox)
         defer { Task { try? await session.deleteMailbox(mailbox) } }
         let uid = try #require(try await session.append(to: mailbox, message: testMessage(subject: "s"), flags: [], internalDate: nil))
         let root = try #require(try await session.summaries(in: mailbox, uids: UIDSet(uids: [uid])).first?.structure)
@@ -405,7 +406,7 @@ func expectCode(_ code: UpstreamError.Code, _ body: () async throws -> Void, sou
             options: IMAPOptions(ignoredCapabilities: ["QRESYNC", "CONDSTORE"])))
         #expect(try await !session.capabilities().contains("CONDSTORE"))
         let mailbox = MailStack.uniqueMailbox("Slow")
-        try await session.createMailbox(mailbox)
+        try await session.createTestMailbox(mailbox)
         defer { Task { try? await session.deleteMailbox(mailbox) } }
         var uids: [UInt32] = []
         for index in 0..<3 {
@@ -443,7 +444,7 @@ func expectCode(_ code: UpstreamError.Code, _ body: () async throws -> Void, sou
         guard MailStack.available() else { return }
         let session = IMAPMailSession(pool: Self.adapter.pool(endpoint: MailStack.imap(), credentials: MailStack.demoLogin))
         let mailbox = MailStack.uniqueMailbox("Search")
-        try await session.createMailbox(mailbox)
+        try await session.createTestMailbox(mailbox)
         defer { Task { try? await session.deleteMailbox(mailbox) } }
         let day: Int64 = 86_400_000
         let base: Int64 = 1_790_000_000_000 / day * day
@@ -474,7 +475,7 @@ func expectCode(_ code: UpstreamError.Code, _ body: () async throws -> Void, sou
         guard MailStack.available() else { return }
         let session = IMAPMailSession(pool: Self.adapter.pool(endpoint: MailStack.imap(), credentials: MailStack.demoLogin))
         let mailbox = MailStack.uniqueMailbox("Parts")
-        try await session.createMailbox(mailbox)
+        try await session.createTestMailbox(mailbox)
         defer { Task { try? await session.deleteMailbox(mailbox) } }
         let plain = try #require(try await session.append(to: mailbox, message: testMessage(subject: "p", body: "plain body text"),
                                                           flags: [], internalDate: nil))
@@ -502,7 +503,7 @@ func expectCode(_ code: UpstreamError.Code, _ body: () async throws -> Void, sou
         guard MailStack.available() else { return }
         let session = IMAPMailSession(pool: Self.adapter.pool(endpoint: MailStack.imap(), credentials: MailStack.demoLogin))
         let mailbox = MailStack.uniqueMailbox("Headers")
-        try await session.createMailbox(mailbox)
+        try await session.createTestMailbox(mailbox)
         defer { Task { try? await session.deleteMailbox(mailbox) } }
         let message = Array("""
             From: a@example.net\r

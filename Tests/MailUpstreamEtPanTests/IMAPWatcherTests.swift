@@ -1,3 +1,4 @@
+import AirgateTestSupport
 import Foundation
 import MailUpstream
 import Testing
@@ -25,7 +26,7 @@ import Testing
     @Test func anotherClientsAppendWakesTheWatcherPromptly() async throws {
         guard MailStack.available() else { return }
         let mailbox = MailStack.uniqueMailbox("Idle")
-        try await session.createMailbox(mailbox)
+        try await session.createTestMailbox(mailbox)
         defer { Task { try? await session.deleteMailbox(mailbox); await watcher.stop() } }
         let (before, _) = try await session.listing(of: mailbox)
 
@@ -51,7 +52,7 @@ import Testing
     @Test func cancellingAWaitEndsItCleanlyAndTheWatcherGoesOn() async throws {
         guard MailStack.available() else { return }
         let mailbox = MailStack.uniqueMailbox("Idle")
-        try await session.createMailbox(mailbox)
+        try await session.createTestMailbox(mailbox)
         defer { Task { try? await session.deleteMailbox(mailbox); await watcher.stop() } }
         let watcher = watcher
         let wait = Task { try await watcher.waitForActivity(in: mailbox, timeout: .seconds(60)) }

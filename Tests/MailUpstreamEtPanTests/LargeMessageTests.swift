@@ -1,3 +1,4 @@
+import AirgateTestSupport
 import Foundation
 import MailUpstream
 import Testing
@@ -21,7 +22,7 @@ import Testing
         let session = IMAPMailSession(pool: Self.adapter.pool(endpoint: MailStack.imap(timeout: .seconds(60)),
                                                               credentials: MailStack.demoLogin))
         let mailbox = MailStack.uniqueMailbox("Large")
-        try await session.createMailbox(mailbox)
+        try await session.createTestMailbox(mailbox)
         defer { Task { try? await session.deleteMailbox(mailbox) } }
 
         var generator = SystemRandomNumberGenerator()

@@ -1,3 +1,4 @@
+import AirgateTestSupport
 import Foundation
 import MailUpstream
 import Testing
@@ -47,7 +48,7 @@ import Testing
         let adapter = IMAPAdapter(threads: 1)
         let session = IMAPMailSession(pool: adapter.pool(endpoint: MailStack.imap(), credentials: MailStack.demoLogin))
         let mailbox = MailStack.uniqueMailbox("Codec")
-        try await session.createMailbox(mailbox)
+        try await session.createTestMailbox(mailbox)
         defer { Task { try? await session.deleteMailbox(mailbox) } }
         let uid = try #require(try await session.append(to: mailbox, message: IMAPBodyStructureTests.structured, flags: [], internalDate: nil))
         let part = try #require(try await session.summaries(in: mailbox, uids: UIDSet(uids: [uid])).first?.structure?.part("1.1"))
