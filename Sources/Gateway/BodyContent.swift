@@ -106,6 +106,21 @@ enum HTMLText {
 
     /// `text` with the characters HTML gives meaning to escaped.
     static func escaped(_ text: String) -> String {
+        MarkupEscaping.escaped(text)
+    }
+
+    static func decodeEntities(_ text: String) -> String {
+        guard text.contains("&") else { return text }
+        let named = ["&nbsp;": " ", "&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": "\"", "&#39;": "'", "&apos;": "'"]
+        var result = text
+        for (entity, replacement) in named { result = result.replacing(entity, with: replacement) }
+        return result
+    }
+}
+
+/// Escaping for text put into HTML or XML (bodies, Autodiscover answers).
+public enum MarkupEscaping {
+    public static func escaped(_ text: String) -> String {
         var escaped = ""
         for character in text {
             switch character {
@@ -117,13 +132,5 @@ enum HTMLText {
             }
         }
         return escaped
-    }
-
-    static func decodeEntities(_ text: String) -> String {
-        guard text.contains("&") else { return text }
-        let named = ["&nbsp;": " ", "&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": "\"", "&#39;": "'", "&apos;": "'"]
-        var result = text
-        for (entity, replacement) in named { result = result.replacing(entity, with: replacement) }
-        return result
     }
 }

@@ -117,7 +117,8 @@ extension ProvisioningPolicy {
             flag(P.devicePasswordEnabled, devicePasswordEnabled),
             flag(P.alphanumericDevicePasswordRequired, alphanumericDevicePasswordRequired),
             flag(P.passwordRecoveryEnabled, false),
-            flag(P.requireStorageCardEncryption, false),
+            // RequireStorageCardEncryption is left out (absent means not required): libwbxml
+            // gives its token another name, so the validators would reject the document.
             flag(P.attachmentsEnabled, attachmentsEnabled),
             EASElement(P.minDevicePasswordLength, text: String(minDevicePasswordLength)),
         ]

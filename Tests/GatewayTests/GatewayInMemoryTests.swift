@@ -476,4 +476,31 @@ import Testing
         let old = try await fixture.send(.sync, addRequest(key), version: .v14_1)
         #expect(Self.collection(old)?.child(AS.responses)?.child(AS.add)?.child(AS.status)?.text == "6")
     }
+
+    @Test func provisionAndSettingsAnswersPassTheSchemas() async throws {
+        let fixture = Fixture()
+        typealias P = EASTag.Provision
+        typealias ST = EASTag.Settings
+        func request(_ command: EASCommand, _ body: EASElement) async throws -> EASElement? {
+            try await fixture.gateway.handle(EASRequest(command: command, user: "demo@airgate.test", deviceId: "schema",
+                                                        deviceType: "iPhone", version: .v16_1, body: body), account: fixture.account).body
+        }
+        let settings = try await request(.settings, EASElement(ST.settings, children: [
+            EASElement(ST.deviceInformation, children: [EASElement(ST.set, children: [
+                EASElement(ST.model, text: "iPhone15,2"), EASElement(ST.os, text: "iOS 18.1"),
+            ])]),
+            EASElement(ST.userInformation, children: [EASElement(ST.get)]),
+        ]))
+        let provision = try await request(.provision, EASElement(P.provision, children: [EASElement(P.policies, children: [
+            EASElement(P.policy, children: [EASElement(P.policyType, text: "MS-EAS-Provisioning-WBXML")]),
+        ])]))
+        #expect(settings?.child(ST.status)?.text == "1")
+        #expect(provision?.child(P.policies)?.child(P.policy)?.child(P.data)?.child(P.easProvisionDoc) != nil)
+        let log = ResponseLog()
+        for body in [settings, provision].compactMap({ $0 }) {
+            var buffer = try body.wbxml()
+            log.record(bytes: buffer.readBytes(length: buffer.readableBytes) ?? [])
+        }
+        try log.validate()
+    }
 }
