@@ -344,10 +344,22 @@ extension Gateway {
     func enumerate(_ mailbox: IMAPMailboxName, _ position: InitialSync, filterType: Int?, into batch: inout SyncBatch,
                    context: RequestContext) async throws -> InitialSync? {
         let since = FilterType.since(filterType, now: Self.wallClockMilliseconds())
-        let all = try await context.session.search(in: mailbox, MailSearch(since: since))
-        let remaining = all.filter { $0 < position.boundary && $0 < position.start && !batch.held.contains($0) }
-            .sorted(by: >)
+        // Look below the boundary in widening UID windows, so that a batch costs about its own
+        // size, not the whole mailbox (IMAP has no "the newest N", and ESEARCH is not used).
+        let top = min(position.boundary, position.start)
+        guard top > 1 else { return nil }
+        var span = UInt32(max(batch.room, 1)) * 4
+        var remaining: [UInt32] = []
+        var bottom = top
+        while bottom > 1, remaining.count < batch.room {
+            let low = bottom > span ? bottom - span : 1
+            let found = try await context.session.search(in: mailbox, MailSearch(since: since, uids: UIDSet([low...(bottom - 1)])))
+            remaining += found.filter { !batch.held.contains($0) }.sorted(by: >)
+            bottom = low
+            span = span > UInt32.max / 4 ? UInt32.max : span * 4
+        }
         guard !remaining.isEmpty else { return nil }
+        let exhausted = bottom <= 1
         var boundary = position.boundary
         var index = 0
         while index < remaining.count, batch.hasRoom {
@@ -361,9 +373,9 @@ extension Gateway {
                 index += 1
             }
         }
-        guard index < remaining.count else { return nil }
+        guard index < remaining.count || !exhausted else { return nil }
         batch.moreAvailable = true
-        return InitialSync(start: position.start, boundary: boundary)
+        return InitialSync(start: position.start, boundary: index < remaining.count ? boundary : min(boundary, bottom))
     }
 
     /// Summaries plus bodies fetched in one batch.

@@ -189,7 +189,7 @@ public actor InMemoryMailSession: MailSession, MailboxWatcher {
             list.map { "\($0.name ?? "") <\($0.address)>" }.joined(separator: ", ")
         }
         let day: Int64 = 86_400_000
-        return box.messages.filter { _, stored in
+        return box.messages.filter { uid, stored in
             let message = stored.message
             let envelope = message.envelope
             return matches(String(decoding: message.raw, as: UTF8.self), query.text)
@@ -199,6 +199,7 @@ public actor InMemoryMailSession: MailSession, MailboxWatcher {
                 && (query.since.map { message.internalDate >= $0 / day * day } ?? true)
                 && (query.before.map { message.internalDate < $0 / day * day } ?? true)
                 && (!query.unseenOnly || !message.flags.contains("\\Seen"))
+                && (query.uids.map { $0.contains(uid) } ?? true)
         }.keys.sorted()
     }
 

@@ -311,9 +311,11 @@ public struct MailSearch: Hashable, Sendable {
     public var before: Int64?
     /// Only messages without `\Seen`.
     public var unseenOnly: Bool
+    /// Only messages with these UIDs (`UID` search key).
+    public var uids: UIDSet?
 
     public init(text: String? = nil, from: String? = nil, to: String? = nil, subject: String? = nil, since: Int64? = nil,
-                before: Int64? = nil, unseenOnly: Bool = false) {
+                before: Int64? = nil, unseenOnly: Bool = false, uids: UIDSet? = nil) {
         self.text = text
         self.from = from
         self.to = to
@@ -321,6 +323,7 @@ public struct MailSearch: Hashable, Sendable {
         self.since = since
         self.before = before
         self.unseenOnly = unseenOnly
+        self.uids = uids
     }
 
     /// Longest string criterion accepted; longer ones are refused rather than sent.

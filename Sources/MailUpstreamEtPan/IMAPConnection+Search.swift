@@ -27,6 +27,10 @@ extension IMAPConnection {
         if let before = query.before {
             mailimap_search_key_multiple_add(key, mailimap_search_key_new_before(Self.date(before)))
         }
+        if let uids = query.uids {
+            guard !uids.isEmpty else { return [] }
+            mailimap_search_key_multiple_add(key, mailimap_search_key_new_uid(uids.etpanSet()))
+        }
         if query.unseenOnly {
             // libetpan has no short constructor for UNSEEN.
             let unseen = mailimap_search_key_new(Int32(MAILIMAP_SEARCH_KEY_UNSEEN), nil, nil, nil, nil, nil, nil, nil, nil, nil,

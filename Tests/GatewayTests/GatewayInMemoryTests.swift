@@ -503,4 +503,24 @@ import Testing
         }
         try log.validate()
     }
+
+    @Test func initialSyncOverAMailboxWithLargeUIDGapsSendsEverythingOnce() async throws {
+        let fixture = Fixture(configuration: GatewayConfiguration(syncResponseBudget: 64 * 1024 * 1024))
+        var uids: [UInt32] = []
+        for index in 0..<600 { uids.append(try await fixture.deliver("m\(index)")) }
+        // A long run of expunged messages in the middle: the search windows must widen.
+        try await fixture.mail.expunge(in: IMAPMailboxName(wire: "INBOX"), uids: UIDSet(uids: uids[99..<550]))
+        let inbox = try await fixture.inboxId()
+        var key = try #require(Self.collection(try await fixture.send(.sync, Self.sync("0", inbox)))?.child(AS.syncKey)?.text)
+        var seen: [String] = []
+        for _ in 0..<100 {
+            let answer = try await fixture.send(.sync, Self.sync(key, inbox, window: 7))
+            guard let collection = Self.collection(answer) else { break }
+            seen += Self.ids(answer)
+            key = try #require(collection.child(AS.syncKey)?.text)
+            if collection.child(AS.moreAvailable) == nil { break }
+        }
+        #expect(seen.count == 149)
+        #expect(Set(seen).count == 149)
+    }
 }
