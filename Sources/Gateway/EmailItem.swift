@@ -91,10 +91,7 @@ struct EmailItem {
             if let verb = Self.lastVerb(summary.flags) {
                 fields.append(EASElement(EASTag.Email2.lastVerbExecuted, text: String(verb)))
             }
-            let categories = summary.flags.filter { !$0.hasPrefix("\\") && !$0.hasPrefix("$") }
-            if !categories.isEmpty {
-                fields.append(EASElement(E.categories, children: categories.map { EASElement(E.category, text: $0) }))
-            }
+            if let categories = Self.categories(summary.flags, evenIfNone: false) { fields.append(categories) }
         }
         return fields
     }
@@ -165,6 +162,14 @@ struct EmailItem {
             EASElement(EASTag.Email.status, text: "2"),
             EASElement(EASTag.Email.flagType, text: "Flag for follow up"),
         ])
+    }
+
+    /// [MS-ASEMAIL] 2.2.2.13 Categories from the IMAP keywords (not `$…` system keywords);
+    /// nil when there are none and `evenIfNone` is false (a Change must clear them instead).
+    static func categories(_ flags: [String], evenIfNone: Bool) -> EASElement? {
+        let names = flags.filter { !$0.hasPrefix("\\") && !$0.hasPrefix("$") }
+        guard !names.isEmpty || evenIfNone else { return nil }
+        return EASElement(EASTag.Email.categories, children: names.map { EASElement(EASTag.Email.category, text: $0) })
     }
 
     /// [MS-ASEMAIL] 2.2.2.46 LastVerbExecuted: 1 reply to sender, 3 forward.

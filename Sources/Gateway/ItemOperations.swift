@@ -28,20 +28,23 @@ extension Gateway {
         }
         let folders = Dictionary(try await store.folders(of: context.accountId).map { ($0.folderId, $0) },
                                  uniquingKeysWith: { first, _ in first })
-        var responses: [EASElement] = []
+        // The answer lists EmptyFolderContents before Fetch ([MS-ASCMD] 2.2.3.145), each kind in
+        // the order asked.
+        var emptied: [EASElement] = []
+        var fetched: [EASElement] = []
         for operation in request.operations {
             switch operation {
             case .fetch(let fetch):
-                responses.append(try await itemFetch(fetch, folders: folders, context: context))
+                fetched.append(try await itemFetch(fetch, folders: folders, context: context))
             case .emptyFolderContents(let collectionId, _):
-                responses.append(try await emptyFolder(collectionId, folders: folders, context: context))
+                emptied.append(try await emptyFolder(collectionId, folders: folders, context: context))
             case .unsupported:
-                responses.append(EASElement(IO.fetch, children: [EASElement(IO.status, text: ItemOperationsStatus.protocolError)]))
+                fetched.append(EASElement(IO.fetch, children: [EASElement(IO.status, text: ItemOperationsStatus.protocolError)]))
             }
         }
         let answer = EASElement(IO.itemOperations, children: [
             EASElement(IO.status, text: ItemOperationsStatus.success),
-            EASElement(IO.response, children: responses),
+            EASElement(IO.response, children: emptied + fetched),
         ])
         guard context.request.acceptsMultipart else { return .ok(answer) }
         return try Self.multipart(answer)

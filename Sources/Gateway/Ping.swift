@@ -53,7 +53,7 @@ extension Gateway {
         let watched = known.compactMap { folders[$0] }
         // Subscribe before looking, so that a change between the look and the wait is not lost.
         let notifications = notifier.subscribe(context.accountId)
-        let changed = try await foldersWithChanges(watched, context: context)
+        let changed = try await foldersWithChanges(watched, catchUp: true, context: context)
         if !changed.isEmpty { return Self.pingChanges(changed) }
 
         // The account's tracker (IDLE on the Inbox, polling for the rest) appends to the logs;
@@ -65,8 +65,10 @@ extension Gateway {
                 // Notifications from the tracker (this node or another, via the store).
                 for await notice in notifications {
                     let hit = notice.folderIds.filter { known.contains($0) }
+                    // The notice means the log grew: compare with it, no need to ask IMAP again.
                     if !hit.isEmpty, let changed = try? await self.foldersWithChanges(watched.filter { hit.contains($0.folderId) },
-                                                                                      context: context), !changed.isEmpty {
+                                                                                      catchUp: false, context: context),
+                       !changed.isEmpty {
                         return changed
                     }
                 }
@@ -101,17 +103,19 @@ extension Gateway {
         ]))
     }
 
-    /// Folders whose log has entries the device's collection has not seen. Folders the device
-    /// never synced are ignored ([MS-ASCMD]: a Ping on them does not fail).
-    func foldersWithChanges(_ folders: [Folder], context: RequestContext) async throws -> [String] {
+    /// Folders whose log has entries the device's collection has not seen, after bringing the
+    /// logs up to date with the server when `catchUp`. Folders the device never synced are
+    /// ignored ([MS-ASCMD]: a Ping on them does not fail).
+    func foldersWithChanges(_ folders: [Folder], catchUp: Bool, context: RequestContext) async throws -> [String] {
         var changed: [String] = []
         for folder in folders {
             let ref = CollectionRef(device: context.deviceRef, folderId: folder.folderId)
             guard let key = try await store.currentCollectionKey(ref),
                   case .current(let generation) = try await store.collection(ref, key: key)
             else { continue }
-            let log = try await logs.catchUp(ref.folder, mailbox: IMAPMailboxName(wire: folder.mailboxName),
-                                             session: context.session)
+            let log = catchUp
+                ? try await logs.catchUp(ref.folder, mailbox: IMAPMailboxName(wire: folder.mailboxName), session: context.session)
+                : try await store.logState(ref.folder)
             if log.head > generation.cursor || generation.initialSyncPosition != nil { changed.append(folder.folderId) }
         }
         return changed

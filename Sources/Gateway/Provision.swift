@@ -24,49 +24,37 @@ extension Gateway {
         let policyType = request.policyType ?? (context.version >= .v12_0 ? "MS-EAS-Provisioning-WBXML" : "MS-WAP-Provisioning-XML")
         guard policyType == "MS-EAS-Provisioning-WBXML" else {
             // Only the WBXML policy document is offered ([MS-ASPROV] 3.2.5.1.1: Status 2 policy type unknown).
-            return .ok(EASElement(P.provision, children: [
-                EASElement(P.status, text: "1"),
-                EASElement(P.policies, children: [EASElement(P.policy, children: [
-                    EASElement(P.policyType, text: policyType), EASElement(P.status, text: "3"),
-                ])]),
-            ]))
+            return Self.policyAnswer(policyType, status: "3")
         }
         if let acknowledged = request.acknowledgedKey {
             // Step two: the client confirms the temporary key; the final key replaces it.
             guard device.policyState == .temporary, acknowledged == device.policyKey else {
-                return .ok(EASElement(P.provision, children: [
-                    EASElement(P.status, text: "1"),
-                    EASElement(P.policies, children: [EASElement(P.policy, children: [
-                        EASElement(P.policyType, text: policyType), EASElement(P.status, text: "5"),
-                    ])]),
-                ]))
+                return Self.policyAnswer(policyType, status: "5")
             }
             let finalKey = Self.newPolicyKey()
             device.policyKey = finalKey
             device.policyState = .final
             try await store.saveDevice(device)
-            return .ok(EASElement(P.provision, children: [
-                EASElement(P.status, text: "1"),
-                EASElement(P.policies, children: [EASElement(P.policy, children: [
-                    EASElement(P.policyType, text: policyType),
-                    EASElement(P.status, text: "1"),
-                    EASElement(P.policyKey, text: finalKey),
-                ])]),
-            ]))
+            return Self.policyAnswer(policyType, status: "1", key: finalKey)
         }
         // Step one: a temporary key and the policy.
         let temporary = Self.newPolicyKey()
         device.policyKey = temporary
         device.policyState = .temporary
         try await store.saveDevice(device)
+        return Self.policyAnswer(policyType, status: "1", key: temporary, document: configuration.policy.document())
+    }
+
+    /// [MS-ASPROV] 2.2.2.38 Policy in a Provision answer: type, status, then key and document
+    /// when there are any.
+    static func policyAnswer(_ type: String, status: String, key: String? = nil, document: EASElement? = nil) -> EASResponse {
+        typealias P = EASTag.Provision
+        var policy = [EASElement(P.policyType, text: type), EASElement(P.status, text: status)]
+        if let key { policy.append(EASElement(P.policyKey, text: key)) }
+        if let document { policy.append(EASElement(P.data, children: [document])) }
         return .ok(EASElement(P.provision, children: [
             EASElement(P.status, text: "1"),
-            EASElement(P.policies, children: [EASElement(P.policy, children: [
-                EASElement(P.policyType, text: policyType),
-                EASElement(P.status, text: "1"),
-                EASElement(P.policyKey, text: temporary),
-                EASElement(P.data, children: [configuration.policy.document()]),
-            ])]),
+            EASElement(P.policies, children: [EASElement(P.policy, children: policy)]),
         ]))
     }
 

@@ -39,9 +39,12 @@ extension Gateway {
                 answers.append(EASElement(ST.userInformation, children: [
                     EASElement(ST.status, text: "1"), EASElement(ST.get, children: get),
                 ]))
-            default:
+            case ST.oof, ST.devicePassword, ST.rightsManagementInformation:
                 // [MS-ASCMD] 2.2.3.177.16 Status 2: not supported here yet.
                 answers.append(EASElement(child.tag, children: [EASElement(ST.status, text: "2")]))
+            default:
+                // Not a Settings part: nothing to answer for it.
+                continue
             }
         }
         return .ok(EASElement(ST.settings, children: answers))

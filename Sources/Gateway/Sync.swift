@@ -299,8 +299,7 @@ extension Gateway {
     static func flagFields(_ flags: [String], version: EASProtocolVersion) -> [EASElement] {
         var fields = [EASElement(EASTag.Email.read, text: flags.contains("\\Seen") ? "1" : "0"), EmailItem.flag(flags)]
         if version >= .v14_0 {
-            let categories = flags.filter { !$0.hasPrefix("\\") && !$0.hasPrefix("$") }
-            fields.append(EASElement(EASTag.Email.categories, children: categories.map { EASElement(EASTag.Email.category, text: $0) }))
+            fields.append(EmailItem.categories(flags, evenIfNone: true)!)
         }
         return fields
     }

@@ -523,4 +523,86 @@ import Testing
         #expect(seen.count == 149)
         #expect(Set(seen).count == 149)
     }
+
+    /// The answers for odd and wrong requests, each checked by eas-validate like the normal ones.
+    @Test func errorAndEdgeAnswersPassTheSchemas() async throws {
+        let fixture = Fixture()
+        let inbox = try await fixture.inboxId()
+        typealias GIE = EASTag.GetItemEstimate
+        typealias IO = EASTag.ItemOperations
+        typealias S = EASTag.Search
+        typealias ST = EASTag.Settings
+        typealias MV = EASTag.Move
+        var answers: [(String, EASElement?)] = []
+        func send(_ name: String, _ command: EASCommand, _ body: EASElement?, version: EASProtocolVersion = .v14_1) async throws {
+            answers.append((name, try await fixture.send(command, body, device: "edges", version: version).body))
+        }
+        func sync(_ extra: [EASElement], collections: Bool = true) -> EASElement {
+            EASElement(AS.sync, children: (collections ? [EASElement(AS.collections, children: [EASElement(AS.collection, children: [
+                EASElement(AS.syncKey, text: "1-0"), EASElement(AS.collectionId, text: inbox),
+            ])])] : []) + extra)
+        }
+        try await send("sync 13", .sync, nil)
+        try await send("sync 14", .sync, sync([EASElement(AS.wait, text: "99")]))
+        try await send("sync 4", .sync, EASElement(AS.sync, children: [EASElement(AS.collections, children: [EASElement(AS.collection)])]))
+        try await send("sync 3", .sync, sync([]))
+        try await send("foldersync 9", .folderSync, EASElement(FH.folderSync, children: [EASElement(FH.syncKey, text: "17-x")]))
+        try await send("estimate 3 and 2", .getItemEstimate, EASElement(GIE.getItemEstimate, children: [
+            EASElement(GIE.collections, children: [
+                EASElement(GIE.collection, children: [EASElement(GIE.collectionId, text: inbox)]),
+                EASElement(GIE.collection, children: [EASElement(GIE.collectionId, text: "nope")]),
+            ]),
+        ]))
+        try await send("ping 3", .ping, nil)
+        try await send("ping 7", .ping, EASElement(PG.ping, children: [
+            EASElement(PG.heartbeatInterval, text: "60"),
+            EASElement(PG.folders, children: [EASElement(PG.folder, children: [EASElement(PG.id, text: "nope")])]),
+        ]))
+        try await send("itemoperations", .itemOperations, EASElement(IO.itemOperations, children: [
+            EASElement(IO.fetch, children: [EASElement(IO.store, text: "Mailbox"), EASElement(EASTag.AirSyncBase.fileReference, text: "x:1:2")]),
+            EASElement(IO.fetch, children: [EASElement(IO.store, text: "Mailbox"), EASElement(AS.collectionId, text: inbox),
+                                            EASElement(AS.serverId, text: "\(inbox):999")]),
+            EASElement(IO.emptyFolderContents, children: [EASElement(AS.collectionId, text: inbox)]),
+        ]))
+        try await send("itemoperations 2", .itemOperations, EASElement(IO.itemOperations))
+        try await send("settings", .settings, EASElement(ST.settings, children: [
+            EASElement(ST.oof, children: [EASElement(ST.get, children: [EASElement(ST.bodyType, text: "Text")])]),
+        ]))
+        try await send("search 2", .search, EASElement(S.search))
+        try await send("search 3", .search, EASElement(S.search, children: [EASElement(S.store, children: [
+            EASElement(S.name, text: "DocumentLibrary"), EASElement(S.query, text: "x"),
+        ])]))
+        try await send("moveitems", .moveItems, EASElement(MV.moveItems, children: [EASElement(MV.move, children: [
+            EASElement(MV.srcMsgId, text: "\(inbox):1"), EASElement(MV.srcFldId, text: inbox), EASElement(MV.dstFldId, text: inbox),
+        ])]))
+        try await send("foldercreate 9", .folderCreate, EASElement(FH.folderCreate, children: [
+            EASElement(FH.syncKey, text: "stale"), EASElement(FH.parentId, text: "0"), EASElement(FH.displayName, text: "x"),
+            EASElement(FH.type, text: "12"),
+        ]))
+        try await send("folderdelete 10", .folderDelete, EASElement(FH.folderDelete))
+        try await send("sendmail 119", .sendMail, EASElement(EASTag.ComposeMail.sendMail, children: [
+            EASElement(EASTag.ComposeMail.clientId, text: "e1"),
+            EASElement(EASTag.ComposeMail.mime, text: "Subject: nobody\r\n\r\nx\r\n"),
+        ]))
+        try await send("smartreply 150", .smartReply, EASElement(EASTag.ComposeMail.smartReply, children: [
+            EASElement(EASTag.ComposeMail.clientId, text: "e2"),
+            EASElement(EASTag.ComposeMail.source, children: [EASElement(EASTag.ComposeMail.itemId, text: "nope:1")]),
+            EASElement(EASTag.ComposeMail.mime, text: "To: a@b.c\r\n\r\nx\r\n"),
+        ]))
+        try await send("resolverecipients 5", .resolveRecipients, EASElement(EASTag.ResolveRecipients.resolveRecipients,
+                                                                            children: [EASElement(EASTag.ResolveRecipients.options)]))
+        // A device that has to provision: the in-band answers of 14.x.
+        let blocked = try await fixture.gateway.handle(EASRequest(
+            command: .folderSync, user: "demo@airgate.test", deviceId: "unprovisioned", deviceType: "iPhone", version: .v14_1,
+            body: EASElement(FH.folderSync, children: [EASElement(FH.syncKey, text: "0")])), account: fixture.account)
+        answers.append(("foldersync 142", blocked.body))
+
+        let log = ResponseLog()
+        for (name, body) in answers {
+            let element = try #require(body, "\(name) has no body")
+            var buffer = try element.wbxml()
+            log.record(bytes: buffer.readBytes(length: buffer.readableBytes) ?? [])
+        }
+        try log.validate()
+    }
 }
