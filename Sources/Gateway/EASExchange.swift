@@ -64,7 +64,6 @@ public struct EASResponse: Sendable {
 
     public static func ok(_ body: EASElement?) -> EASResponse { EASResponse(body: body) }
     public static let empty = EASResponse()
-    public static let badRequest = EASResponse(httpStatus: 400)
     public static func unavailable(after seconds: Int) -> EASResponse {
         EASResponse(httpStatus: 503, retryAfterSeconds: seconds)
     }

@@ -12,7 +12,6 @@ extension Gateway {
     enum ItemOperationsStatus {
         static let success = "1"
         static let protocolError = "2"
-        static let serverError = "3"
         static let notFound = "6"
         static let badRange = "8"
         static let unknownStore = "9"

@@ -12,7 +12,6 @@ extension Gateway {
         static let success = "1"
         static let invalidSyncKey = "3"
         static let protocolError = "4"
-        static let serverError = "5"
         static let folderHierarchyChanged = "12"
         static let emptyRequestNothingCached = "13"
         static let invalidWaitOrHeartbeat = "14"
