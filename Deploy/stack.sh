@@ -19,6 +19,9 @@ DEMO_USER=demo@$MAIL_DOMAIN
 DEMO_PASSWORD=demo-password
 OTHER_USER=other@$MAIL_DOMAIN
 OTHER_PASSWORD=other-password
+# A user of its own for tests that change account-wide settings (automatic replies).
+AWAY_USER=away@$MAIL_DOMAIN
+AWAY_PASSWORD=away-password
 MASTER_USER=airgate-master
 MASTER_PASSWORD=master-password
 PG_USER=airgate
@@ -73,7 +76,7 @@ Ports (environment variable, default):
   AIRGATE_SIEVE_PORT 14190, AIRGATE_PG_PORT 15432.
 AIRGATE_START_TIMEOUT (seconds, default 60) bounds the wait for each service.
 
-Users: $DEMO_USER / $DEMO_PASSWORD, $OTHER_USER / $OTHER_PASSWORD,
+Users: $DEMO_USER / $DEMO_PASSWORD, $OTHER_USER / $OTHER_PASSWORD, $AWAY_USER / $AWAY_PASSWORD,
 master user $MASTER_USER / $MASTER_PASSWORD (log in as "USER*$MASTER_USER").
 EOF
 }
@@ -428,6 +431,7 @@ ensure_default_users() {
     local users=$RUNTIME/dovecot/users masters=$RUNTIME/dovecot/master-users
     has_passwd_entry "$users" "$DEMO_USER" || upsert_passwd_entry "$users" "$DEMO_USER" "$DEMO_PASSWORD"
     has_passwd_entry "$users" "$OTHER_USER" || upsert_passwd_entry "$users" "$OTHER_USER" "$OTHER_PASSWORD"
+    has_passwd_entry "$users" "$AWAY_USER" || upsert_passwd_entry "$users" "$AWAY_USER" "$AWAY_PASSWORD"
     has_passwd_entry "$masters" "$MASTER_USER" || upsert_passwd_entry "$masters" "$MASTER_USER" "$MASTER_PASSWORD"
 }
 
@@ -646,6 +650,8 @@ write_env() {
         env_line DEMO_PASSWORD "$DEMO_PASSWORD"
         env_line OTHER_USER "$OTHER_USER"
         env_line OTHER_PASSWORD "$OTHER_PASSWORD"
+        env_line AWAY_USER "$AWAY_USER"
+        env_line AWAY_PASSWORD "$AWAY_PASSWORD"
         env_line MASTER_USER "$MASTER_USER"
         env_line MASTER_PASSWORD "$MASTER_PASSWORD"
         env_line MASTER_SEPARATOR '*'

@@ -20,6 +20,8 @@ public struct ServerConfiguration: Sendable {
     public var imap: ServerEndpoint
     /// Submission for SendMail; nil refuses sending.
     public var smtp: ServerEndpoint?
+    /// ManageSieve for out-of-office replies; nil refuses Settings Oof.
+    public var sieve: ServerEndpoint?
     public var store: Store
     public var gateway: GatewayConfiguration
     public var http: GatewayHTTPConfiguration
@@ -35,13 +37,15 @@ public struct ServerConfiguration: Sendable {
         case memory
     }
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, imap: ServerEndpoint, smtp: ServerEndpoint? = nil, store: Store,
+    public init(host: String = "127.0.0.1", port: Int = 8080, imap: ServerEndpoint, smtp: ServerEndpoint? = nil,
+                sieve: ServerEndpoint? = nil, store: Store,
                 gateway: GatewayConfiguration = GatewayConfiguration(), http: GatewayHTTPConfiguration = GatewayHTTPConfiguration(),
                 defaultDomain: String? = nil, imapThreads: Int = 16, imapLimits: IMAPPoolLimits = IMAPPoolLimits()) {
         self.host = host
         self.port = port
         self.imap = imap
         self.smtp = smtp
+        self.sieve = sieve
         self.store = store
         self.gateway = gateway
         self.http = http
@@ -88,6 +92,7 @@ public enum AirgateServer {
         let gateway = Gateway(configuration: configuration.gateway, store: store, notifier: notifier, codec: EtPanMIMECodec(),
                               logger: logger)
         let authenticator = IMAPAccountAuthenticator(adapter: adapter, endpoint: configuration.imap, smtp: configuration.smtp,
+                                                     sieve: configuration.sieve,
                                                      defaultDomain: configuration.defaultDomain)
         var http = configuration.http
         var server = HTTPServerBuilder.http1()

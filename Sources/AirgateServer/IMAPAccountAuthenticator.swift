@@ -16,15 +16,19 @@ public actor IMAPAccountAuthenticator: AccountAuthenticator {
     private let endpoint: ServerEndpoint
     /// The submission server SendMail uses, with the same credentials; nil: sending is refused.
     private let smtp: ServerEndpoint?
+    /// ManageSieve for out-of-office, with the same credentials; nil: Settings Oof is refused.
+    private let sieve: ServerEndpoint?
     /// Appended to logins without a domain to make the account's address.
     private let defaultDomain: String?
     private var accounts: [String: Account] = [:]
     private let salt: [UInt8]
 
-    public init(adapter: IMAPAdapter, endpoint: ServerEndpoint, smtp: ServerEndpoint? = nil, defaultDomain: String? = nil) {
+    public init(adapter: IMAPAdapter, endpoint: ServerEndpoint, smtp: ServerEndpoint? = nil, sieve: ServerEndpoint? = nil,
+                defaultDomain: String? = nil) {
         self.adapter = adapter
         self.endpoint = endpoint
         self.smtp = smtp
+        self.sieve = sieve
         self.defaultDomain = defaultDomain
         var generator = SystemRandomNumberGenerator()
         salt = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
@@ -52,8 +56,12 @@ public actor IMAPAccountAuthenticator: AccountAuthenticator {
         let submitter = smtp.map {
             SMTPMailSubmitter(adapter: adapter, endpoint: $0, credentials: .plain(user: user, password: password))
         }
+        let outOfOffice = sieve.map {
+            ManageSieveOutOfOffice(adapter: adapter, endpoint: $0, user: user, password: password, address: address)
+        }
         let mail = MailAccount(user: user, emailAddress: address, session: session,
-                               watcher: adapter.watcher(endpoint: endpoint, credentials: credentials), submitter: submitter)
+                               watcher: adapter.watcher(endpoint: endpoint, credentials: credentials), submitter: submitter,
+                               outOfOffice: outOfOffice)
         accounts[user] = Account(credentialDigest: digest, mail: mail)
         return mail
     }

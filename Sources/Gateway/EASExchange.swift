@@ -78,13 +78,16 @@ public struct MailAccount: Sendable {
     public var watcher: (any MailboxWatcher)?
     /// Where SendMail goes; nil when no submission server is configured.
     public var submitter: (any MailSubmitter)?
+    /// The automatic replies (Settings Oof); nil when no Sieve server is configured.
+    public var outOfOffice: (any OutOfOfficeService)?
 
     public init(user: String, emailAddress: String, session: any MailSession, watcher: (any MailboxWatcher)? = nil,
-                submitter: (any MailSubmitter)? = nil) {
+                submitter: (any MailSubmitter)? = nil, outOfOffice: (any OutOfOfficeService)? = nil) {
         self.user = user
         self.emailAddress = emailAddress
         self.session = session
         self.watcher = watcher
         self.submitter = submitter
+        self.outOfOffice = outOfOffice
     }
 }

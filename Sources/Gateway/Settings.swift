@@ -2,7 +2,8 @@ import EASProtocol
 import SyncState
 
 /// [MS-ASCMD] 2.2.1.18 Settings: DeviceInformation Set and UserInformation Get, which iOS
-/// sends before anything else. Out-of-office and device password come with the mail actions.
+/// sends before anything else; Oof Get/Set (automatic replies, kept in Sieve); DevicePassword
+/// and RightsManagementInformation acknowledged.
 extension Gateway {
     typealias ST = EASTag.Settings
 
@@ -39,9 +40,18 @@ extension Gateway {
                 answers.append(EASElement(ST.userInformation, children: [
                     EASElement(ST.status, text: "1"), EASElement(ST.get, children: get),
                 ]))
-            case ST.oof, ST.devicePassword, ST.rightsManagementInformation:
-                // [MS-ASCMD] 2.2.3.177.16 Status 2: not supported here yet.
-                answers.append(EASElement(child.tag, children: [EASElement(ST.status, text: "2")]))
+            case ST.oof:
+                answers.append(await outOfOffice(child, context))
+            case ST.devicePassword:
+                // The recovery password is not kept: the policy never asks for recovery
+                // (PasswordRecoveryEnabled is not sent), so there is nobody to give it to.
+                answers.append(EASElement(ST.devicePassword, children: [EASElement(ST.status, text: "1")]))
+            case ST.rightsManagementInformation:
+                // No rights-management templates exist here: an empty list.
+                answers.append(EASElement(ST.rightsManagementInformation, children: [
+                    EASElement(ST.status, text: "1"),
+                    EASElement(ST.get, children: [EASElement(EASTag.RightsManagement.rightsManagementTemplates, children: [])]),
+                ]))
             default:
                 // Not a Settings part: nothing to answer for it.
                 continue

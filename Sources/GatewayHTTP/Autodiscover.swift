@@ -3,11 +3,61 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// Autodiscover for mobile sync ([MS-ASCMD] 2.2.1.1, the
-/// `mobilesync/responseschema/2006` schema): tells a phone which URL serves EAS for an address,
-/// after checking the caller's credentials.
+/// The IMAP and SMTP endpoints a desktop client may use directly, as Autodiscover's Outlook
+/// schema describes them ([MS-OXDSCLI] 2.2.4.1.1.2, Protocol element of type IMAP and SMTP).
+public struct OutlookMailSettings: Sendable, Equatable {
+    /// How a mail endpoint is protected, in the words of the Outlook schema's `Encryption` element.
+    public enum Security: String, Sendable {
+        /// TLS from the first byte (IMAPS 993, SMTPS 465).
+        case tls = "SSL"
+        /// STARTTLS after connecting.
+        case starttls = "TLS"
+        case none = "None"
+    }
+
+    public struct Endpoint: Sendable, Equatable {
+        public var host: String
+        public var port: Int
+        public var security: Security
+
+        public init(host: String, port: Int, security: Security) {
+            self.host = host
+            self.port = port
+            self.security = security
+        }
+
+        /// Parses `host:port[:tls|starttls|plain]`; the default protection is STARTTLS.
+        public init?(_ text: String) {
+            let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 2 || parts.count == 3, !parts[0].isEmpty, let port = Int(parts[1]), (1...65535).contains(port)
+            else { return nil }
+            let security: Security
+            switch parts.count == 3 ? parts[2].lowercased() : "starttls" {
+            case "tls", "ssl": security = .tls
+            case "starttls": security = .starttls
+            case "plain", "none": security = .none
+            default: return nil
+            }
+            self.init(host: parts[0], port: port, security: security)
+        }
+    }
+
+    public var imap: Endpoint
+    public var smtp: Endpoint
+
+    public init(imap: Endpoint, smtp: Endpoint) {
+        self.imap = imap
+        self.smtp = smtp
+    }
+}
+
+/// Autodiscover v1, the plain-old-XML form ([MS-ASCMD] 2.2.1.1 for the mobile-sync schema,
+/// [MS-OXDSCLI] for the Outlook schema): after checking the caller's credentials, tells a phone
+/// which URL serves EAS, and tells Outlook where the IMAP and SMTP servers are.
 extension GatewayResponder {
+    static let responseSchema = "http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006"
     static let mobileSyncResponseSchema = "http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006"
+    static let outlookResponseSchema = "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"
     /// Largest Autodiscover request read.
     static let maxAutodiscoverBytes = 64 * 1024
 
@@ -32,48 +82,101 @@ extension GatewayResponder {
             return failure(error)
         }
         let address = Self.element("EMailAddress", in: text) ?? credentials.user
-        guard let schema = Self.element("AcceptableResponseSchema", in: text), schema == Self.mobileSyncResponseSchema else {
+        switch Self.element("AcceptableResponseSchema", in: text) {
+        case Self.mobileSyncResponseSchema?:
+            return Self.autodiscoverXML(Self.mobileSyncAnswer(address: address, url: easURL(request)))
+        case Self.outlookResponseSchema?:
+            guard let settings = configuration.outlookMailSettings else {
+                return Self.autodiscoverXML(Self.autodiscoverError(code: 601, message: "Provider is not available"))
+            }
+            return Self.autodiscoverXML(Self.outlookAnswer(address: address, login: credentials.user, settings: settings))
+        case nil:
             return Self.autodiscoverXML(Self.autodiscoverError(code: 600, message: "Invalid Request"))
+        default:
+            return Self.autodiscoverXML(Self.autodiscoverError(code: 601, message: "Provider is not available"))
         }
+    }
+
+    /// The URL of this EAS endpoint as clients reach it: the configured public URL, else built
+    /// from the request's Host.
+    func easURL(_ request: Request) -> String {
+        if let configured = configuration.publicURL { return configured }
         let host = request.head.authority ?? "localhost"
-        let url = configuration.publicURL ?? "\(configuration.isTLS ? "https" : "http")://\(host)/Microsoft-Server-ActiveSync"
-        return Self.autodiscoverXML("""
+        return "\(configuration.isTLS ? "https" : "http")://\(host)/Microsoft-Server-ActiveSync"
+    }
+
+    static func mobileSyncAnswer(address: String, url: String) -> String {
+        """
+        <?xml version="1.0" encoding="utf-8"?>
+        <Autodiscover xmlns="\(responseSchema)">
+          <Response xmlns="\(mobileSyncResponseSchema)">
+            <Culture>en:us</Culture>
+            <User>
+              <DisplayName>\(escaped(address))</DisplayName>
+              <EMailAddress>\(escaped(address))</EMailAddress>
+            </User>
+            <Action>
+              <Settings>
+                <Server>
+                  <Type>MobileSync</Type>
+                  <Url>\(escaped(url))</Url>
+                  <Name>\(escaped(url))</Name>
+                </Server>
+              </Settings>
+            </Action>
+          </Response>
+        </Autodiscover>
+
+        """
+    }
+
+    static func outlookAnswer(address: String, login: String, settings: OutlookMailSettings) -> String {
+        func protocolSection(_ type: String, _ endpoint: OutlookMailSettings.Endpoint) -> String {
+            """
+                  <Protocol>
+                    <Type>\(type)</Type>
+                    <Server>\(escaped(endpoint.host))</Server>
+                    <Port>\(endpoint.port)</Port>
+                    <DomainRequired>off</DomainRequired>
+                    <LoginName>\(escaped(login))</LoginName>
+                    <SPA>off</SPA>
+                    <SSL>\(endpoint.security == .none ? "off" : "on")</SSL>
+                    <Encryption>\(endpoint.security.rawValue)</Encryption>
+                    <AuthRequired>on</AuthRequired>
+                  </Protocol>
+
+            """
+        }
+        return """
             <?xml version="1.0" encoding="utf-8"?>
-            <Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006">
-              <Response xmlns="\(Self.mobileSyncResponseSchema)">
-                <Culture>en:us</Culture>
+            <Autodiscover xmlns="\(responseSchema)">
+              <Response xmlns="\(outlookResponseSchema)">
                 <User>
-                  <DisplayName>\(Self.escaped(address))</DisplayName>
-                  <EMailAddress>\(Self.escaped(address))</EMailAddress>
+                  <DisplayName>\(escaped(address))</DisplayName>
+                  <AutoDiscoverSMTPAddress>\(escaped(address))</AutoDiscoverSMTPAddress>
                 </User>
-                <Action>
-                  <Settings>
-                    <Server>
-                      <Type>MobileSync</Type>
-                      <Url>\(Self.escaped(url))</Url>
-                      <Name>\(Self.escaped(url))</Name>
-                    </Server>
-                  </Settings>
-                </Action>
+                <Account>
+                  <AccountType>email</AccountType>
+                  <Action>settings</Action>
+            \(protocolSection("IMAP", settings.imap))\(protocolSection("SMTP", settings.smtp))    </Account>
               </Response>
             </Autodiscover>
 
-            """)
+            """
     }
 
+    /// The schema-independent error answer ([MS-OXDSCLI] 2.2.4.1.1.1: 600 invalid request,
+    /// 601 no provider for the requested schema).
     static func autodiscoverError(code: Int, message: String) -> String {
         """
         <?xml version="1.0" encoding="utf-8"?>
-        <Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006">
-          <Response xmlns="\(mobileSyncResponseSchema)">
-            <Culture>en:us</Culture>
-            <Action>
-              <Error>
-                <Status>2</Status>
-                <Message>\(escaped(message))</Message>
-                <DebugData>\(code)</DebugData>
-              </Error>
-            </Action>
+        <Autodiscover xmlns="\(responseSchema)">
+          <Response>
+            <Error Id="\(UInt32.random(in: 1...UInt32.max))">
+              <ErrorCode>\(code)</ErrorCode>
+              <Message>\(escaped(message))</Message>
+              <DebugData />
+            </Error>
           </Response>
         </Autodiscover>
 

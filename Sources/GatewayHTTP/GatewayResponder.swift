@@ -18,13 +18,17 @@ public struct GatewayHTTPConfiguration: Sendable {
     public var serverName: String
     /// The EAS URL phones are told by Autodiscover; derived from the request's Host otherwise.
     public var publicURL: String?
+    /// The IMAP and SMTP endpoints users reach directly, which Autodiscover hands to Outlook
+    /// when it asks with the Outlook schema (that schema has no way to name an EAS server).
+    public var outlookMailSettings: OutlookMailSettings?
 
     public init(allowPlainHTTPBasicAuth: Bool = false, isTLS: Bool = false, serverName: String = "Airgate",
-                publicURL: String? = nil) {
+                publicURL: String? = nil, outlookMailSettings: OutlookMailSettings? = nil) {
         self.allowPlainHTTPBasicAuth = allowPlainHTTPBasicAuth
         self.isTLS = isTLS
         self.serverName = serverName
         self.publicURL = publicURL
+        self.outlookMailSettings = outlookMailSettings
     }
 }
 
@@ -62,6 +66,9 @@ public struct GatewayResponder: HTTPResponder {
         let path = request.uri.path.lowercased()
         if path == "/autodiscover/autodiscover.xml", request.method == .post {
             return await autodiscover(request, context: context)
+        }
+        if path.hasPrefix("/autodiscover/autodiscover.json"), request.method == .get {
+            return autodiscoverJSON(request)
         }
         guard path == "/microsoft-server-activesync" || path == "/microsoft-server-activesync/" else {
             return Self.plain(.notFound)

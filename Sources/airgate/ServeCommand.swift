@@ -50,6 +50,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "SMTP protection: tls, starttls or plain.")
     var smtpSecurity: String = "starttls"
 
+    @Option(help: "ManageSieve host for out-of-office replies (default: the stack's; none: Settings Oof is refused).")
+    var sieveHost: String?
+
+    @Option(help: "ManageSieve port (default 4190).")
+    var sievePort: Int?
+
+    @Option(help: "ManageSieve protection: tls, starttls or plain.")
+    var sieveSecurity: String = "starttls"
+
     @Option(help: "SQLite state database file.")
     var sqlite: String?
 
@@ -70,6 +79,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "The EAS URL Autodiscover gives phones, e.g. https://airgate.example.org/Microsoft-Server-ActiveSync.")
     var publicUrl: String?
+
+    @Option(help: "IMAP endpoint Autodiscover gives Outlook, host:port[:tls|starttls|plain] (with --public-smtp).")
+    var publicImap: String?
+
+    @Option(help: "SMTP endpoint Autodiscover gives Outlook, host:port[:tls|starttls|plain].")
+    var publicSmtp: String?
 
     @Option(help: "Address book for GAL search and ResolveRecipients: one 'Name <address>' per line.")
     var addressBook: String?
@@ -124,6 +139,15 @@ struct ServeCommand: AsyncParsableCommand {
                                   port: smtpPort ?? Int(values["SMTP_PORT"] ?? "") ?? 587, security: smtpSecurityValue,
                                   caFile: imapCaFile ?? values["TLS_CA_FILE"],
                                   serverName: imapServerName ?? (values.isEmpty ? nil : "localhost"))
+        var sieve: ServerEndpoint?
+        if let sieveHostValue = sieveHost ?? values["SIEVE_HOST"] {
+            guard let sieveSecurityValue = TransportSecurity(rawValue: sieveSecurity) else {
+                throw ValidationError("--sieve-security must be tls, starttls or plain")
+            }
+            sieve = ServerEndpoint(host: sieveHostValue, port: sievePort ?? Int(values["SIEVE_PORT"] ?? "") ?? 4190,
+                                   security: sieveSecurityValue, caFile: imapCaFile ?? values["TLS_CA_FILE"],
+                                   serverName: imapServerName ?? (values.isEmpty ? nil : "localhost"))
+        }
         var gateway = GatewayConfiguration(protocolCeiling: ceiling)
         gateway.allowNonProvisionableDevices = !requireProvisioning
         if let addressBook {
@@ -132,9 +156,22 @@ struct ServeCommand: AsyncParsableCommand {
             }
             gateway.addressBook = AddressBook(text: text)
         }
+        var outlookSettings: OutlookMailSettings?
+        switch (publicImap, publicSmtp) {
+        case (nil, nil):
+            break
+        case let (imapText?, smtpText?):
+            guard let imapEndpoint = OutlookMailSettings.Endpoint(imapText), let smtpEndpoint = OutlookMailSettings.Endpoint(smtpText) else {
+                throw ValidationError("--public-imap and --public-smtp take host:port[:tls|starttls|plain]")
+            }
+            outlookSettings = OutlookMailSettings(imap: imapEndpoint, smtp: smtpEndpoint)
+        default:
+            throw ValidationError("--public-imap and --public-smtp go together")
+        }
         var configuration = ServerConfiguration(
-            host: String(listenParts[0]), port: listenPort, imap: imap, smtp: smtp, store: store, gateway: gateway,
-            http: GatewayHTTPConfiguration(allowPlainHTTPBasicAuth: allowPlainHttp, publicURL: publicUrl),
+            host: String(listenParts[0]), port: listenPort, imap: imap, smtp: smtp, sieve: sieve, store: store, gateway: gateway,
+            http: GatewayHTTPConfiguration(allowPlainHTTPBasicAuth: allowPlainHttp, publicURL: publicUrl,
+                                           outlookMailSettings: outlookSettings),
             defaultDomain: defaultDomain ?? values["MAIL_DOMAIN"])
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
         if let tlsCert, let tlsKey { configuration.tls = (tlsCert, tlsKey) }

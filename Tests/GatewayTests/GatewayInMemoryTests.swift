@@ -16,6 +16,7 @@ import Testing
 
     struct Fixture {
         let mail = InMemoryMailSession()
+        let sieve = InMemorySieveScripts()
         let notifier = InProcessChangeNotifier()
         let store: InMemoryStateStore
         let gateway: Gateway
@@ -27,7 +28,8 @@ import Testing
             configuration.addressBook = addressBook
             store = InMemoryStateStore(notifier: notifier)
             gateway = Gateway(configuration: configuration, store: store, notifier: notifier, codec: EtPanMIMECodec())
-            account = MailAccount(user: "demo@airgate.test", emailAddress: "demo@airgate.test", session: mail, watcher: mail)
+            account = MailAccount(user: "demo@airgate.test", emailAddress: "demo@airgate.test", session: mail, watcher: mail,
+                                  outOfOffice: SieveOutOfOffice(scripts: sieve, address: "demo@airgate.test"))
         }
 
         /// Outlook passes without provisioning, which keeps these tests about Sync.
@@ -490,18 +492,95 @@ import Testing
                 EASElement(ST.model, text: "iPhone15,2"), EASElement(ST.os, text: "iOS 18.1"),
             ])]),
             EASElement(ST.userInformation, children: [EASElement(ST.get)]),
+            EASElement(ST.devicePassword, children: [EASElement(ST.set, children: [EASElement(ST.password, text: "1234")])]),
         ]))
+        // libwbxml misnames Settings 0x2B, so this answer is checked from our XML rendering.
+        let rights = try await request(.settings, EASElement(ST.settings, children: [
+            EASElement(ST.rightsManagementInformation, children: [EASElement(ST.get)]),
+        ]))
+        let oofSet = try await request(.settings, EASElement(ST.settings, children: [
+            EASElement(ST.oof, children: [EASElement(ST.set, children: Self.oofSetChildren(state: "2"))]),
+        ]))
+        let oofGet = try await request(.settings, EASElement(ST.settings, children: [
+            EASElement(ST.oof, children: [EASElement(ST.get, children: [EASElement(ST.bodyType, text: "HTML")])]),
+        ]))
+        #expect(oofSet?.child(ST.oof)?.child(ST.status)?.text == "1")
+        #expect(oofGet?.child(ST.oof)?.child(ST.get)?.child(ST.oofState)?.text == "2")
+        #expect(settings?.child(ST.devicePassword)?.child(ST.status)?.text == "1")
+        #expect(rights?.child(ST.rightsManagementInformation)?.child(ST.status)?.text == "1")
         let provision = try await request(.provision, EASElement(P.provision, children: [EASElement(P.policies, children: [
             EASElement(P.policy, children: [EASElement(P.policyType, text: "MS-EAS-Provisioning-WBXML")]),
         ])]))
         #expect(settings?.child(ST.status)?.text == "1")
         #expect(provision?.child(P.policies)?.child(P.policy)?.child(P.data)?.child(P.easProvisionDoc) != nil)
         let log = ResponseLog()
-        for body in [settings, provision].compactMap({ $0 }) {
+        for body in [settings, oofSet, oofGet, provision].compactMap({ $0 }) {
             var buffer = try body.wbxml()
             log.record(bytes: buffer.readBytes(length: buffer.readableBytes) ?? [])
         }
+        log.record(xml: try #require(rights))
         try log.validate()
+    }
+
+    static func oofSetChildren(state: String, start: String = "2026-12-01T08:00:00.000Z",
+                               end: String = "2026-12-08T17:30:00.000Z") -> [EASElement] {
+        typealias ST = EASTag.Settings
+        return [
+            EASElement(ST.oofState, text: state), EASElement(ST.startTime, text: start), EASElement(ST.endTime, text: end),
+            EASElement(ST.oofMessage, children: [
+                EASElement(ST.appliesToInternal), EASElement(ST.enabled, text: "1"),
+                EASElement(ST.replyMessage, text: "Back on the 8th."), EASElement(ST.bodyType, text: "Text"),
+            ]),
+            EASElement(ST.oofMessage, children: [
+                EASElement(ST.appliesToExternalKnown), EASElement(ST.enabled, text: "0"),
+                EASElement(ST.replyMessage, text: ""), EASElement(ST.bodyType, text: "Text"),
+            ]),
+            EASElement(ST.oofMessage, children: [
+                EASElement(ST.appliesToExternalUnknown), EASElement(ST.enabled, text: "1"),
+                EASElement(ST.replyMessage, text: "Away until December 8 & back after."), EASElement(ST.bodyType, text: "Text"),
+            ]),
+        ]
+    }
+
+    @Test func outOfOfficeIsSetReadBackAndCheckedForSense() async throws {
+        let fixture = Fixture()
+        typealias ST = EASTag.Settings
+        func oof(_ body: EASElement, account: MailAccount? = nil) async throws -> EASElement? {
+            try await fixture.gateway.handle(EASRequest(command: .settings, user: "demo@airgate.test", deviceId: "oof",
+                                                        deviceType: "iPhone", version: .v16_1,
+                                                        body: EASElement(ST.settings, children: [body])),
+                                             account: account ?? fixture.account).body?.child(ST.oof)
+        }
+        let set = try await oof(EASElement(ST.oof, children: [EASElement(ST.set, children: Self.oofSetChildren(state: "2"))]))
+        #expect(set?.child(ST.status)?.text == "1")
+        let get = try #require(try await oof(EASElement(ST.oof, children: [EASElement(ST.get, children: [
+            EASElement(ST.bodyType, text: "Text"),
+        ])]))?.child(ST.get))
+        #expect(get.child(ST.startTime)?.text == "2026-12-01T08:00:00.000Z")
+        #expect(get.child(ST.endTime)?.text == "2026-12-08T17:30:00.000Z")
+        let messages = get.children(ST.oofMessage)
+        #expect(messages.count == 3)
+        #expect(messages[0].child(ST.appliesToInternal) != nil && messages[0].child(ST.replyMessage)?.text == "Back on the 8th.")
+        // Both external audiences share the reply IMAP can give.
+        #expect(messages[1].child(ST.enabled)?.text == "1")
+        #expect(messages[2].child(ST.replyMessage)?.text == "Away until December 8 & back after.")
+        // The script Dovecot would run holds the same.
+        let script = try #require(await fixture.sieve.script(named: SieveOutOfOffice.scriptName))
+        #expect(script.contains("vacation :addresses [\"demo@airgate.test\"] \"Away until December 8 & back after.\";"))
+
+        // Nonsense gets the spec's statuses and changes nothing.
+        let backwards = try await oof(EASElement(ST.oof, children: [EASElement(ST.set, children: Self.oofSetChildren(
+            state: "2", start: "2026-12-08T00:00:00.000Z", end: "2026-12-01T00:00:00.000Z"))]))
+        #expect(backwards?.child(ST.status)?.text == "6")
+        let badState = try await oof(EASElement(ST.oof, children: [EASElement(ST.set, children: Self.oofSetChildren(state: "9"))]))
+        #expect(badState?.child(ST.status)?.text == "5")
+        #expect(try await oof(EASElement(ST.oof))?.child(ST.status)?.text == "2")
+        #expect(await fixture.sieve.script(named: SieveOutOfOffice.scriptName) == script)
+
+        // Without a Sieve server configured: denied by policy.
+        var bare = fixture.account
+        bare.outOfOffice = nil
+        #expect(try await oof(EASElement(ST.oof, children: [EASElement(ST.get)]), account: bare)?.child(ST.status)?.text == "7")
     }
 
     @Test func initialSyncOverAMailboxWithLargeUIDGapsSendsEverythingOnce() async throws {

@@ -20,6 +20,11 @@ enum Stack {
                        caFile: self["TLS_CA_FILE"], serverName: "localhost", timeout: .seconds(30))
     }
 
+    static var sieve: ServerEndpoint {
+        ServerEndpoint(host: self["SIEVE_HOST"], port: Int(self["SIEVE_PORT"]) ?? 0, security: .startTLS,
+                       caFile: self["TLS_CA_FILE"], serverName: "localhost", timeout: .seconds(30))
+    }
+
     static var submission: ServerEndpoint {
         ServerEndpoint(host: self["SMTP_HOST"], port: Int(self["SMTP_PORT"]) ?? 0, security: .startTLS,
                        caFile: self["TLS_CA_FILE"], serverName: "localhost", timeout: .seconds(30))
@@ -53,7 +58,7 @@ final class RunningGateway: Sendable {
     static func start(_ tweak: (inout ServerConfiguration) -> Void = { _ in }) async throws -> RunningGateway {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("airgate-gateway-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var configuration = ServerConfiguration(port: 0, imap: Stack.imap, smtp: Stack.submission,
+        var configuration = ServerConfiguration(port: 0, imap: Stack.imap, smtp: Stack.submission, sieve: Stack.sieve,
                                                 store: .sqlite(path: directory.appendingPathComponent("state.sqlite").path),
                                                 defaultDomain: Stack["MAIL_DOMAIN"], imapThreads: 4)
         configuration.gateway.pingPollInterval = .seconds(1)
@@ -86,6 +91,7 @@ final class RunningGateway: Sendable {
 final class ResponseLog: @unchecked Sendable {
     // @unchecked Sendable: a test uses its log from one task at a time.
     private var files: [String] = []
+    private var xmlFiles: [String] = []
     private let directory = FileManager.default.temporaryDirectory.appendingPathComponent("airgate-responses-\(UUID().uuidString)")
 
     func record(_ answer: EASDevice.Answer) {
@@ -100,6 +106,19 @@ final class ResponseLog: @unchecked Sendable {
         files.append(url.path)
     }
 
+    /// For answers holding a token libwbxml misnames (docs/wire-format.md): our own XML
+    /// rendering, checked against the same schemas with `eas-validate --xml`.
+    func record(xml element: EASElement) {
+        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let url = directory.appendingPathComponent("\(files.count + xmlFiles.count).xml")
+        try? Data(element.xml().utf8).write(to: url)
+        xmlFiles.append(url.path)
+    }
+
+    static var schemaDirectory: String {
+        URL(fileURLWithPath: validator).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("eas-schemas").path
+    }
+
     static var validator: String {
         let shared = ProcessInfo.processInfo.environment["AIRGATE_SHARED_DIR"]
             ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -109,16 +128,21 @@ final class ResponseLog: @unchecked Sendable {
 
     /// Every recorded body passes Microsoft's schemas through libwbxml.
     func validate(sourceLocation: SourceLocation = #_sourceLocation) throws {
-        guard !files.isEmpty else { return }
+        guard !files.isEmpty || !xmlFiles.isEmpty else { return }
         guard FileManager.default.fileExists(atPath: Self.validator) else {
             if ProcessInfo.processInfo.environment["AIRGATE_REQUIRE_EXTERNAL_TOOLS"] == "1" {
                 Issue.record("eas-validate is required but missing at \(Self.validator)", sourceLocation: sourceLocation)
             }
             return
         }
+        if !files.isEmpty { try Self.runValidator(files, sourceLocation: sourceLocation) }
+        if !xmlFiles.isEmpty { try Self.runValidator(["--xml"] + xmlFiles, sourceLocation: sourceLocation) }
+    }
+
+    private static func runValidator(_ arguments: [String], sourceLocation: SourceLocation) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Self.validator] + files
+        process.arguments = ["python3", Self.validator] + arguments
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

@@ -2,6 +2,7 @@ import EASClient
 import EASProtocol
 import AirgateTestSupport
 import Foundation
+import GatewayHTTP
 import MailUpstream
 import NIOCore
 import Testing
@@ -309,9 +310,84 @@ import Testing
             """, [xml])
         #expect(parsed == "http://127.0.0.1:\(gateway.port)/Microsoft-Server-ActiveSync")
         #expect(try await ask(mobile, password: "wrong").status == 401)
-        let outlook = try await ask("http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a",
-                                    password: device.password)
-        #expect(String(decoding: outlook.body, as: UTF8.self).contains("<Error>"))
+        // Microsoft's Autodiscover response schema accepts the answer and the error form.
+        let outlookSchema = "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"
+        let outlook = String(decoding: try await ask(outlookSchema, password: device.password).body, as: UTF8.self)
+        #expect(outlook.contains("<ErrorCode>601</ErrorCode>"))
+        let unknown = String(decoding: try await ask("urn:nothing", password: device.password).body, as: UTF8.self)
+        for document in [xml, outlook, unknown] {
+            #expect(try await Self.autodiscoverSchemaErrors(document) == "")
+        }
+
+        // With the public IMAP/SMTP endpoints configured, Outlook is told about them.
+        let configured = try await RunningGateway.start {
+            $0.http.outlookMailSettings = OutlookMailSettings(
+                imap: .init(host: "mail.airgate.test", port: 993, security: .tls),
+                smtp: .init(host: "mail.airgate.test", port: 587, security: .starttls))
+        }
+        defer { Task { await configured.stop() } }
+        let outlookDevice = configured.device()
+        let settings = try await Stack.python("""
+            import base64, sys, urllib.request, xml.dom.minidom
+            body = ('<?xml version="1.0" encoding="utf-8"?><Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006">'
+                    '<Request><EMailAddress>%s</EMailAddress><AcceptableResponseSchema>%s</AcceptableResponseSchema></Request></Autodiscover>'
+                    % (sys.argv[2], sys.argv[4]))
+            request = urllib.request.Request("http://127.0.0.1:%s/AutoDiscover/AutoDiscover.xml" % sys.argv[1], data=body.encode(),
+                headers={"Content-Type": "text/xml", "Authorization": "Basic " + base64.b64encode(("%s:%s" % (sys.argv[2], sys.argv[3])).encode()).decode()})
+            document = xml.dom.minidom.parseString(urllib.request.urlopen(request, timeout=20).read())
+            for protocol in document.getElementsByTagName("Protocol"):
+                values = {n.tagName: n.firstChild.data for n in protocol.childNodes if n.nodeType == n.ELEMENT_NODE and n.firstChild}
+                print(values["Type"], values["Server"], values["Port"], values["SSL"], values["Encryption"], values["LoginName"])
+            """, [String(configured.port), outlookDevice.user, outlookDevice.password, outlookSchema])
+        #expect(settings.split(separator: "\n") == [
+            "IMAP mail.airgate.test 993 on SSL \(outlookDevice.user)", "SMTP mail.airgate.test 587 on TLS \(outlookDevice.user)",
+        ])
+    }
+
+    /// Autodiscover v2: JSON without credentials, read by Python's own JSON parser.
+    @Test func autodiscoverV2AnswersInJSON() async throws {
+        guard Stack.available() else { return }
+        let gateway = try await RunningGateway.start { $0.http.publicURL = "https://eas.airgate.test/Microsoft-Server-ActiveSync" }
+        defer { Task { await gateway.stop() } }
+        let answers = try await Stack.python("""
+            import json, sys, urllib.error, urllib.request
+            base = "http://127.0.0.1:%s" % sys.argv[1]
+            for path in ["/autodiscover/autodiscover.json/v1.0/demo%40airgate.test?Protocol=ActiveSync",
+                         "/AutoDiscover/AutoDiscover.json?Email=demo@airgate.test&Protocol=AutodiscoverV1",
+                         "/autodiscover/autodiscover.json/v1.0/demo@airgate.test?Protocol=Ews",
+                         "/autodiscover/autodiscover.json/v1.0/nobody?Protocol=ActiveSync"]:
+                try:
+                    response = urllib.request.urlopen(base + path, timeout=20)
+                    status, body = response.status, response.read()
+                except urllib.error.HTTPError as error:
+                    status, body = error.code, error.read()
+                document = json.loads(body)
+                print(status, document.get("Url") or document.get("ErrorCode"))
+            """, [String(gateway.port)])
+        #expect(answers.split(separator: "\n") == [
+            "200 https://eas.airgate.test/Microsoft-Server-ActiveSync",
+            "200 https://eas.airgate.test/autodiscover/autodiscover.xml",
+            "400 InvalidProtocol",
+            "400 InvalidUser",
+        ])
+    }
+
+    /// Errors lxml finds validating an Autodiscover answer against Microsoft's published schema.
+    static func autodiscoverSchemaErrors(_ document: String) async throws -> String {
+        try await Stack.python("""
+            import sys
+            from lxml import etree
+            # The published file refers to the mobile-sync namespace without importing it.
+            tree = etree.parse(sys.argv[1] + "/AutodiscoverResponse.xsd")
+            xs = "{http://www.w3.org/2001/XMLSchema}"
+            tree.getroot().insert(0, etree.Element(xs + "import",
+                namespace="http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006",
+                schemaLocation=sys.argv[1] + "/AutodiscoverMobileSync.xsd"))
+            schema = etree.XMLSchema(tree)
+            document = etree.fromstring(sys.argv[2].encode())
+            if not schema.validate(document):
+                print("; ".join(e.message for e in schema.error_log))
+            """, [ResponseLog.schemaDirectory, document])
     }
 
     @Test func aDraftFromA161ClientLandsInDovecotsDrafts() async throws {
