@@ -60,6 +60,8 @@ struct EmailItem {
     var choice: BodyChoice
     /// The fetched bytes of the chosen part, or nil if they could not be fetched.
     var bytes: [UInt8]?
+    /// The meeting invitation the message carries, if any.
+    var invitation: Invitation?
 
     /// [MS-ASEMAIL] 2.2.2 properties in the order Exchange sends them.
     func applicationData(version: EASProtocolVersion, codec: any MIMECodec) -> [EASElement] {
@@ -79,10 +81,13 @@ struct EmailItem {
         fields.append(body(codec: codec, version: version))
         let attachments = Self.attachments(of: summary, folderId: folderId)
         if !attachments.isEmpty { fields.append(EASElement(B.attachments, children: attachments)) }
-        fields.append(EASElement(E.messageClass, text: "IPM.Note"))
+        let meetingClass = invitation.flatMap { Self.meetingMessageClass[$0.method] }
+        fields.append(EASElement(E.messageClass, text: meetingClass ?? "IPM.Note"))
+        if meetingClass != nil, let invitation { fields.append(Self.meetingRequest(invitation, version: version)) }
         fields.append(EASElement(E.internetCPID, text: "65001"))
         fields.append(Self.flag(summary.flags))
-        fields.append(EASElement(E.contentClass, text: "urn:content-classes:message"))
+        fields.append(EASElement(E.contentClass, text: meetingClass == nil ? "urn:content-classes:message"
+                                     : "urn:content-classes:calendarmessage"))
         fields.append(EASElement(B.nativeBodyType, text: Self.nativeBodyType(summary)))
         if version >= .v14_0 {
             fields.append(EASElement(EASTag.Email2.conversationId, .opaque(ByteBuffer(bytes: ConversationId.of(summary)))))

@@ -376,7 +376,7 @@ extension Gateway {
         return InitialSync(start: position.start, boundary: index < remaining.count ? boundary : min(boundary, bottom))
     }
 
-    /// Summaries plus bodies fetched in one batch.
+    /// Summaries plus bodies (and invitations' text/calendar parts) fetched in one batch.
     func emailItems(for summaries: [MessageSummary], folderId: String, mailbox: IMAPMailboxName, options: SyncRequest.Options,
                     context: RequestContext) async throws -> [EmailItem] {
         guard !summaries.isEmpty else { return [] }
@@ -385,9 +385,16 @@ extension Gateway {
             : options.bodyPreferences
         let choices = summaries.map { BodyChoice.choose(for: $0, preferences: preferences) }
         let requests = zip(summaries, choices).map { $1.partRequest(uid: $0.uid) }
-        let parts = try await context.session.fetchParts(in: mailbox, requests)
-        return zip(zip(summaries, choices), requests).map { pair, request in
-            EmailItem(summary: pair.0, folderId: folderId, choice: pair.1, bytes: parts[request])
+        let calendars = summaries.map { summary in
+            EmailItem.calendarPart(of: summary).map { ($0, EmailItem.calendarRequest(uid: summary.uid, part: $0)) }
+        }
+        let parts = try await context.session.fetchParts(in: mailbox, requests + calendars.compactMap { $0?.1 })
+        return zip(zip(summaries, choices), zip(requests, calendars)).map { pair, fetch in
+            let (request, calendar) = fetch
+            let invitation = calendar.flatMap { part, calendarRequest in
+                parts[calendarRequest].flatMap { Invitation(codec.text(of: $0, part: part)) }
+            }
+            return EmailItem(summary: pair.0, folderId: folderId, choice: pair.1, bytes: parts[request], invitation: invitation)
         }
     }
 

@@ -494,7 +494,7 @@ import Testing
             EASElement(ST.userInformation, children: [EASElement(ST.get)]),
             EASElement(ST.devicePassword, children: [EASElement(ST.set, children: [EASElement(ST.password, text: "1234")])]),
         ]))
-        // libwbxml misnames Settings 0x2B, so this answer is checked from our XML rendering.
+        // libwbxml misnames Settings 0x2B: this answer is checked with the names mapped back.
         let rights = try await request(.settings, EASElement(ST.settings, children: [
             EASElement(ST.rightsManagementInformation, children: [EASElement(ST.get)]),
         ]))
@@ -518,7 +518,7 @@ import Testing
             var buffer = try body.wbxml()
             log.record(bytes: buffer.readBytes(length: buffer.readableBytes) ?? [])
         }
-        log.record(xml: try #require(rights))
+        try log.record(mappingLibwbxmlNames: try #require(rights))
         try log.validate()
     }
 

@@ -91,7 +91,7 @@ final class RunningGateway: Sendable {
 final class ResponseLog: @unchecked Sendable {
     // @unchecked Sendable: a test uses its log from one task at a time.
     private var files: [String] = []
-    private var xmlFiles: [String] = []
+    private var mappedFiles: [String] = []
     private let directory = FileManager.default.temporaryDirectory.appendingPathComponent("airgate-responses-\(UUID().uuidString)")
 
     func record(_ answer: EASDevice.Answer) {
@@ -101,18 +101,27 @@ final class ResponseLog: @unchecked Sendable {
 
     func record(bytes: [UInt8]) {
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let url = directory.appendingPathComponent("\(files.count).wbxml")
+        let url = directory.appendingPathComponent("\(files.count + mappedFiles.count).wbxml")
         try? Data(bytes).write(to: url)
         files.append(url.path)
     }
 
-    /// For answers holding a token libwbxml misnames (docs/wire-format.md): our own XML
-    /// rendering, checked against the same schemas with `eas-validate --xml`.
-    func record(xml element: EASElement) {
+    /// For answers holding a token libwbxml misnames (docs/wire-format.md): libwbxml still
+    /// decodes them, its names are mapped back to Microsoft's, then the schemas check them.
+    func record(mappingLibwbxmlNames answer: EASDevice.Answer) {
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let url = directory.appendingPathComponent("\(files.count + xmlFiles.count).xml")
-        try? Data(element.xml().utf8).write(to: url)
-        xmlFiles.append(url.path)
+        let url = directory.appendingPathComponent("\(files.count + mappedFiles.count).wbxml")
+        try? Data(answer.http.body).write(to: url)
+        mappedFiles.append(url.path)
+    }
+
+    func record(mappingLibwbxmlNames element: EASElement) throws {
+        var buffer = try element.wbxml()
+        let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
+        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let url = directory.appendingPathComponent("\(files.count + mappedFiles.count).wbxml")
+        try? Data(bytes).write(to: url)
+        mappedFiles.append(url.path)
     }
 
     static var schemaDirectory: String {
@@ -128,7 +137,7 @@ final class ResponseLog: @unchecked Sendable {
 
     /// Every recorded body passes Microsoft's schemas through libwbxml.
     func validate(sourceLocation: SourceLocation = #_sourceLocation) throws {
-        guard !files.isEmpty || !xmlFiles.isEmpty else { return }
+        guard !files.isEmpty || !mappedFiles.isEmpty else { return }
         guard FileManager.default.fileExists(atPath: Self.validator) else {
             if ProcessInfo.processInfo.environment["AIRGATE_REQUIRE_EXTERNAL_TOOLS"] == "1" {
                 Issue.record("eas-validate is required but missing at \(Self.validator)", sourceLocation: sourceLocation)
@@ -136,7 +145,48 @@ final class ResponseLog: @unchecked Sendable {
             return
         }
         if !files.isEmpty { try Self.runValidator(files, sourceLocation: sourceLocation) }
-        if !xmlFiles.isEmpty { try Self.runValidator(["--xml"] + xmlFiles, sourceLocation: sourceLocation) }
+        if !mappedFiles.isEmpty {
+            let decoded = try Self.decodedWithMicrosoftNames(mappedFiles, directory: directory.path)
+            #expect(decoded.count == mappedFiles.count, "libwbxml decoded \(decoded.count) of \(mappedFiles.count)",
+                    sourceLocation: sourceLocation)
+            try Self.runValidator(["--xml"] + decoded, sourceLocation: sourceLocation)
+        }
+    }
+
+    /// libwbxml's XML of each file, with the names in `LibwbxmlNames` put back per namespace.
+    private static func decodedWithMicrosoftNames(_ paths: [String], directory: String) throws -> [String] {
+        var names: [String: String] = [:]
+        for (standard, theirs) in LibwbxmlNames.byStandardName where theirs != "unknown" {
+            let parts = standard.split(separator: ":")
+            if parts.count == 2 { names["\(parts[0]):\(theirs)"] = String(parts[1]) }
+        }
+        let map = String(decoding: try JSONSerialization.data(withJSONObject: names), as: UTF8.self)
+        let script = """
+            import json, os, re, subprocess, sys
+            from lxml import etree
+            names = json.loads(sys.argv[1])
+            for path in sys.argv[3:]:
+                out = os.path.join(sys.argv[2], os.path.basename(path) + ".xml")
+                subprocess.run(["wbxml2xml", "-l", "ACTIVESYNC", "-m", "0", "-o", out, path], check=True, capture_output=True)
+                root = etree.fromstring(re.sub(r"<!DOCTYPE[^>]*>", "", open(out, encoding="utf-8").read()).encode())
+                for element in root.iter():
+                    name = etree.QName(element)
+                    key = (name.namespace or "").rstrip(":") + ":" + name.localname
+                    if key in names:
+                        element.tag = "{%s}%s" % (name.namespace, names[key])
+                open(out, "wb").write(etree.tostring(root))
+                print(out)
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script, map, directory] + paths
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw EASClientError("libwbxml could not decode \(paths)") }
+        return output.split(separator: "\n").map(String.init)
     }
 
     private static func runValidator(_ arguments: [String], sourceLocation: SourceLocation) throws {
