@@ -51,22 +51,7 @@ extension Gateway {
         let query = MailSearch(text: request.text.flatMap { $0.isEmpty ? nil : $0 },
                                since: request.receivedAfter.flatMap(EASDate.milliseconds(iso:)),
                                before: request.receivedBefore.flatMap(EASDate.milliseconds(iso:)))
-        let wanted = request.range.upperBound + 1
-        var total = 0
-        var candidates: [(folder: Folder, summary: MessageSummary)] = []
-        for folder in folders {
-            let mailbox = IMAPMailboxName(wire: folder.mailboxName)
-            let uids = try await context.session.search(in: mailbox, query)
-            total += uids.count
-            let newest = Array(uids.sorted(by: >).prefix(wanted))
-            guard !newest.isEmpty else { continue }
-            for summary in try await context.session.summaries(in: mailbox, uids: UIDSet(uids: newest)) {
-                candidates.append((folder, summary))
-            }
-        }
-        let ordered = candidates.sorted { ($0.summary.internalDate, $0.summary.uid) > ($1.summary.internalDate, $1.summary.uid) }
-        let page = ordered.count > request.range.lowerBound
-            ? Array(ordered[request.range.lowerBound..<min(ordered.count, wanted)]) : []
+        let (page, total) = try await mailboxMatches(in: folders, query, range: request.range, context: context)
         var results: [EASElement] = []
         let preferences = request.bodyPreferences.isEmpty ? [BodyPreference(type: 1, truncationSize: 512)] : request.bodyPreferences
         for group in Dictionary(grouping: page, by: { $0.folder.folderId }).values {
@@ -96,6 +81,29 @@ extension Gateway {
         }
         store.append(EASElement(SR.total, text: String(total)))
         return store
+    }
+
+    /// The messages matching `query` across `folders`, newest first, cut to `range`, and how
+    /// many match in all. Search and Find both answer from this.
+    func mailboxMatches(in folders: [Folder], _ query: MailSearch, range: ClosedRange<Int>, context: RequestContext) async throws
+        -> (page: [(folder: Folder, summary: MessageSummary)], total: Int)
+    {
+        let wanted = range.upperBound + 1
+        var total = 0
+        var candidates: [(folder: Folder, summary: MessageSummary)] = []
+        for folder in folders {
+            let mailbox = IMAPMailboxName(wire: folder.mailboxName)
+            let uids = try await context.session.search(in: mailbox, query)
+            total += uids.count
+            let newest = Array(uids.sorted(by: >).prefix(wanted))
+            guard !newest.isEmpty else { continue }
+            for summary in try await context.session.summaries(in: mailbox, uids: UIDSet(uids: newest)) {
+                candidates.append((folder, summary))
+            }
+        }
+        let ordered = candidates.sorted { ($0.summary.internalDate, $0.summary.uid) > ($1.summary.internalDate, $1.summary.uid) }
+        let page = ordered.count > range.lowerBound ? Array(ordered[range.lowerBound..<min(ordered.count, wanted)]) : []
+        return (page, total)
     }
 }
 

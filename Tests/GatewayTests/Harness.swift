@@ -92,6 +92,7 @@ final class ResponseLog: @unchecked Sendable {
     // @unchecked Sendable: a test uses its log from one task at a time.
     private var files: [String] = []
     private var mappedFiles: [String] = []
+    private var ourFiles: [String] = []
     private let directory = FileManager.default.temporaryDirectory.appendingPathComponent("airgate-responses-\(UUID().uuidString)")
 
     func record(_ answer: EASDevice.Answer) {
@@ -101,7 +102,7 @@ final class ResponseLog: @unchecked Sendable {
 
     func record(bytes: [UInt8]) {
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let url = directory.appendingPathComponent("\(files.count + mappedFiles.count).wbxml")
+        let url = directory.appendingPathComponent("\(files.count + mappedFiles.count + ourFiles.count).wbxml")
         try? Data(bytes).write(to: url)
         files.append(url.path)
     }
@@ -110,7 +111,7 @@ final class ResponseLog: @unchecked Sendable {
     /// decodes them, its names are mapped back to Microsoft's, then the schemas check them.
     func record(mappingLibwbxmlNames answer: EASDevice.Answer) {
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let url = directory.appendingPathComponent("\(files.count + mappedFiles.count).wbxml")
+        let url = directory.appendingPathComponent("\(files.count + mappedFiles.count + ourFiles.count).wbxml")
         try? Data(answer.http.body).write(to: url)
         mappedFiles.append(url.path)
     }
@@ -119,9 +120,19 @@ final class ResponseLog: @unchecked Sendable {
         var buffer = try element.wbxml()
         let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let url = directory.appendingPathComponent("\(files.count + mappedFiles.count).wbxml")
+        let url = directory.appendingPathComponent("\(files.count + mappedFiles.count + ourFiles.count).wbxml")
         try? Data(bytes).write(to: url)
         mappedFiles.append(url.path)
+    }
+
+    /// For answers on code page 25 (Find), which libwbxml does not know: our decoder reads the
+    /// bytes sent, and Microsoft's schema checks the XML it renders.
+    func record(decodingOurselves answer: EASDevice.Answer) throws {
+        let element = try EASDecoder.decode(ByteBuffer(bytes: answer.http.body))
+        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let url = directory.appendingPathComponent("\(files.count + mappedFiles.count + ourFiles.count).xml")
+        try Data(element.xml().utf8).write(to: url)
+        ourFiles.append(url.path)
     }
 
     static var schemaDirectory: String {
@@ -137,7 +148,7 @@ final class ResponseLog: @unchecked Sendable {
 
     /// Every recorded body passes Microsoft's schemas through libwbxml.
     func validate(sourceLocation: SourceLocation = #_sourceLocation) throws {
-        guard !files.isEmpty || !mappedFiles.isEmpty else { return }
+        guard !files.isEmpty || !mappedFiles.isEmpty || !ourFiles.isEmpty else { return }
         guard FileManager.default.fileExists(atPath: Self.validator) else {
             if ProcessInfo.processInfo.environment["AIRGATE_REQUIRE_EXTERNAL_TOOLS"] == "1" {
                 Issue.record("eas-validate is required but missing at \(Self.validator)", sourceLocation: sourceLocation)
@@ -151,6 +162,7 @@ final class ResponseLog: @unchecked Sendable {
                     sourceLocation: sourceLocation)
             try Self.runValidator(["--xml"] + decoded, sourceLocation: sourceLocation)
         }
+        if !ourFiles.isEmpty { try Self.runValidator(["--xml"] + ourFiles, sourceLocation: sourceLocation) }
     }
 
     /// libwbxml's XML of each file, with the names in `LibwbxmlNames` put back per namespace.

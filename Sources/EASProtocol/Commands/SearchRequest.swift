@@ -33,13 +33,7 @@ public struct SearchRequest: Hashable, Sendable {
         var range = 0...(Self.maxRangeLength - 1)
         var preferences: [BodyPreference] = []
         if let options = store.child(S.options) {
-            if let text = options.text(of: S.range) {
-                let bounds = text.split(separator: "-").compactMap { Int(trimmed(String($0))) }
-                guard bounds.count == 2, bounds[0] >= 0, bounds[0] <= bounds[1] else {
-                    throw EASRequestError("bad Range \(text.prefix(40))")
-                }
-                range = bounds[0]...min(bounds[1], bounds[0] + Self.maxRangeLength - 1)
-            }
+            if let text = options.text(of: S.range) { range = try Self.range(text) }
             for preference in options.children(EASTag.AirSyncBase.bodyPreference) {
                 preferences.append(try BodyPreference(preference))
             }
@@ -47,5 +41,14 @@ public struct SearchRequest: Hashable, Sendable {
         self.range = range
         bodyPreferences = preferences
         if let text, text.utf8.count > 1024 { throw EASRequestError("search text too long") }
+    }
+
+    /// `first-last` ([MS-ASCMD] 2.2.3.143), cut to `maxRangeLength` results.
+    public static func range(_ text: String) throws(EASRequestError) -> ClosedRange<Int> {
+        let bounds = text.split(separator: "-").compactMap { Int(trimmed(String($0))) }
+        guard bounds.count == 2, bounds[0] >= 0, bounds[0] <= bounds[1] else {
+            throw EASRequestError("bad Range \(text.prefix(40))")
+        }
+        return bounds[0]...min(bounds[1], bounds[0] + maxRangeLength - 1)
     }
 }
