@@ -316,10 +316,10 @@ public struct MailSearch: Hashable, Sendable {
 
     public init(text: String? = nil, from: String? = nil, to: String? = nil, subject: String? = nil, since: Int64? = nil,
                 before: Int64? = nil, unseenOnly: Bool = false, uids: UIDSet? = nil) {
-        self.text = text
-        self.from = from
-        self.to = to
-        self.subject = subject
+        self.text = text.map(Self.oneLine)
+        self.from = from.map(Self.oneLine)
+        self.to = to.map(Self.oneLine)
+        self.subject = subject.map(Self.oneLine)
         self.since = since
         self.before = before
         self.unseenOnly = unseenOnly
@@ -328,6 +328,12 @@ public struct MailSearch: Hashable, Sendable {
 
     /// Longest string criterion accepted; longer ones are refused rather than sent.
     public static let maxTermBytes = 1024
+
+    /// A term is one line: what a user pasted with line breaks (or NUL) is searched for with
+    /// spaces in their place.
+    static func oneLine(_ term: String) -> String {
+        String(String.UnicodeScalarView(term.unicodeScalars.map { $0 == "\r" || $0 == "\n" || $0 == "\0" ? " " : $0 }))
+    }
 }
 
 /// The server's namespaces ([RFC 2342]): the gateway shows the personal ones as the folder

@@ -84,6 +84,18 @@ import Testing
             $0.child(FD.properties)?.child(EASTag.GAL.emailAddress)?.text == Stack["DEMO_USER"]
         } == true)
 
+        // A hostile query: IMAP quoting, a literal marker, a line break and a SEARCH key. It is
+        // searched for as text, finds nothing, and the session keeps working.
+        let hostile = try await device.send("Find", Self.find("x\" {5}\r\n) OR ALL \\ UID 1:*", collection: folderId, deep: true))
+        try log.record(decodingOurselves: hostile)
+        #expect(hostile.element?.child(FD.status)?.text == "1")
+        #expect(hostile.element?.child(FD.response)?.child(FD.total)?.text == "0")
+        let tooLong = try await device.send("Find", Self.find(String(repeating: "a", count: 1025), collection: folderId, deep: false))
+        try log.record(decodingOurselves: tooLong)
+        #expect(tooLong.element?.child(FD.status)?.text == "2")
+        let again = try await device.send("Find", Self.find(marker, collection: folderId, deep: false))
+        #expect(again.element?.child(FD.response)?.child(FD.total)?.text == "1")
+
         // A folder the client does not know any more, and a request without a SearchId.
         let stale = try await device.send("Find", Self.find(marker, collection: "no-such-folder", deep: false))
         try log.record(decodingOurselves: stale)
