@@ -41,6 +41,13 @@ extension Gateway {
             switch command.tag {
             case AS.change:
                 guard let data = command.child(AS.applicationData) else { continue }
+                if folder.type == FolderType.drafts, context.version >= .v16_0, DraftMessage.changesContent(data) {
+                    if let failure = try await changeDraft(serverId: serverId, uid: item.uid, data: data, folder: folder,
+                                                           context: context) {
+                        outcome.responses.append(failure)
+                    }
+                    continue
+                }
                 var add: [String] = []
                 var remove: [String] = []
                 if let read = data.child(EASTag.Email.read)?.text { (read == "1" ? { add.append("\\Seen") } : { remove.append("\\Seen") })() }
@@ -162,8 +169,60 @@ extension Gateway {
     }
 }
 
+extension Gateway {
+    /// A 16.x client's edit of a draft ([MS-ASEMAIL] 2.2.2 in Drafts): the fields it sends
+    /// replace the draft's, the message is stored anew and the old one expunged, so the next
+    /// Sync brings the draft back under a new ServerId (IMAP cannot change a message in place).
+    /// With `Email2:Send` the draft goes out instead, is filed in Sent and leaves Drafts. A
+    /// draft with attachments is not rewritten (the phone does not send them back). Returns
+    /// the Change's failure response, or nil.
+    func changeDraft(serverId: String, uid: UInt32, data: EASElement, folder: Folder, context: RequestContext) async throws
+        -> EASElement?
+    {
+        let mailbox = IMAPMailboxName(wire: folder.mailboxName)
+        guard let summary = try await context.session.summaries(in: mailbox, uids: UIDSet(uids: [uid])).first else {
+            return Self.response(AS.change, serverId: serverId, status: "8")
+        }
+        guard EmailItem.attachments(of: summary, folderId: folder.folderId).isEmpty else {
+            logger.notice("a draft with attachments was not rewritten from the phone")
+            return Self.response(AS.change, serverId: serverId, status: "6")
+        }
+        let current = try await emailItems(
+            for: [summary], folderId: folder.folderId, mailbox: mailbox,
+            options: SyncRequest.Options(bodyPreferences: [BodyPreference(type: 2), BodyPreference(type: 1)]), context: context
+        ).first
+        var fields = current?.applicationData(version: context.version, codec: codec) ?? []
+        for field in data.children where field.tag != EASTag.Email2.send {
+            if let index = fields.firstIndex(where: { $0.tag == field.tag }) { fields[index] = field } else { fields.append(field) }
+        }
+        let message = DraftMessage.build(from: EASElement(AS.applicationData, children: fields), sender: context.account.emailAddress)
+        do {
+            if data.child(EASTag.Email2.send) != nil {
+                if try await submit(OutgoingMessage.completed(message, from: context.account.emailAddress), clientId: nil,
+                                    scope: "draft", saveInSent: true, context: context) != nil {
+                    return Self.response(AS.change, serverId: serverId, status: "6")
+                }
+            } else {
+                _ = try await context.session.append(to: mailbox, message: message, flags: ["\\Draft", "\\Seen"],
+                                                     internalDate: Self.wallClockMilliseconds())
+            }
+            try await context.session.expunge(in: mailbox, uids: UIDSet(uids: [uid]))
+        } catch let error as UpstreamError where error.code == .refused || error.code == .messageNotFound {
+            return Self.response(AS.change, serverId: serverId, status: "6")
+        }
+        return nil
+    }
+}
+
 /// A draft's fields ([MS-ASEMAIL] To, Cc, Subject, Importance, Body) as an RFC 5322 message.
 enum DraftMessage {
+    /// Whether a Change touches what the message says, not only its flags.
+    static func changesContent(_ data: EASElement) -> Bool {
+        let content: Set<EASTag> = [EASTag.Email.to, EASTag.Email.cc, EASTag.Email2.bcc, EASTag.Email.subject,
+                                    EASTag.Email.importance, EASTag.AirSyncBase.body, EASTag.Email2.send]
+        return data.children.contains { content.contains($0.tag) }
+    }
+
     static func build(from data: EASElement, sender: String) -> [UInt8] {
         func header(_ value: String) -> String {
             // No line breaks from the client into the header block.
@@ -173,7 +232,7 @@ enum DraftMessage {
         if let to = data.child(EASTag.Email.to)?.text, !to.isEmpty { lines.append("To: \(header(to))") }
         if let cc = data.child(EASTag.Email.cc)?.text, !cc.isEmpty { lines.append("Cc: \(header(cc))") }
         if let bcc = data.child(EASTag.Email2.bcc)?.text, !bcc.isEmpty { lines.append("Bcc: \(header(bcc))") }
-        lines.append("Subject: \(header(data.child(EASTag.Email.subject)?.text ?? ""))")
+        lines.append("Subject: \(HeaderEncoding.encoded(data.child(EASTag.Email.subject)?.text ?? ""))")
         switch data.child(EASTag.Email.importance)?.text {
         case "2": lines.append("Importance: High")
         case "0": lines.append("Importance: Low")

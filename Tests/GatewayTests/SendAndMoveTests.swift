@@ -436,7 +436,49 @@ import Testing
         let summary = try #require(try await session.summaries(in: IMAPMailboxName(wire: "Drafts"), uids: UIDSet(uids: found)).first)
         #expect(summary.flags.contains("\\Draft"))
         #expect(response.child(AS.serverId)?.text == "\(drafts):\(summary.uid)")
-        try await session.expunge(in: IMAPMailboxName(wire: "Drafts"), uids: UIDSet(uids: found))
+
+        // The phone edits the draft: stored anew with the new text, the old message gone.
+        func change(_ key: String, _ serverId: String, _ fields: [EASElement]) -> EASElement {
+            EASElement(AS.sync, children: [EASElement(AS.collections, children: [EASElement(AS.collection, children: [
+                EASElement(AS.syncKey, text: key), EASElement(AS.collectionId, text: drafts),
+                EASElement(AS.commands, children: [EASElement(AS.change, children: [
+                    EASElement(AS.serverId, text: serverId), EASElement(AS.applicationData, children: fields),
+                ])]),
+            ])])])
+        }
+        let edited = "\(subject) edited"
+        let changed = try await device.send("Sync", change(try #require(SyncEndToEndTests.collection(answer)?.child(AS.syncKey)?.text),
+                                                           "\(drafts):\(summary.uid)", [
+            EASElement(EASTag.Email.subject, text: edited),
+            EASElement(EASTag.AirSyncBase.body, children: [
+                EASElement(EASTag.AirSyncBase.type, text: "1"), EASElement(EASTag.AirSyncBase.data, text: "Ready now."),
+            ]),
+        ]))
+        log.record(changed)
+        #expect(SyncEndToEndTests.collection(changed)?.child(AS.responses) == nil)
+        let versions = try await session.search(in: IMAPMailboxName(wire: "Drafts"), MailSearch(subject: subject))
+        #expect(versions.count == 1 && versions.first != summary.uid)
+        let newUID = try #require(versions.first)
+        let text = String(decoding: try await session.fetch(in: IMAPMailboxName(wire: "Drafts"), uid: newUID, section: nil, range: nil),
+                          as: UTF8.self)
+        #expect(text.contains("Subject: \(edited)") && text.contains("Ready now.") && text.contains("To: \(Stack["OTHER_USER"])"))
+        // The phone learns (in that answer or the next) that the old id goes and the new one comes.
+        key = try #require(SyncEndToEndTests.collection(changed)?.child(AS.syncKey)?.text)
+        var commands = SyncEndToEndTests.collection(changed)?.child(AS.commands)?.children ?? []
+        let next = try await device.send("Sync", SyncEndToEndTests.syncRequest(key, collection: drafts, window: 50))
+        log.record(next)
+        commands += SyncEndToEndTests.collection(next)?.child(AS.commands)?.children ?? []
+        #expect(commands.contains { $0.tag == AS.delete && $0.child(AS.serverId)?.text == "\(drafts):\(summary.uid)" })
+        #expect(commands.contains { $0.tag == AS.add && $0.child(AS.serverId)?.text == "\(drafts):\(newUID)" })
+        key = SyncEndToEndTests.collection(next)?.child(AS.syncKey)?.text ?? key
+
+        // Send (Email2:Send): it goes out, is filed in Sent and leaves Drafts.
+        let sent = try await device.send("Sync", change(key, "\(drafts):\(newUID)", [EASElement(EASTag.Email2.send)]))
+        log.record(sent)
+        #expect(SyncEndToEndTests.collection(sent)?.child(AS.responses) == nil)
+        #expect(try await Self.count(edited, in: "INBOX", user: Stack["OTHER_USER"], password: Stack["OTHER_PASSWORD"], atLeast: 1) == 1)
+        #expect(try await Self.count(edited, in: "Sent", user: Stack["DEMO_USER"], password: Stack["DEMO_PASSWORD"], atLeast: 1) == 1)
+        #expect(try await session.search(in: IMAPMailboxName(wire: "Drafts"), MailSearch(subject: subject)).isEmpty)
         try log.validate()
     }
 }
