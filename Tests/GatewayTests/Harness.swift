@@ -168,15 +168,19 @@ final class ResponseLog: @unchecked Sendable {
     /// libwbxml's XML of each file, with the names in `LibwbxmlNames` put back per namespace.
     private static func decodedWithMicrosoftNames(_ paths: [String], directory: String) throws -> [String] {
         var names: [String: String] = [:]
+        var namespaces: [String: String] = [:]
         for (standard, theirs) in LibwbxmlNames.byStandardName where theirs != "unknown" {
             let parts = standard.split(separator: ":")
             if parts.count == 2 { names["\(parts[0]):\(theirs)"] = String(parts[1]) }
+            if parts.count == 1 { namespaces[theirs] = standard + ":" }
         }
-        let map = String(decoding: try JSONSerialization.data(withJSONObject: names), as: UTF8.self)
+        let map = String(decoding: try JSONSerialization.data(withJSONObject: ["names": names, "namespaces": namespaces]),
+                         as: UTF8.self)
         let script = """
             import json, os, re, subprocess, sys
             from lxml import etree
-            names = json.loads(sys.argv[1])
+            maps = json.loads(sys.argv[1])
+            names, namespaces = maps["names"], maps["namespaces"]
             for path in sys.argv[3:]:
                 out = os.path.join(sys.argv[2], os.path.basename(path) + ".xml")
                 subprocess.run(["wbxml2xml", "-l", "ACTIVESYNC", "-m", "0", "-o", out, path], check=True, capture_output=True)
@@ -184,8 +188,8 @@ final class ResponseLog: @unchecked Sendable {
                 for element in root.iter():
                     name = etree.QName(element)
                     key = (name.namespace or "").rstrip(":") + ":" + name.localname
-                    if key in names:
-                        element.tag = "{%s}%s" % (name.namespace, names[key])
+                    local = names.get(key, name.localname)
+                    element.tag = "{%s}%s" % (namespaces.get(name.namespace, name.namespace), local)
                 open(out, "wb").write(etree.tostring(root))
                 print(out)
             """
