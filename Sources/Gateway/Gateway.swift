@@ -39,7 +39,9 @@ public final class Gateway: Sendable {
             protocolVersion: request.version.rawValue, at: Self.wallClockMilliseconds()))
         let context = RequestContext(request: request, account: account, accountId: accountId, device: device)
 
-        if device.accessState == .blocked {
+        // Blocked and quarantined devices get nothing until an admin lets them in
+        // (`airgate devices allow` / `quarantine approve`).
+        if device.accessState != .allowed {
             return EASResponse(httpStatus: 403)
         }
         // A pending wipe goes out on the next request that can carry it ([MS-ASPROV] 3.1.5.1.2.1).
