@@ -104,7 +104,14 @@ public enum AirgateServer {
             server = try .tls(.http1(), tlsConfiguration: tlsConfiguration)
             http.isTLS = true
         }
-        let responder = GatewayResponder(gateway: gateway, authenticator: authenticator, configuration: http, logger: logger)
+        var imapProbe = configuration.imap
+        imapProbe.timeout = .seconds(5)
+        let readiness = [
+            ReadinessCheck(name: "state store") { _ = try await store.username(of: AccountID(0)) },
+            ReadinessCheck(name: "imap") { [imapProbe] in try await adapter.checkReachable(imapProbe) },
+        ]
+        let responder = GatewayResponder(gateway: gateway, authenticator: authenticator, configuration: http,
+                                         readinessChecks: readiness, logger: logger)
         let app = Application(
             responder: responder,
             server: server,

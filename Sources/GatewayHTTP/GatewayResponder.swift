@@ -43,14 +43,17 @@ public struct GatewayResponder: HTTPResponder {
     let cache: CredentialCache
     let configuration: GatewayHTTPConfiguration
     let logger: Logger
+    /// What `/readyz` checks: each dependency's name and a check that throws when it is down.
+    let readinessChecks: [ReadinessCheck]
 
     public init(gateway: Gateway, authenticator: any AccountAuthenticator, cache: CredentialCache = CredentialCache(),
                 configuration: GatewayHTTPConfiguration = GatewayHTTPConfiguration(),
-                logger: Logger = Logger(label: "airgate.http")) {
+                readinessChecks: [ReadinessCheck] = [], logger: Logger = Logger(label: "airgate.http")) {
         self.gateway = gateway
         self.authenticator = authenticator
         self.cache = cache
         self.configuration = configuration
+        self.readinessChecks = readinessChecks
         self.logger = logger
     }
 
@@ -69,6 +72,12 @@ public struct GatewayResponder: HTTPResponder {
         }
         if path.hasPrefix("/autodiscover/autodiscover.json"), request.method == .get {
             return autodiscoverJSON(request)
+        }
+        if path == "/healthz", request.method == .get {
+            return Self.text(.ok, "ok\n")
+        }
+        if path == "/readyz", request.method == .get {
+            return await readiness()
         }
         guard path == "/microsoft-server-activesync" || path == "/microsoft-server-activesync/" else {
             return Self.plain(.notFound)

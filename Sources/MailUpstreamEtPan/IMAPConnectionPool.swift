@@ -1,3 +1,4 @@
+internal import CEtPan
 import Logging
 import MailUpstream
 import NIOPosix
@@ -265,5 +266,22 @@ public actor IMAPConnectionPool {
         idle.removeAll()
         for waiter in waiters { waiter.resume() }
         waiters.removeAll()
+    }
+}
+
+extension IMAPAdapter {
+    /// Whether an IMAP server answers at all: connects (with TLS for implicit-TLS endpoints)
+    /// and reads the greeting, without logging in. For readiness checks; throws
+    /// `UpstreamError(.unavailable)` when the server cannot be reached or does not greet.
+    public func checkReachable(_ endpoint: ServerEndpoint) async throws {
+        try await run {
+            let stream = try IMAPConnection.openStream(endpoint, implicitTLS: endpoint.security == .implicitTLS, service: "IMAP")
+            defer { mailstream_close(stream) }
+            let line = mmap_string_new("")
+            defer { mmap_string_free(line) }
+            guard let read = mailstream_read_line_remove_eol(stream, line), let greeting = string(read),
+                  greeting.hasPrefix("* OK") || greeting.hasPrefix("* PREAUTH")
+            else { throw UpstreamError(.unavailable, "IMAP \(endpoint.host):\(endpoint.port) did not greet") }
+        }
     }
 }
