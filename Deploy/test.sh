@@ -32,6 +32,12 @@ if ! python3 -c 'import lxml' 2>/dev/null; then
         || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-lxml >/dev/null
 fi
 python3 -c 'import lxml' || die "lxml could not be installed for $(command -v python3)"
+# The tests read /metrics with Prometheus's own text-format parser.
+if ! python3 -c 'import prometheus_client' 2>/dev/null; then
+    python3 -m pip install --quiet prometheus_client 2>/dev/null \
+        || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-prometheus-client >/dev/null
+fi
+python3 -c 'import prometheus_client' || die "prometheus_client could not be installed for $(command -v python3)"
 wbxml2xml --version 2>&1 | head -1 || true
 
 say "Local mail stack"

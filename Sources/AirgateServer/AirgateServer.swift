@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 import NIOSSL
+import Prometheus
 import Logging
 import MailUpstream
 import MailUpstreamEtPan
@@ -89,8 +90,11 @@ public enum AirgateServer {
 
     static func serve(_ configuration: ServerConfiguration, store: any StateStore, notifier: any ChangeNotifier,
                       adapter: IMAPAdapter, logger: Logger, onListening: @escaping @Sendable (Int) async -> Void) async throws {
+        // A registry per server, not the process-wide MetricsSystem: tests run several servers
+        // in one process, and a library should not take the global bootstrap from its host.
+        let registry = PrometheusCollectorRegistry()
         let gateway = Gateway(configuration: configuration.gateway, store: store, notifier: notifier, codec: EtPanMIMECodec(),
-                              logger: logger)
+                              metrics: GatewayMetrics(factory: PrometheusMetricsFactory(registry: registry)), logger: logger)
         let authenticator = IMAPAccountAuthenticator(adapter: adapter, endpoint: configuration.imap, smtp: configuration.smtp,
                                                      sieve: configuration.sieve,
                                                      defaultDomain: configuration.defaultDomain)
@@ -111,7 +115,7 @@ public enum AirgateServer {
             ReadinessCheck(name: "imap") { [imapProbe] in try await adapter.checkReachable(imapProbe) },
         ]
         let responder = GatewayResponder(gateway: gateway, authenticator: authenticator, configuration: http,
-                                         readinessChecks: readiness, logger: logger)
+                                         readinessChecks: readiness, metricsText: { registry.emitToString() }, logger: logger)
         let app = Application(
             responder: responder,
             server: server,

@@ -11,14 +11,16 @@ public final class Gateway: Sendable {
     public let notifier: any ChangeNotifier
     public let codec: any MIMECodec
     let logger: Logger
+    public let metrics: GatewayMetrics
     let logs: FolderLogs
     let pings: PingHub
     let syncCache = SyncRequestCache()
     let trackers: AccountTrackers
 
     public init(configuration: GatewayConfiguration, store: any StateStore, notifier: any ChangeNotifier,
-                codec: any MIMECodec, logger: Logger = Logger(label: "airgate.gateway")) {
+                codec: any MIMECodec, metrics: GatewayMetrics = GatewayMetrics(), logger: Logger = Logger(label: "airgate.gateway")) {
         self.configuration = configuration
+        self.metrics = metrics
         self.store = store
         self.notifier = notifier
         self.codec = codec

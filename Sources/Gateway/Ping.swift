@@ -60,6 +60,8 @@ extension Gateway {
         // their notifications end the wait below.
         await trackers.touch(context.accountId, mail: context.account, folders: watched)
         let ticket = await pings.begin(context.deviceRef)
+        metrics.pingHeld(1)
+        defer { metrics.pingHeld(-1) }
         let outcome = await withTaskGroup(of: [String]?.self) { group in
             group.addTask {
                 // Notifications from the tracker (this node or another, via the store).

@@ -238,6 +238,7 @@ extension Gateway {
                 batch.moreAvailable = true
             }
         }
+        metrics.syncSent(items: batch.adds.count + batch.changes.count + batch.deletes.count, bytes: max(0, budget - batch.budget))
         budget = max(0, batch.budget)
         // A position that moved without anything to send (log entries that did not concern the
         // device, an enumeration that found nothing more) must still be kept, or every Ping

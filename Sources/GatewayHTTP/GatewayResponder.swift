@@ -45,15 +45,19 @@ public struct GatewayResponder: HTTPResponder {
     let logger: Logger
     /// What `/readyz` checks: each dependency's name and a check that throws when it is down.
     let readinessChecks: [ReadinessCheck]
+    /// The Prometheus text `/metrics` serves; nil: no such endpoint.
+    let metricsText: (@Sendable () -> String)?
 
     public init(gateway: Gateway, authenticator: any AccountAuthenticator, cache: CredentialCache = CredentialCache(),
                 configuration: GatewayHTTPConfiguration = GatewayHTTPConfiguration(),
-                readinessChecks: [ReadinessCheck] = [], logger: Logger = Logger(label: "airgate.http")) {
+                readinessChecks: [ReadinessCheck] = [], metricsText: (@Sendable () -> String)? = nil,
+                logger: Logger = Logger(label: "airgate.http")) {
         self.gateway = gateway
         self.authenticator = authenticator
         self.cache = cache
         self.configuration = configuration
         self.readinessChecks = readinessChecks
+        self.metricsText = metricsText
         self.logger = logger
     }
 
@@ -79,6 +83,11 @@ public struct GatewayResponder: HTTPResponder {
         if path == "/readyz", request.method == .get {
             return await readiness()
         }
+        if path == "/metrics", request.method == .get, let metricsText {
+            var response = Self.text(.ok, metricsText())
+            response.headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            return response
+        }
         guard path == "/microsoft-server-activesync" || path == "/microsoft-server-activesync/" else {
             return Self.plain(.notFound)
         }
@@ -86,7 +95,11 @@ public struct GatewayResponder: HTTPResponder {
         case .options:
             return options()
         case .post:
-            return await post(request, context: context)
+            let started = ContinuousClock.now
+            let response = await post(request, context: context)
+            gateway.metrics.request(command: Self.metricsLabel(request.uri.query), status: response.status.code,
+                                    duration: ContinuousClock.now - started)
+            return response
         default:
             var response = Self.plain(.methodNotAllowed)
             response.headers[.allow] = "OPTIONS, POST"
@@ -174,8 +187,16 @@ public struct GatewayResponder: HTTPResponder {
         }
     }
 
+    /// The command as a metrics label: one of the known names, never what the client typed.
+    static func metricsLabel(_ query: String?) -> String {
+        guard let command = query.flatMap({ EASQuery($0) })?.command else { return "none" }
+        return (EASCommand(rawValue: command) ?? EASCommand.allCases.first { $0.rawValue.lowercased() == command.lowercased() })?
+            .rawValue ?? "unknown"
+    }
+
     /// Upstream and store failures: never a 500.
     func failure(_ error: any Error) -> Response {
+        gateway.metrics.upstreamError(error is UpstreamError ? "mail" : error is CancellationError ? "cancelled" : "store")
         if let upstream = error as? UpstreamError {
             switch upstream.code {
             case .authenticationFailed:

@@ -1,6 +1,7 @@
 import AirgateTestSupport
 import EASClient
 import Foundation
+import EASProtocol
 import MailUpstreamEtPan
 import Testing
 
@@ -53,5 +54,39 @@ import Testing
         }
         #expect(back == 200)
         greeter.cancel()
+    }
+}
+
+/// `/metrics` read by Prometheus's own text-format parser (Python's prometheus_client).
+@Suite struct MetricsTests {
+    @Test func requestsAreCountedByCommandAndStatus() async throws {
+        guard Stack.available() else { return }
+        let gateway = try await RunningGateway.start()
+        defer { Task { await gateway.stop() } }
+        var device = gateway.device()
+        try await device.provision()
+        let folderSync = EASElement(EASTag.FolderHierarchy.folderSync, children: [EASElement(EASTag.FolderHierarchy.syncKey, text: "0")])
+        #expect(try await device.send("FolderSync", folderSync).status == 200)
+        #expect(try await device.send("FolderSync", folderSync).status == 200)
+        #expect(try await device.send("Frobnicate", nil).status == 400)
+        let text = String(decoding: try await device.exchange.send(method: .GET, path: "/metrics", headers: [], body: []).body,
+                          as: UTF8.self)
+        let parsed = try await Stack.python("""
+            import sys
+            from prometheus_client.parser import text_string_to_metric_families
+            for family in text_string_to_metric_families(sys.argv[1]):
+                for sample in family.samples:
+                    labels = ",".join("%s=%s" % item for item in sorted(sample.labels.items()))
+                    print("%s{%s} %g" % (sample.name, labels, sample.value))
+            """, [text])
+        let samples = Dictionary(parsed.split(separator: "\n").compactMap { line -> (String, Double)? in
+            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { return nil }
+            return (String(line[..<space]), value)
+        }, uniquingKeysWith: { first, _ in first })
+        #expect(samples["airgate_requests_total{command=FolderSync,status=200}"] == 2)
+        #expect(samples["airgate_requests_total{command=Provision,status=200}"] == 2)
+        #expect(samples["airgate_requests_total{command=unknown,status=400}"] == 1)
+        #expect(samples["airgate_request_duration_seconds_count{command=FolderSync}"] == 2)
+        #expect(samples.keys.contains { $0.hasPrefix("airgate_request_duration_seconds_bucket{command=FolderSync,le=") })
     }
 }

@@ -1,0 +1,45 @@
+import CoreMetrics
+
+/// What the gateway counts, through swift-metrics: `airgate serve` hands in a Prometheus
+/// factory and serves the numbers at `/metrics`; without one nothing is recorded. Labels only
+/// ever take values from small fixed sets (command names, statuses), never user input.
+public struct GatewayMetrics: Sendable {
+    let factory: any MetricsFactory
+
+    public init(factory: any MetricsFactory = NOOPMetricsHandler.instance) {
+        self.factory = factory
+    }
+
+    /// One HTTP request: its EAS command (or `none`), HTTP status and time taken.
+    public func request(command: String, status: Int, duration: Duration) {
+        Counter(label: "airgate_requests_total", dimensions: [("command", command), ("status", String(status))], factory: factory)
+            .increment()
+        Timer(label: "airgate_request_duration_seconds", dimensions: [("command", command)], factory: factory)
+            .recordNanoseconds(duration.nanoseconds)
+    }
+
+    /// Items (adds, changes, deletes) one Sync response carries, and its estimated bytes.
+    func syncSent(items: Int, bytes: Int) {
+        guard items > 0 else { return }
+        Counter(label: "airgate_sync_items_total", factory: factory).increment(by: items)
+        Counter(label: "airgate_sync_bytes_total", factory: factory).increment(by: bytes)
+    }
+
+    /// Pings held now.
+    func pingHeld(_ delta: Int) {
+        let meter = Meter(label: "airgate_pings_held", factory: factory)
+        if delta > 0 { meter.increment(by: Double(delta)) } else { meter.decrement(by: Double(-delta)) }
+    }
+
+    /// An upstream (IMAP, SMTP, store) failure that became a 503 or an error status.
+    public func upstreamError(_ kind: String) {
+        Counter(label: "airgate_upstream_errors_total", dimensions: [("kind", kind)], factory: factory).increment()
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}
