@@ -14,30 +14,33 @@ struct DevicesCommand: AsyncParsableCommand {
         subcommands: [List.self, Show.self, Wipe.self, CancelWipe.self, Block.self, Allow.self, Remove.self, Quarantine.self]
     )
 
-    /// Where the state lives: the same choices as `airgate serve`.
+    /// Where the state lives: read from the same settings as `airgate serve` (stack file,
+    /// configuration file, environment), or named directly.
     struct StoreOptions: ParsableArguments {
-        @Option(help: "The stack file (Deploy/.stack/env): its SQLite state, as `airgate serve --stack-env` uses.")
-        var stackEnv: String?
+        @OptionGroup var settings: SettingsOptions
 
-        @Option(help: "SQLite state database file.")
+        @Option(help: "SQLite state database file (store.sqlite).")
         var sqlite: String?
 
-        @Option(help: "PostgreSQL state database URL.")
+        @Option(help: "PostgreSQL state database URL (store.postgres).")
         var postgres: String?
 
-        func validate() throws {
-            guard [stackEnv, sqlite, postgres].compactMap({ $0 }).count == 1 else {
-                throw ValidationError("name exactly one of --stack-env, --sqlite, --postgres")
-            }
-        }
-
         func withStore<T: Sendable>(_ body: @Sendable (any StateStore) async throws -> T) async throws -> T {
+            var sqlite = sqlite
+            var postgres = postgres
+            if sqlite == nil, postgres == nil {
+                let file = try settings.load()
+                if case .string(let path)? = file.entries["store.sqlite"]?.value { sqlite = path }
+                if case .string(let url)? = file.entries["store.postgres"]?.value { postgres = url }
+            }
+            guard (sqlite == nil) != (postgres == nil) else {
+                throw ValidationError("name the state store: --config, --stack-env, --sqlite or --postgres (one store)")
+            }
             if let postgres {
                 let store = PostgresStateStore(configuration: try PostgresDatabase.configuration(url: postgres))
                 return try await store.withRunning { try await body($0) }
             }
-            let path = sqlite ?? URL(fileURLWithPath: stackEnv!).deletingLastPathComponent()
-                .appendingPathComponent("airgate.sqlite").path
+            let path = sqlite!
             guard FileManager.default.fileExists(atPath: path) else {
                 throw DevicesError("no state database at \(path); has `airgate serve` run with it?")
             }

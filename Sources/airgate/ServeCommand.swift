@@ -1,11 +1,7 @@
 import AirgateServer
 import ArgumentParser
-import EASProtocol
 import Foundation
-import Gateway
-import GatewayHTTP
 import Logging
-import MailUpstreamEtPan
 
 /// `airgate serve`: the EAS gateway.
 struct ServeCommand: AsyncParsableCommand {
@@ -13,173 +9,191 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve Exchange ActiveSync in front of an IMAP server.",
         discussion: """
-            With --stack-env the IMAP endpoint, its CA file and the mail domain come from the local \
-            stack's file (Deploy/.stack/env) and state is kept in SQLite next to it, unless --sqlite \
-            or --postgres says otherwise. Plain HTTP is meant for loopback: Basic credentials from \
-            other addresses are refused unless --allow-plain-http is given.
+            Settings come from, in rising order of precedence: the local stack's file (--stack-env \
+            Deploy/.stack/env: its IMAP, SMTP and ManageSieve endpoints, CA file, mail domain, and \
+            SQLite state next to it), the configuration file (--config, docs/configuration.md), \
+            AIRGATE_* environment variables (AIRGATE_IMAP_HOST for imap.host) and the options \
+            below. Plain HTTP is meant for loopback: Basic credentials from other addresses are \
+            refused unless --allow-plain-http is given.
             """
     )
 
-    @Option(help: "Read the IMAP endpoint and defaults from this stack file, e.g. Deploy/.stack/env.")
-    var stackEnv: String?
+    @OptionGroup var settings: SettingsOptions
 
-    @Option(help: "Address to listen on.")
-    var listen: String = "127.0.0.1:8080"
+    @Option(help: "Address to listen on (server.listen, default 127.0.0.1:8080).")
+    var listen: String?
 
-    @Option(help: "IMAP server host (without --stack-env).")
+    @Option(help: "IMAP server host (imap.host).")
     var imapHost: String?
 
-    @Option(help: "IMAP server port.")
+    @Option(help: "IMAP server port (imap.port).")
     var imapPort: Int?
 
-    @Option(help: "IMAP protection: tls, starttls or plain.")
-    var imapSecurity: String = "starttls"
+    @Option(help: "IMAP protection: tls, starttls or plain (imap.security).")
+    var imapSecurity: String?
 
-    @Option(help: "Extra trusted CA file (PEM) for the IMAP server's certificate.")
+    @Option(help: "Extra trusted CA file (PEM) for the mail servers' certificates (imap.ca_file).")
     var imapCaFile: String?
 
-    @Option(help: "Name to check the IMAP server's certificate against (default: the host).")
+    @Option(help: "Name to check the mail servers' certificates against (imap.server_name).")
     var imapServerName: String?
 
-    @Option(help: "SMTP submission host for SendMail (default: the stack's, or the IMAP host).")
+    @Option(help: "SMTP submission host for SendMail (smtp.host, default the IMAP host).")
     var smtpHost: String?
 
-    @Option(help: "SMTP submission port (default 587).")
+    @Option(help: "SMTP submission port (smtp.port, default 587).")
     var smtpPort: Int?
 
-    @Option(help: "SMTP protection: tls, starttls or plain.")
-    var smtpSecurity: String = "starttls"
+    @Option(help: "SMTP protection: tls, starttls or plain (smtp.security).")
+    var smtpSecurity: String?
 
-    @Option(help: "ManageSieve host for out-of-office replies (default: the stack's; none: Settings Oof is refused).")
+    @Option(help: "ManageSieve host for out-of-office replies (sieve.host; none: Settings Oof is refused).")
     var sieveHost: String?
 
-    @Option(help: "ManageSieve port (default 4190).")
+    @Option(help: "ManageSieve port (sieve.port, default 4190).")
     var sievePort: Int?
 
-    @Option(help: "ManageSieve protection: tls, starttls or plain.")
-    var sieveSecurity: String = "starttls"
+    @Option(help: "ManageSieve protection: tls, starttls or plain (sieve.security).")
+    var sieveSecurity: String?
 
-    @Option(help: "SQLite state database file.")
+    @Option(help: "SQLite state database file (store.sqlite).")
     var sqlite: String?
 
-    @Option(help: "PostgreSQL state database URL.")
+    @Option(help: "PostgreSQL state database URL (store.postgres).")
     var postgres: String?
 
-    @Option(help: "Highest EAS protocol version offered (12.0 … 16.1).")
-    var protocolCeiling: String = "16.1"
+    @Option(help: "Highest EAS protocol version offered, 12.0 … 16.1 (eas.protocol_ceiling).")
+    var protocolCeiling: String?
 
-    @Option(help: "Domain appended to logins without one, for the account's address.")
+    @Option(help: "Domain appended to logins without one, for the account's address (server.default_domain).")
     var defaultDomain: String?
 
-    @Option(help: "PEM certificate chain for HTTPS (with --tls-key).")
+    @Option(help: "PEM certificate chain for HTTPS, with --tls-key (server.tls_cert).")
     var tlsCert: String?
 
-    @Option(help: "PEM private key for HTTPS.")
+    @Option(help: "PEM private key for HTTPS (server.tls_key).")
     var tlsKey: String?
 
-    @Option(help: "The EAS URL Autodiscover gives phones, e.g. https://airgate.example.org/Microsoft-Server-ActiveSync.")
+    @Option(help: "The EAS URL Autodiscover gives phones (server.public_url).")
     var publicUrl: String?
 
-    @Option(help: "IMAP endpoint Autodiscover gives Outlook, host:port[:tls|starttls|plain] (with --public-smtp).")
+    @Option(help: "IMAP endpoint Autodiscover gives Outlook, host:port[:tls|starttls|plain] (autodiscover.public_imap).")
     var publicImap: String?
 
-    @Option(help: "SMTP endpoint Autodiscover gives Outlook, host:port[:tls|starttls|plain].")
+    @Option(help: "SMTP endpoint Autodiscover gives Outlook (autodiscover.public_smtp).")
     var publicSmtp: String?
 
-    @Option(help: "Address book for GAL search and ResolveRecipients: one 'Name <address>' per line.")
+    @Option(help: "Address book for GAL search and ResolveRecipients (server.address_book).")
     var addressBook: String?
 
-    @Flag(help: "Accept Basic credentials over plain HTTP from non-loopback addresses.")
+    @Flag(help: "Accept Basic credentials over plain HTTP from non-loopback addresses (server.allow_plain_http).")
     var allowPlainHttp = false
 
-    @Flag(help: "Require every device to provision, Outlook included.")
+    @Flag(help: "Require every device to provision, Outlook included (eas.require_provisioning).")
     var requireProvisioning = false
 
     func run() async throws {
-        var values: [String: String] = [:]
-        if let stackEnv {
-            guard let text = try? String(contentsOfFile: stackEnv, encoding: .utf8) else {
-                throw ValidationError("cannot read \(stackEnv); is the stack up (Deploy/stack.sh up)?")
-            }
-            for line in text.split(separator: "\n") where !line.hasPrefix("#") {
-                guard let equals = line.firstIndex(of: "=") else { continue }
-                values[String(line[..<equals])] = line[line.index(after: equals)...]
-                    .trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
-            }
+        var file = try settings.load()
+        let flags: [(String, ConfigurationFile.Value?)] = [
+            ("server.listen", listen.map { .string($0) }), ("imap.host", imapHost.map { .string($0) }),
+            ("imap.port", imapPort.map { .integer($0) }), ("imap.security", imapSecurity.map { .string($0) }),
+            ("imap.ca_file", imapCaFile.map { .string($0) }), ("imap.server_name", imapServerName.map { .string($0) }),
+            ("smtp.host", smtpHost.map { .string($0) }), ("smtp.port", smtpPort.map { .integer($0) }),
+            ("smtp.security", smtpSecurity.map { .string($0) }), ("sieve.host", sieveHost.map { .string($0) }),
+            ("sieve.port", sievePort.map { .integer($0) }), ("sieve.security", sieveSecurity.map { .string($0) }),
+            ("eas.protocol_ceiling", protocolCeiling.map { .string($0) }),
+            ("server.default_domain", defaultDomain.map { .string($0) }), ("server.tls_cert", tlsCert.map { .string($0) }),
+            ("server.tls_key", tlsKey.map { .string($0) }), ("server.public_url", publicUrl.map { .string($0) }),
+            ("autodiscover.public_imap", publicImap.map { .string($0) }),
+            ("autodiscover.public_smtp", publicSmtp.map { .string($0) }),
+            ("server.address_book", addressBook.map { .string($0) }),
+            ("server.allow_plain_http", allowPlainHttp ? .boolean(true) : nil),
+            ("eas.require_provisioning", requireProvisioning ? .boolean(true) : nil),
+        ]
+        for (path, value) in flags {
+            if let value { file.set(path, value, origin: "--" + path.split(separator: ".").last!.replacing("_", with: "-")) }
         }
-        guard let host = imapHost ?? values["IMAP_HOST"] else { throw ValidationError("give --imap-host or --stack-env") }
-        guard let security = TransportSecurity(rawValue: imapSecurity) else {
-            throw ValidationError("--imap-security must be tls, starttls or plain")
+        // One store from the command line replaces the other from below.
+        if sqlite != nil || postgres != nil {
+            file.removeStore()
+            if let sqlite { file.set("store.sqlite", .string(sqlite), origin: "--sqlite") }
+            if let postgres { file.set("store.postgres", .string(postgres), origin: "--postgres") }
         }
-        let defaultPort = security == .implicitTLS ? values["IMAPS_PORT"] ?? "993" : values["IMAP_PORT"] ?? "143"
-        guard let port = imapPort ?? Int(defaultPort) else { throw ValidationError("bad IMAP port") }
-        guard let ceiling = EASProtocolVersion(headerValue: protocolCeiling) else {
-            throw ValidationError("unknown protocol version \(protocolCeiling)")
+        let (configuration, level): (ServerConfiguration, String)
+        do {
+            (configuration, level) = try ServerConfiguration.make(from: file)
+        } catch {
+            throw ValidationError(error.description)
         }
-        let listenParts = listen.split(separator: ":")
-        guard listenParts.count == 2, let listenPort = Int(listenParts[1]) else { throw ValidationError("--listen HOST:PORT") }
-
-        let store: ServerConfiguration.Store
-        if let postgres {
-            store = .postgres(url: postgres)
-        } else if let sqlite {
-            store = .sqlite(path: sqlite)
-        } else if let stackEnv {
-            store = .sqlite(path: URL(fileURLWithPath: stackEnv).deletingLastPathComponent().appendingPathComponent("airgate.sqlite").path)
-        } else {
-            throw ValidationError("give --sqlite FILE or --postgres URL")
-        }
-        let imap = ServerEndpoint(host: host, port: port, security: security,
-                                  caFile: imapCaFile ?? values["TLS_CA_FILE"],
-                                  serverName: imapServerName ?? (values.isEmpty ? nil : "localhost"))
-        guard let smtpSecurityValue = TransportSecurity(rawValue: smtpSecurity) else {
-            throw ValidationError("--smtp-security must be tls, starttls or plain")
-        }
-        let smtp = ServerEndpoint(host: smtpHost ?? values["SMTP_HOST"] ?? host,
-                                  port: smtpPort ?? Int(values["SMTP_PORT"] ?? "") ?? 587, security: smtpSecurityValue,
-                                  caFile: imapCaFile ?? values["TLS_CA_FILE"],
-                                  serverName: imapServerName ?? (values.isEmpty ? nil : "localhost"))
-        var sieve: ServerEndpoint?
-        if let sieveHostValue = sieveHost ?? values["SIEVE_HOST"] {
-            guard let sieveSecurityValue = TransportSecurity(rawValue: sieveSecurity) else {
-                throw ValidationError("--sieve-security must be tls, starttls or plain")
-            }
-            sieve = ServerEndpoint(host: sieveHostValue, port: sievePort ?? Int(values["SIEVE_PORT"] ?? "") ?? 4190,
-                                   security: sieveSecurityValue, caFile: imapCaFile ?? values["TLS_CA_FILE"],
-                                   serverName: imapServerName ?? (values.isEmpty ? nil : "localhost"))
-        }
-        var gateway = GatewayConfiguration(protocolCeiling: ceiling)
-        gateway.allowNonProvisionableDevices = !requireProvisioning
-        if let addressBook {
-            guard let text = try? String(contentsOfFile: addressBook, encoding: .utf8) else {
-                throw ValidationError("cannot read the address book \(addressBook)")
-            }
-            gateway.addressBook = AddressBook(text: text)
-        }
-        var outlookSettings: OutlookMailSettings?
-        switch (publicImap, publicSmtp) {
-        case (nil, nil):
-            break
-        case let (imapText?, smtpText?):
-            guard let imapEndpoint = OutlookMailSettings.Endpoint(imapText), let smtpEndpoint = OutlookMailSettings.Endpoint(smtpText) else {
-                throw ValidationError("--public-imap and --public-smtp take host:port[:tls|starttls|plain]")
-            }
-            outlookSettings = OutlookMailSettings(imap: imapEndpoint, smtp: smtpEndpoint)
-        default:
-            throw ValidationError("--public-imap and --public-smtp go together")
-        }
-        var configuration = ServerConfiguration(
-            host: String(listenParts[0]), port: listenPort, imap: imap, smtp: smtp, sieve: sieve, store: store, gateway: gateway,
-            http: GatewayHTTPConfiguration(allowPlainHTTPBasicAuth: allowPlainHttp, publicURL: publicUrl,
-                                           outlookMailSettings: outlookSettings),
-            defaultDomain: defaultDomain ?? values["MAIL_DOMAIN"])
-        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
-        if let tlsCert, let tlsKey { configuration.tls = (tlsCert, tlsKey) }
         var logger = Logger(label: "airgate")
-        logger.logLevel = .info
+        logger.logLevel = Logger.Level(rawValue: level) ?? .info
         let scheme = configuration.tls == nil ? "http" : "https"
+        let host = configuration.host
         try await AirgateServer.run(configuration, logger: logger) { port in
-            print("airgate: serving EAS on \(scheme)://\(listenParts[0]):\(port)/Microsoft-Server-ActiveSync")
+            print("airgate: serving EAS on \(scheme)://\(host):\(port)/Microsoft-Server-ActiveSync")
+            // Seen at once by whoever reads a pipe (a supervisor, a test), not when a buffer fills.
+            fflush(nil)
         }
+    }
+}
+
+/// Where settings come from, for every command that needs them: the stack file, the
+/// configuration file, and the environment.
+struct SettingsOptions: ParsableArguments {
+    @Option(help: "Start from the local stack's settings, e.g. Deploy/.stack/env.")
+    var stackEnv: String?
+
+    @Option(help: "The configuration file (docs/configuration.md).")
+    var config: String?
+
+    /// Stack file, then configuration file, then AIRGATE_* variables, each over the one before.
+    func load(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ConfigurationFile {
+        var file = ConfigurationFile()
+        do {
+            if let stackEnv { file = try Self.stackSettings(stackEnv) }
+            if let config {
+                guard let text = try? String(contentsOfFile: config, encoding: .utf8) else {
+                    throw ValidationError("cannot read the configuration file \(config)")
+                }
+                let parsed = try ConfigurationFile(text: text, name: config)
+                try ServerConfiguration.check(parsed)
+                // A store chosen in the file replaces the stack's SQLite.
+                if parsed.entries.keys.contains(where: { $0.hasPrefix("store.") }) { file.removeStore() }
+                for (path, entry) in parsed.entries { file.set(path, entry.value, origin: entry.origin) }
+            }
+            if environment["AIRGATE_STORE_SQLITE"] != nil || environment["AIRGATE_STORE_POSTGRES"] != nil { file.removeStore() }
+            try file.applyEnvironment(environment, known: ServerConfiguration.keys)
+        } catch let failure as ConfigurationFile.Failure {
+            throw ValidationError(failure.description)
+        }
+        return file
+    }
+
+    /// The stack file (KEY=value lines) as settings: the endpoints of its Dovecot and Postfix,
+    /// its CA, its mail domain, and SQLite state beside it.
+    static func stackSettings(_ path: String) throws -> ConfigurationFile {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ValidationError("cannot read \(path); is the stack up (Deploy/stack.sh up)?")
+        }
+        var values: [String: String] = [:]
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            guard let equals = line.firstIndex(of: "=") else { continue }
+            values[String(line[..<equals])] = line[line.index(after: equals)...].trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
+        }
+        var file = ConfigurationFile()
+        func set(_ key: String, _ value: ConfigurationFile.Value?) {
+            if let value { file.set(key, value, origin: path) }
+        }
+        set("imap.host", values["IMAP_HOST"].map { .string($0) })
+        set("imap.port", values["IMAP_PORT"].flatMap(Int.init).map { .integer($0) })
+        set("imap.ca_file", values["TLS_CA_FILE"].map { .string($0) })
+        set("imap.server_name", .string("localhost"))
+        set("smtp.host", values["SMTP_HOST"].map { .string($0) })
+        set("smtp.port", values["SMTP_PORT"].flatMap(Int.init).map { .integer($0) })
+        set("sieve.host", values["SIEVE_HOST"].map { .string($0) })
+        set("sieve.port", values["SIEVE_PORT"].flatMap(Int.init).map { .integer($0) })
+        set("server.default_domain", values["MAIL_DOMAIN"].map { .string($0) })
+        set("store.sqlite", .string(URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("airgate.sqlite").path))
+        return file
     }
 }

@@ -1,0 +1,203 @@
+import EASProtocol
+import Foundation
+import Gateway
+import GatewayHTTP
+import MailUpstreamEtPan
+
+/// `airgate serve`'s settings from the configuration file, the environment and the command line
+/// (docs/configuration.md describes every key). Everything is checked before anything starts:
+/// a mistake names the key and where it was set.
+extension ServerConfiguration {
+    /// Every key, with its type. Anything else in a file is an error (a typo must not pass
+    /// silently).
+    public static let keys: [String: ConfigurationKind] = [
+        "server.listen": .string, "server.public_url": .string, "server.allow_plain_http": .boolean,
+        "server.tls_cert": .string, "server.tls_key": .string, "server.default_domain": .string,
+        "server.address_book": .string,
+        "imap.host": .string, "imap.port": .integer, "imap.security": .string, "imap.ca_file": .string,
+        "imap.server_name": .string, "imap.verify_certificate": .boolean, "imap.timeout_seconds": .integer,
+        "imap.threads": .integer, "imap.connections_per_account": .integer, "imap.connections_total": .integer,
+        "smtp.host": .string, "smtp.port": .integer, "smtp.security": .string,
+        "sieve.host": .string, "sieve.port": .integer, "sieve.security": .string,
+        "store.sqlite": .string, "store.postgres": .string,
+        "eas.protocol_ceiling": .string, "eas.require_provisioning": .boolean, "eas.heartbeat_min": .integer,
+        "eas.heartbeat_max": .integer, "eas.max_ping_folders": .integer, "eas.sync_response_budget": .integer,
+        "eas.max_request_bytes": .integer,
+        "policy.device_password": .boolean, "policy.alphanumeric_password": .boolean, "policy.min_password_length": .integer,
+        "policy.max_inactivity_lock_seconds": .integer, "policy.max_failed_attempts": .integer,
+        "policy.require_encryption": .boolean, "policy.attachments": .boolean, "policy.max_attachment_size": .integer,
+        "policy.html_email": .boolean, "policy.camera": .boolean, "policy.simple_password": .boolean,
+        "autodiscover.public_imap": .string, "autodiscover.public_smtp": .string,
+        "log.level": .string,
+    ]
+
+    /// What a file sets, checked against `keys`.
+    public static func check(_ file: ConfigurationFile) throws(ConfigurationFile.Failure) {
+        for (path, entry) in file.entries {
+            guard let kind = keys[path] else {
+                throw ConfigurationFile.Failure(description: "\(entry.origin): unknown key \(path)")
+            }
+            let fits: Bool
+            switch (kind, entry.value) {
+            case (.string, .string), (.integer, .integer), (.boolean, .boolean): fits = true
+            case (.strings, .array(let values)): fits = values.allSatisfy { if case .string = $0 { true } else { false } }
+            default: fits = false
+            }
+            guard fits else { throw ConfigurationFile.Failure(description: "\(entry.origin): \(path) takes \(kind), not \(entry.value)") }
+        }
+    }
+
+    /// The server configuration the settings describe, with the log level.
+    public static func make(from file: ConfigurationFile) throws(ConfigurationFile.Failure)
+        -> (configuration: ServerConfiguration, logLevel: String)
+    {
+        try check(file)
+        let reader = Reader(file: file)
+        func fail(_ text: String) -> ConfigurationFile.Failure { ConfigurationFile.Failure(description: text) }
+
+        let listen = reader.string("server.listen") ?? "127.0.0.1:8080"
+        guard let colon = listen.lastIndex(of: ":"), let listenPort = Int(listen[listen.index(after: colon)...]),
+              (0...65535).contains(listenPort)
+        else { throw fail("\(reader.origin("server.listen")): server.listen is HOST:PORT, not \(listen)") }
+        let listenHost = String(listen[..<colon]).trimmingCharacters(in: "[]")
+
+        guard let imapHost = reader.string("imap.host") else {
+            throw fail("imap.host is required (the IMAP server to front); set it in the file, AIRGATE_IMAP_HOST or --imap-host")
+        }
+        let imapSecurity = try reader.security("imap.security", default: .startTLS)
+        let imapPort = try reader.port("imap.port", default: imapSecurity == .implicitTLS ? 993 : 143)
+        let timeout = Duration.seconds(try reader.integer("imap.timeout_seconds", in: 1...600) ?? 30)
+        let caFile = reader.string("imap.ca_file")
+        let serverName = reader.string("imap.server_name")
+        let verify = reader.boolean("imap.verify_certificate") ?? true
+        func endpoint(_ host: String, _ port: Int, _ security: TransportSecurity) -> ServerEndpoint {
+            ServerEndpoint(host: host, port: port, security: security, verifyCertificate: verify, caFile: caFile,
+                           serverName: serverName, timeout: timeout)
+        }
+        let imap = endpoint(imapHost, imapPort, imapSecurity)
+        let smtpSecurity = try reader.security("smtp.security", default: .startTLS)
+        let smtp = endpoint(reader.string("smtp.host") ?? imapHost,
+                            try reader.port("smtp.port", default: smtpSecurity == .implicitTLS ? 465 : 587), smtpSecurity)
+        var sieve: ServerEndpoint?
+        if let sieveHost = reader.string("sieve.host") {
+            sieve = endpoint(sieveHost, try reader.port("sieve.port", default: 4190), try reader.security("sieve.security", default: .startTLS))
+        }
+
+        let store: Store
+        switch (reader.string("store.sqlite"), reader.string("store.postgres")) {
+        case (let path?, nil): store = .sqlite(path: path)
+        case (nil, let url?): store = .postgres(url: url)
+        case (nil, nil): throw fail("store.sqlite or store.postgres is required")
+        default: throw fail("\(reader.origin("store.postgres")): set store.sqlite or store.postgres, not both")
+        }
+
+        let ceilingText = reader.string("eas.protocol_ceiling") ?? "16.1"
+        guard let ceiling = EASProtocolVersion(headerValue: ceilingText), ceiling >= .v12_0 else {
+            throw fail("\(reader.origin("eas.protocol_ceiling")): eas.protocol_ceiling is one of 12.0, 12.1, 14.0, 14.1, 16.0, 16.1")
+        }
+        var gateway = GatewayConfiguration(protocolCeiling: ceiling)
+        gateway.allowNonProvisionableDevices = !(reader.boolean("eas.require_provisioning") ?? false)
+        let heartbeatMin = try reader.integer("eas.heartbeat_min", in: 30...3540) ?? gateway.heartbeatBounds.lowerBound
+        let heartbeatMax = try reader.integer("eas.heartbeat_max", in: 60...3540) ?? gateway.heartbeatBounds.upperBound
+        guard heartbeatMin <= heartbeatMax else { throw fail("eas.heartbeat_min is above eas.heartbeat_max") }
+        gateway.heartbeatBounds = heartbeatMin...heartbeatMax
+        gateway.maxPingFolders = try reader.integer("eas.max_ping_folders", in: 1...5000) ?? gateway.maxPingFolders
+        gateway.syncResponseBudget = try reader.integer("eas.sync_response_budget", in: 4096...(64 << 20)) ?? gateway.syncResponseBudget
+        gateway.maxRequestBytes = try reader.integer("eas.max_request_bytes", in: 65536...(1 << 30)) ?? gateway.maxRequestBytes
+        var policy = gateway.policy
+        policy.devicePasswordEnabled = reader.boolean("policy.device_password") ?? policy.devicePasswordEnabled
+        policy.alphanumericDevicePasswordRequired = reader.boolean("policy.alphanumeric_password")
+            ?? policy.alphanumericDevicePasswordRequired
+        policy.minDevicePasswordLength = try reader.integer("policy.min_password_length", in: 1...16) ?? policy.minDevicePasswordLength
+        policy.maxInactivityTimeDeviceLock = try reader.integer("policy.max_inactivity_lock_seconds", in: 60...9999)
+            ?? policy.maxInactivityTimeDeviceLock
+        policy.maxDevicePasswordFailedAttempts = try reader.integer("policy.max_failed_attempts", in: 4...16)
+            ?? policy.maxDevicePasswordFailedAttempts
+        policy.requireDeviceEncryption = reader.boolean("policy.require_encryption") ?? policy.requireDeviceEncryption
+        policy.attachmentsEnabled = reader.boolean("policy.attachments") ?? policy.attachmentsEnabled
+        policy.maxAttachmentSize = try reader.integer("policy.max_attachment_size", in: 0...Int(Int32.max)) ?? policy.maxAttachmentSize
+        policy.allowHTMLEmail = reader.boolean("policy.html_email") ?? policy.allowHTMLEmail
+        policy.allowCamera = reader.boolean("policy.camera") ?? policy.allowCamera
+        policy.allowSimpleDevicePassword = reader.boolean("policy.simple_password") ?? policy.allowSimpleDevicePassword
+        gateway.policy = policy
+        if let path = reader.string("server.address_book") {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw fail("\(reader.origin("server.address_book")): cannot read the address book \(path)")
+            }
+            gateway.addressBook = AddressBook(text: text)
+        }
+
+        var outlook: OutlookMailSettings?
+        switch (reader.string("autodiscover.public_imap"), reader.string("autodiscover.public_smtp")) {
+        case (nil, nil):
+            break
+        case let (imapText?, smtpText?):
+            guard let imapEndpoint = OutlookMailSettings.Endpoint(imapText), let smtpEndpoint = OutlookMailSettings.Endpoint(smtpText) else {
+                throw fail("autodiscover.public_imap and public_smtp are HOST:PORT[:tls|starttls|plain]")
+            }
+            outlook = OutlookMailSettings(imap: imapEndpoint, smtp: smtpEndpoint)
+        default:
+            throw fail("autodiscover.public_imap and autodiscover.public_smtp go together")
+        }
+        let http = GatewayHTTPConfiguration(allowPlainHTTPBasicAuth: reader.boolean("server.allow_plain_http") ?? false,
+                                            publicURL: reader.string("server.public_url"), outlookMailSettings: outlook)
+        var limits = IMAPPoolLimits()
+        limits.perAccount = try reader.integer("imap.connections_per_account", in: 1...50) ?? limits.perAccount
+        limits.global = try reader.integer("imap.connections_total", in: 1...1_000_000) ?? limits.global
+        var configuration = ServerConfiguration(
+            host: listenHost, port: listenPort, imap: imap, smtp: smtp, sieve: sieve, store: store, gateway: gateway, http: http,
+            defaultDomain: reader.string("server.default_domain"), imapThreads: try reader.integer("imap.threads", in: 1...512) ?? 16,
+            imapLimits: limits)
+        switch (reader.string("server.tls_cert"), reader.string("server.tls_key")) {
+        case (nil, nil): break
+        case let (cert?, key?):
+            for path in [cert, key] where !FileManager.default.isReadableFile(atPath: path) {
+                throw fail("cannot read \(path) (server.tls_cert / server.tls_key)")
+            }
+            configuration.tls = (cert, key)
+        default: throw fail("server.tls_cert and server.tls_key go together")
+        }
+        let level = reader.string("log.level") ?? "info"
+        guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) else {
+            throw fail("\(reader.origin("log.level")): log.level is trace, debug, info, notice, warning, error or critical")
+        }
+        return (configuration, level)
+    }
+
+    /// Typed access with range checks; errors name the key and its origin.
+    struct Reader {
+        let file: ConfigurationFile
+
+        func origin(_ path: String) -> String { file.entries[path]?.origin ?? path }
+
+        func string(_ path: String) -> String? {
+            guard case .string(let text)? = file.entries[path]?.value, !text.isEmpty else { return nil }
+            return text
+        }
+
+        func boolean(_ path: String) -> Bool? {
+            guard case .boolean(let flag)? = file.entries[path]?.value else { return nil }
+            return flag
+        }
+
+        func integer(_ path: String, in range: ClosedRange<Int>) throws(ConfigurationFile.Failure) -> Int? {
+            guard case .integer(let number)? = file.entries[path]?.value else { return nil }
+            guard range.contains(number) else {
+                throw ConfigurationFile.Failure(description: "\(origin(path)): \(path) must be in \(range.lowerBound)…\(range.upperBound)")
+            }
+            return number
+        }
+
+        func port(_ path: String, default value: Int) throws(ConfigurationFile.Failure) -> Int {
+            try integer(path, in: 1...65535) ?? value
+        }
+
+        func security(_ path: String, default value: TransportSecurity) throws(ConfigurationFile.Failure) -> TransportSecurity {
+            guard let text = string(path) else { return value }
+            guard let security = TransportSecurity(rawValue: text) else {
+                throw ConfigurationFile.Failure(description: "\(origin(path)): \(path) is tls, starttls or plain, not \(text)")
+            }
+            return security
+        }
+    }
+}
