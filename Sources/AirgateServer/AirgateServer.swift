@@ -29,6 +29,8 @@ public struct ServerConfiguration: Sendable {
     public var defaultDomain: String?
     public var imapThreads: Int
     public var imapLimits: IMAPPoolLimits
+    /// Failed-login, request-rate and concurrency limits.
+    public var limits = ThrottleLimits()
     /// PEM certificate chain and private key: serve HTTPS (TLS 1.2 and later) instead of HTTP.
     public var tls: (certificateFile: String, keyFile: String)?
 
@@ -115,7 +117,8 @@ public enum AirgateServer {
             ReadinessCheck(name: "imap") { [imapProbe] in try await adapter.checkReachable(imapProbe) },
         ]
         let responder = GatewayResponder(gateway: gateway, authenticator: authenticator, configuration: http,
-                                         readinessChecks: readiness, metricsText: { registry.emitToString() }, logger: logger)
+                                         readinessChecks: readiness, metricsText: { registry.emitToString() },
+                                         throttle: Throttle(limits: configuration.limits), logger: logger)
         let app = Application(
             responder: responder,
             server: server,

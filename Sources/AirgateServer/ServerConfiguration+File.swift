@@ -28,6 +28,9 @@ extension ServerConfiguration {
         "policy.require_encryption": .boolean, "policy.attachments": .boolean, "policy.max_attachment_size": .integer,
         "policy.html_email": .boolean, "policy.camera": .boolean, "policy.simple_password": .boolean,
         "autodiscover.public_imap": .string, "autodiscover.public_smtp": .string,
+        "limits.failed_logins_per_user": .integer, "limits.failed_logins_per_address": .integer,
+        "limits.failed_login_window_seconds": .integer, "limits.requests_per_device_per_minute": .integer,
+        "limits.requests_per_user_per_minute": .integer, "limits.concurrent_syncs": .integer,
         "log.level": .string,
     ]
 
@@ -157,6 +160,18 @@ extension ServerConfiguration {
             configuration.tls = (cert, key)
         default: throw fail("server.tls_cert and server.tls_key go together")
         }
+        var limitsConfig = ThrottleLimits()
+        limitsConfig.failedLoginsPerUser = try reader.integer("limits.failed_logins_per_user", in: 1...100_000)
+            ?? limitsConfig.failedLoginsPerUser
+        limitsConfig.failedLoginsPerAddress = try reader.integer("limits.failed_logins_per_address", in: 1...1_000_000)
+            ?? limitsConfig.failedLoginsPerAddress
+        limitsConfig.failedLoginWindow = .seconds(try reader.integer("limits.failed_login_window_seconds", in: 10...86400) ?? 300)
+        limitsConfig.requestsPerDeviceMinute = try reader.integer("limits.requests_per_device_per_minute", in: 10...100_000)
+            ?? limitsConfig.requestsPerDeviceMinute
+        limitsConfig.requestsPerUserMinute = try reader.integer("limits.requests_per_user_per_minute", in: 10...1_000_000)
+            ?? limitsConfig.requestsPerUserMinute
+        limitsConfig.concurrentSyncs = try reader.integer("limits.concurrent_syncs", in: 1...1_000_000) ?? limitsConfig.concurrentSyncs
+        configuration.limits = limitsConfig
         let level = reader.string("log.level") ?? "info"
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) else {
             throw fail("\(reader.origin("log.level")): log.level is trace, debug, info, notice, warning, error or critical")

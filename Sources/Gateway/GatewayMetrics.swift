@@ -31,6 +31,11 @@ public struct GatewayMetrics: Sendable {
         if delta > 0 { meter.increment(by: Double(delta)) } else { meter.decrement(by: Double(-delta)) }
     }
 
+    /// A request refused by a throttle, by reason.
+    public func throttled(_ reason: String) {
+        Counter(label: "airgate_throttled_total", dimensions: [("reason", reason)], factory: factory).increment()
+    }
+
     /// An upstream (IMAP, SMTP, store) failure that became a 503 or an error status.
     public func upstreamError(_ kind: String) {
         Counter(label: "airgate_upstream_errors_total", dimensions: [("kind", kind)], factory: factory).increment()

@@ -45,18 +45,21 @@ public struct GatewayResponder: HTTPResponder {
     let logger: Logger
     /// What `/readyz` checks: each dependency's name and a check that throws when it is down.
     let readinessChecks: [ReadinessCheck]
+    let throttle: Throttle
     /// The Prometheus text `/metrics` serves; nil: no such endpoint.
     let metricsText: (@Sendable () -> String)?
 
     public init(gateway: Gateway, authenticator: any AccountAuthenticator, cache: CredentialCache = CredentialCache(),
                 configuration: GatewayHTTPConfiguration = GatewayHTTPConfiguration(),
                 readinessChecks: [ReadinessCheck] = [], metricsText: (@Sendable () -> String)? = nil,
+                throttle: Throttle = Throttle(),
                 logger: Logger = Logger(label: "airgate.http")) {
         self.gateway = gateway
         self.authenticator = authenticator
         self.cache = cache
         self.configuration = configuration
         self.readinessChecks = readinessChecks
+        self.throttle = throttle
         self.metricsText = metricsText
         self.logger = logger
     }
@@ -143,15 +146,28 @@ public struct GatewayResponder: HTTPResponder {
         guard EASCommand.implemented.contains(command) else { return Self.plain(.notImplemented) }
 
         let account: MailAccount
+        let address = context.remoteAddress?.ipAddress
         do {
-            if let known = await cache.account(user: user, password: credentials.password) {
+            let known = await cache.account(user: user, password: credentials.password)
+            if let (reason, wait) = await throttle.loginRefusal(user: user, address: address, proven: known != nil) {
+                return throttled(reason, wait)
+            }
+            if let known {
                 account = known
             } else {
-                account = try await authenticator.account(user: user, password: credentials.password)
+                do {
+                    account = try await authenticator.account(user: user, password: credentials.password)
+                } catch let error as UpstreamError where error.code == .authenticationFailed {
+                    await throttle.loginFailed(user: user, address: address)
+                    throw error
+                }
                 await cache.remember(account, user: user, password: credentials.password)
             }
         } catch {
             return failure(error)
+        }
+        if let (reason, wait) = await throttle.requestRefusal(user: user, deviceId: query.deviceId) {
+            return throttled(reason, wait)
         }
         // Android's account check: a login test, not a device ([MS-ASHTTP] has no such id).
         if query.deviceId.lowercased() == "validate" { return Self.wbxml(nil) }
@@ -179,12 +195,24 @@ public struct GatewayResponder: HTTPResponder {
             acceptsMultipart: request.headers[Self.acceptMultiPartHeader]?.uppercased() == "T"
                 || query.parameters["AcceptMultiPart"] == "T",
             rawBody: rawBody)
+        if command == .sync {
+            guard await throttle.beginSync() else { return throttled(.concurrentSyncs, .seconds(5)) }
+        }
         do {
             let response = try await gateway.handle(easRequest, account: account)
+            if command == .sync { await throttle.endSync() }
             return try Self.http(response)
         } catch {
+            if command == .sync { await throttle.endSync() }
             return failure(error)
         }
+    }
+
+    /// 503 with Retry-After: every EAS client waits and tries again.
+    func throttled(_ reason: Throttle.Refusal, _ wait: Duration) -> Response {
+        gateway.metrics.throttled(reason.rawValue)
+        logger.notice("request throttled", metadata: ["reason": "\(reason.rawValue)"])
+        return Self.unavailable(seconds: Int(wait.components.seconds) + 1)
     }
 
     /// The command as a metrics label: one of the known names, never what the client typed.

@@ -1,0 +1,83 @@
+import AirgateServer
+import AirgateTestSupport
+import EASClient
+import EASProtocol
+import Foundation
+import GatewayHTTP
+import Testing
+
+/// Failed-login and request-rate limits over real HTTP against the stack's Dovecot, and the
+/// throttle's own windows and Sync slots. (Dovecot delays each failed login by seconds, so
+/// these tests fail as few logins as they can.)
+@Suite struct ThrottleTests {
+    static let folderSync = EASElement(EASTag.FolderHierarchy.folderSync, children: [EASElement(EASTag.FolderHierarchy.syncKey, text: "0")])
+
+    @Test func guessingIsCutOffButTheRightPasswordAlreadyProvenStillWorks() async throws {
+        guard Stack.available() else { return }
+        let gateway = try await RunningGateway.start { $0.limits = ThrottleLimits(failedLoginsPerUser: 2, failedLoginsPerAddress: 100) }
+        defer { Task { await gateway.stop() } }
+        // The other user proves their password first.
+        var other = gateway.device(user: Stack["OTHER_USER"], password: Stack["OTHER_PASSWORD"])
+        #expect(try await other.send("FolderSync", Self.folderSync).status == 200)
+
+        var guesser = gateway.device(user: Stack["OTHER_USER"], password: "guess")
+        for _ in 0..<2 { #expect(try await guesser.send("FolderSync", Self.folderSync).status == 401) }
+        let cutOff = try await guesser.send("FolderSync", Self.folderSync)
+        #expect(cutOff.status == 503)
+        #expect(Int(cutOff.http.header("Retry-After") ?? "") ?? 0 > 200)
+        // The password proven before still works (a guesser cannot lock the owner out), and
+        // other users are untouched.
+        #expect(try await other.send("FolderSync", Self.folderSync).status == 200)
+        var demo = gateway.device()
+        #expect(try await demo.send("FolderSync", Self.folderSync).status == 200)
+        let metrics = String(decoding: try await demo.exchange.send(method: .GET, path: "/metrics", headers: [], body: []).body,
+                             as: UTF8.self)
+        #expect(metrics.contains("airgate_throttled_total{reason=\"failed_logins_user\"}"))
+    }
+
+    @Test func oneAddressTryingManyUsersIsCutOff() async throws {
+        guard Stack.available() else { return }
+        let gateway = try await RunningGateway.start { $0.limits = ThrottleLimits(failedLoginsPerUser: 100, failedLoginsPerAddress: 2) }
+        defer { Task { await gateway.stop() } }
+        for index in 0..<2 {
+            var device = gateway.device(user: "nobody\(index)@\(Stack["MAIL_DOMAIN"])", password: "x")
+            #expect(try await device.send("FolderSync", Self.folderSync).status == 401)
+        }
+        var next = gateway.device(user: "nobody9@\(Stack["MAIL_DOMAIN"])", password: "x")
+        #expect(try await next.send("FolderSync", Self.folderSync).status == 503)
+        // From that address even a real account's right password is refused now, so the
+        // guesser cannot tell a right guess from a wrong one.
+        var demo = gateway.device()
+        #expect(try await demo.send("FolderSync", Self.folderSync).status == 503)
+    }
+
+    @Test func aDeviceThatAsksTooOftenWaits() async throws {
+        guard Stack.available() else { return }
+        let gateway = try await RunningGateway.start { $0.limits = ThrottleLimits(requestsPerDeviceMinute: 5, requestsPerUserMinute: 1000) }
+        defer { Task { await gateway.stop() } }
+        var busy = gateway.device(type: "WindowsOutlook15")
+        for _ in 0..<5 { #expect(try await busy.send("FolderSync", Self.folderSync).status == 200) }
+        let refused = try await busy.send("FolderSync", Self.folderSync)
+        #expect(refused.status == 503 && refused.http.header("Retry-After") != nil)
+        var calm = gateway.device(type: "WindowsOutlook15")
+        #expect(try await calm.send("FolderSync", Self.folderSync).status == 200)
+    }
+
+    @Test func windowsEndAndSyncSlotsAreGivenBack() async throws {
+        let throttle = Throttle(limits: ThrottleLimits(failedLoginsPerUser: 2, failedLoginsPerAddress: 10,
+                                                       failedLoginWindow: .milliseconds(300), concurrentSyncs: 2))
+        await throttle.loginFailed(user: "Ana", address: "192.0.2.1")
+        #expect(await throttle.loginRefusal(user: "ana", address: "192.0.2.1", proven: false) == nil)
+        await throttle.loginFailed(user: "ana", address: "192.0.2.1")
+        #expect(await throttle.loginRefusal(user: "ANA", address: "192.0.2.7", proven: false)?.0 == .failedLoginsUser)
+        #expect(await throttle.loginRefusal(user: "ana", address: "192.0.2.7", proven: true) == nil)
+        try await Task.sleep(for: .milliseconds(350))
+        #expect(await throttle.loginRefusal(user: "ana", address: "192.0.2.1", proven: false) == nil)
+
+        #expect(await throttle.beginSync())
+        #expect(await throttle.beginSync())
+        #expect(await !throttle.beginSync())
+        await throttle.endSync()
+        #expect(await throttle.beginSync())
+    }
+}
