@@ -24,12 +24,23 @@ struct MigrateCommand: AsyncParsableCommand {
     @Option(help: "Take the PostgreSQL URL (PG_URL) from this stack file, e.g. Deploy/.stack/env.")
     var stackEnv: String?
 
+    @Option(help: "Take the store from this configuration file (store.sqlite or store.postgres).")
+    var config: String?
+
     func validate() throws {
-        let chosen = [sqlite != nil, postgres != nil, stackEnv != nil].filter { $0 }.count
-        guard chosen == 1 else { throw ValidationError("name exactly one of --sqlite, --postgres, --stack-env") }
+        let chosen = [sqlite != nil, postgres != nil, stackEnv != nil, config != nil].filter { $0 }.count
+        guard chosen == 1 else { throw ValidationError("name exactly one of --sqlite, --postgres, --stack-env, --config") }
     }
 
     func run() async throws {
+        var sqlite = sqlite
+        var postgres = postgres
+        if let config {
+            let file = try SettingsOptions.load(stackEnv: nil, config: config)
+            if case .string(let path)? = file.entries["store.sqlite"]?.value { sqlite = path }
+            if case .string(let url)? = file.entries["store.postgres"]?.value { postgres = url }
+            guard sqlite != nil || postgres != nil else { throw ValidationError("\(config) names no store") }
+        }
         if let sqlite {
             let database = try await SQLiteDatabase.open(path: sqlite)  // migrates while opening
             let versions = try await Migrator.appliedVersions(database)

@@ -148,6 +148,12 @@ struct SettingsOptions: ParsableArguments {
 
     /// Stack file, then configuration file, then AIRGATE_* variables, each over the one before.
     func load(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ConfigurationFile {
+        try Self.load(stackEnv: stackEnv, config: config, environment: environment)
+    }
+
+    static func load(stackEnv: String?, config: String?, environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws -> ConfigurationFile
+    {
         var file = ConfigurationFile()
         do {
             if let stackEnv { file = try Self.stackSettings(stackEnv) }

@@ -114,6 +114,10 @@ import Testing
         let refused = try await LocalStack.run(DevicesCommandTests.binary, ["serve", "--config", broken])
         #expect(refused.status != 0 && refused.output.contains("broken.toml:3: unknown key imap.prot"))
 
+        // migrate reads the store from the same file (systemd's ExecStartPre does this).
+        let migrated = try await LocalStack.run(DevicesCommandTests.binary, ["migrate", "--config", config])
+        #expect(migrated.status == 0 && migrated.output.contains("schema at version"))
+
         let process = Process()
         process.executableURL = URL(fileURLWithPath: DevicesCommandTests.binary)
         process.arguments = ["serve", "--config", config]
