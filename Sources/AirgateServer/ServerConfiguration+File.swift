@@ -31,6 +31,8 @@ extension ServerConfiguration {
         "limits.failed_logins_per_user": .integer, "limits.failed_logins_per_address": .integer,
         "limits.failed_login_window_seconds": .integer, "limits.requests_per_device_per_minute": .integer,
         "limits.requests_per_user_per_minute": .integer, "limits.concurrent_syncs": .integer,
+        "access.default": .string, "access.rules": .strings, "access.exemptions": .strings,
+        "access.max_devices_per_user": .integer,
         "log.level": .string,
     ]
 
@@ -123,6 +125,29 @@ extension ServerConfiguration {
         policy.allowCamera = reader.boolean("policy.camera") ?? policy.allowCamera
         policy.allowSimpleDevicePassword = reader.boolean("policy.simple_password") ?? policy.allowSimpleDevicePassword
         gateway.policy = policy
+        var access = DeviceAccessPolicy()
+        if let level = reader.string("access.default") {
+            guard let state = DeviceAccessPolicy.Rule(level + " type=*")?.access else {
+                throw fail("\(reader.origin("access.default")): access.default is allow, block or quarantine")
+            }
+            access.defaultAccess = state
+        }
+        for text in reader.strings("access.rules") {
+            guard let rule = DeviceAccessPolicy.Rule(text) else {
+                throw fail("\(reader.origin("access.rules")): \"\(text)\" is not ACCESS FIELD=PATTERN "
+                           + "(allow|block|quarantine, type|model|os|agent)")
+            }
+            access.rules.append(rule)
+        }
+        for text in reader.strings("access.exemptions") {
+            let words = text.split(separator: " ").map(String.init)
+            guard words.count == 3, let state = DeviceAccessPolicy.Rule(words[0] + " type=*")?.access, state != .quarantined else {
+                throw fail("\(reader.origin("access.exemptions")): \"\(text)\" is not allow|block USER DEVICEID")
+            }
+            access.exemptions[words[1].lowercased(), default: [:]][words[2]] = state
+        }
+        access.maxDevicesPerUser = try reader.integer("access.max_devices_per_user", in: 1...10_000) ?? access.maxDevicesPerUser
+        gateway.access = access
         if let path = reader.string("server.address_book") {
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
                 throw fail("\(reader.origin("server.address_book")): cannot read the address book \(path)")
@@ -188,6 +213,11 @@ extension ServerConfiguration {
         func string(_ path: String) -> String? {
             guard case .string(let text)? = file.entries[path]?.value, !text.isEmpty else { return nil }
             return text
+        }
+
+        func strings(_ path: String) -> [String] {
+            guard case .array(let values)? = file.entries[path]?.value else { return [] }
+            return values.compactMap { if case .string(let text) = $0 { text } else { nil } }
         }
 
         func boolean(_ path: String) -> Bool? {

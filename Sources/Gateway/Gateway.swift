@@ -39,12 +39,25 @@ public final class Gateway: Sendable {
         var device = try await store.recordContact(DeviceContact(
             ref: ref, deviceType: request.deviceType, userAgent: request.userAgent,
             protocolVersion: request.version.rawValue, at: Self.wallClockMilliseconds()))
+        let (access, reason) = configuration.access.decide(device, user: request.user)
+        if access != device.accessState || reason != device.accessReason {
+            device.accessState = access
+            device.accessReason = reason
+            try await store.saveDevice(device)
+        }
         let context = RequestContext(request: request, account: account, accountId: accountId, device: device)
 
+        // A new partnership beyond the mailbox's limit is not made.
+        if device.firstSeen == device.lastSeen, device.policyState == .none,
+           try await store.devices(of: accountId).count > configuration.access.maxDevicesPerUser {
+            try await store.removeDevice(ref)
+            logger.notice("device refused: too many devices", metadata: ["user": "\(request.user)"])
+            return accessRefused(context, status: "177")
+        }
         // Blocked and quarantined devices get nothing until an admin lets them in
         // (`airgate devices allow` / `quarantine approve`).
         if device.accessState != .allowed {
-            return EASResponse(httpStatus: 403)
+            return accessRefused(context, status: "129")
         }
         // A pending wipe goes out on the next request that can carry it ([MS-ASPROV] 3.1.5.1.2.1).
         if device.wipeState == .pending, request.command != .ping, request.command != .provision {
@@ -99,6 +112,15 @@ public final class Gateway: Sendable {
     /// Stops the account trackers; call when the server shuts down.
     public func shutdown() async {
         await trackers.stopAll()
+    }
+
+    /// [MS-ASCMD] 2.2.2 common statuses 129 (device blocked) and 177 (too many devices): in the
+    /// command's own body from 14.0 where it has a top-level Status, else HTTP 403.
+    func accessRefused(_ context: RequestContext, status: String) -> EASResponse {
+        guard context.version >= .v14_0, let root = Self.rootTag(of: context.request.command) else {
+            return EASResponse(httpStatus: 403)
+        }
+        return .ok(EASElement(root.tag, children: [EASElement(root.status, text: status)]))
     }
 
     static func wallClockMilliseconds() -> Int64 {

@@ -26,6 +26,8 @@ public struct GatewayConfiguration: Sendable {
     public var trackerQuietAfter: Duration
     /// Who GAL search and ResolveRecipients know besides the account itself.
     public var addressBook: AddressBook = AddressBook(entries: [])
+    /// Which devices may sync: exemptions, rules, default level, devices per mailbox.
+    public var access = DeviceAccessPolicy()
 
     public init(protocolCeiling: EASProtocolVersion = .v16_1, protocolFloor: EASProtocolVersion = .v12_0,
                 policy: ProvisioningPolicy = ProvisioningPolicy(), allowNonProvisionableDevices: Bool = true,

@@ -17,6 +17,15 @@ public struct Device: Hashable, Sendable {
         case allowed, blocked, quarantined
     }
 
+    /// Why the device has its access state, as Exchange records it: the default level, a
+    /// device access rule, or a decision for this device alone (an admin's, or a personal
+    /// exemption in the configuration), which rules never override.
+    public enum AccessReason: String, Hashable, Sendable, CaseIterable {
+        case defaultLevel = "default"
+        case rule
+        case individual
+    }
+
     public var ref: DeviceRef
     public var deviceType: String
     public var userAgent: String?
@@ -33,6 +42,7 @@ public struct Device: Hashable, Sendable {
     /// 16.1 account-only wipe rather than a whole-device wipe.
     public var wipeAccountOnly: Bool
     public var accessState: AccessState
+    public var accessReason: AccessReason
     /// The last Ping's interval and folders, reused by an empty Ping ([MS-ASCMD] 2.2.3.138).
     public var pingHeartbeat: Int?
     public var pingFolderIds: [String]
@@ -47,6 +57,7 @@ public struct Device: Hashable, Sendable {
         self.wipeState = .none
         self.wipeAccountOnly = false
         self.accessState = .allowed
+        self.accessReason = .defaultLevel
         self.pingFolderIds = []
     }
 }

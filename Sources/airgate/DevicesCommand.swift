@@ -83,7 +83,7 @@ struct DevicesCommand: AsyncParsableCommand {
             protocolVersion = device.protocolVersion
             firstSeen = Row.date(device.firstSeen)
             lastSeen = Row.date(device.lastSeen)
-            access = device.accessState.rawValue
+            access = device.accessState.rawValue + (device.accessReason == .defaultLevel ? "" : " (\(device.accessReason.rawValue))")
             wipe = device.wipeState == .none ? "none" : device.wipeState.rawValue + (device.wipeAccountOnly ? " (account only)" : "")
             policy = device.policyState.rawValue
         }
@@ -230,7 +230,10 @@ struct DevicesCommand: AsyncParsableCommand {
         @OptionGroup var target: DeviceOptions
 
         func run() async throws {
-            try await DevicesCommand.change(store, target, "blocked") { $0.accessState = .blocked }
+            try await DevicesCommand.change(store, target, "blocked") { device in
+                device.accessState = .blocked
+                device.accessReason = .individual
+            }
         }
     }
 
@@ -240,7 +243,10 @@ struct DevicesCommand: AsyncParsableCommand {
         @OptionGroup var target: DeviceOptions
 
         func run() async throws {
-            try await DevicesCommand.change(store, target, "allowed") { $0.accessState = .allowed }
+            try await DevicesCommand.change(store, target, "allowed") { device in
+                device.accessState = .allowed
+                device.accessReason = .individual
+            }
         }
     }
 
@@ -274,6 +280,7 @@ struct DevicesCommand: AsyncParsableCommand {
                         throw DevicesError("the device is not quarantined (access: \(device.accessState.rawValue))")
                     }
                     device.accessState = .allowed
+                    device.accessReason = .individual
                 }
             }
         }

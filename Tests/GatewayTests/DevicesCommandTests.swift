@@ -62,12 +62,16 @@ import Testing
         let late = try await Self.devices(["cancel-wipe", "--user", user, "--device", device.deviceId], store: store)
         #expect(late.status != 0 && late.output.contains("no wipe is pending"))
 
-        // Blocked: refused from the next request on; allowed: back in.
+        // Blocked: refused from the next request on (in-band 129 from 14.0, 403 for Ping);
+        // allowed: back in.
         var other = gateway.device(type: "Android", version: .v14_1)
         try await other.provision()
         #expect(try await other.send("FolderSync", folderSync).status == 200)
         #expect(try await Self.devices(["block", "--user", user, "--device", other.deviceId], store: store).status == 0)
-        #expect(try await other.send("FolderSync", folderSync).status == 403)
+        let blocked = try await other.send("FolderSync", folderSync)
+        log.record(blocked)
+        #expect(blocked.element?.child(FH.status)?.text == "129")
+        #expect(try await other.send("Ping", nil).status == 403)
         #expect(try await Self.devices(["allow", "--user", user, "--device", other.deviceId], store: store).status == 0)
         #expect(try await other.send("FolderSync", folderSync).status == 200)
 

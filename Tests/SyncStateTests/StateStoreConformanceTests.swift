@@ -39,6 +39,7 @@ struct StateStoreConformanceTests {
             device.wipeState = .pending
             device.wipeAccountOnly = true
             device.accessState = .quarantined
+            device.accessReason = .rule
             device.information = DeviceInformation(model: "iPhone15,2", os: "iOS 18.1", osLanguage: "de-DE")
             device.pingHeartbeat = 3540
             device.pingFolderIds = ["1", "5"]
