@@ -34,6 +34,21 @@ public final class Gateway: Sendable {
     /// Answers one request. Throws only `UpstreamError` (the HTTP layer maps it to 401/503) and
     /// state-store failures (503); a malformed body is answered with a status here.
     public func handle(_ request: EASRequest, account: MailAccount) async throws -> EASResponse {
+        var traced = false
+        let response = try await answer(request, account: account, traced: &traced)
+        if traced {
+            // Opt-in per device (`airgate devices trace`): the whole exchange, decoded. It holds
+            // message contents; that is why it is off unless an admin turns it on.
+            logger.info("trace", metadata: [
+                "request_xml": .string(request.body?.xml() ?? request.rawBody.map { "(\($0.count) bytes of MIME)" } ?? "(empty)"),
+                "response_status": .string(String(response.httpStatus)),
+                "response_xml": .string(response.body?.xml() ?? response.rawBody.map { "(\($0.count) bytes, multipart)" } ?? "(empty)"),
+            ])
+        }
+        return response
+    }
+
+    private func answer(_ request: EASRequest, account: MailAccount, traced: inout Bool) async throws -> EASResponse {
         let accountId = try await store.account(named: request.user)
         let ref = DeviceRef(account: accountId, deviceId: request.deviceId)
         var device = try await store.recordContact(DeviceContact(
@@ -46,6 +61,7 @@ public final class Gateway: Sendable {
             try await store.saveDevice(device)
         }
         let context = RequestContext(request: request, account: account, accountId: accountId, device: device)
+        traced = device.protocolTrace
 
         // A new partnership beyond the mailbox's limit is not made.
         if device.firstSeen == device.lastSeen, device.policyState == .none,

@@ -99,7 +99,14 @@ public struct GatewayResponder: HTTPResponder {
             return options()
         case .post:
             let started = ContinuousClock.now
-            let response = await post(request, context: context)
+            let query = request.uri.query.flatMap { EASQuery($0) }
+            let metadata: Logger.Metadata = [
+                "request": .string(RequestLog.newRequestId()),
+                "user": .string(Self.basicCredentials(request.headers[.authorization])?.user ?? "-"),
+                "device": .string(query.map { String($0.deviceId.prefix(64)) } ?? "-"),
+                "command": .string(Self.metricsLabel(request.uri.query)),
+            ]
+            let response = await RequestLog.$metadata.withValue(metadata) { await post(request, context: context) }
             gateway.metrics.request(command: Self.metricsLabel(request.uri.query), status: response.status.code,
                                     duration: ContinuousClock.now - started)
             return response

@@ -43,6 +43,8 @@ public struct Device: Hashable, Sendable {
     public var wipeAccountOnly: Bool
     public var accessState: AccessState
     public var accessReason: AccessReason
+    /// Log this device's requests and answers, decoded (an admin's switch; off by default).
+    public var protocolTrace: Bool
     /// The last Ping's interval and folders, reused by an empty Ping ([MS-ASCMD] 2.2.3.138).
     public var pingHeartbeat: Int?
     public var pingFolderIds: [String]
@@ -58,6 +60,7 @@ public struct Device: Hashable, Sendable {
         self.wipeAccountOnly = false
         self.accessState = .allowed
         self.accessReason = .defaultLevel
+        self.protocolTrace = false
         self.pingFolderIds = []
     }
 }

@@ -49,7 +49,8 @@ public final class SQLStateStore: StateStore {
 
     private static let deviceColumns = """
         device_id, device_type, user_agent, information, protocol_version, first_seen, last_seen, policy_key, \
-        policy_state, wipe_state, wipe_account_only, access_state, ping_heartbeat, ping_folders, account_id, access_reason
+        policy_state, wipe_state, wipe_account_only, access_state, ping_heartbeat, ping_folders, account_id, access_reason, \
+        protocol_trace
         """
 
     private static func device(from row: [SQLValue]) throws -> Device {
@@ -70,6 +71,7 @@ public final class SQLStateStore: StateStore {
         device.wipeAccountOnly = try row.int(10) != 0
         device.accessState = access
         device.accessReason = reason
+        device.protocolTrace = try row.int(16) != 0
         device.pingHeartbeat = try row.optionalInt(12).map(Int.init)
         device.pingFolderIds = try JSONDecoder().decode([String].self, from: Data(try row.text(13).utf8))
         return device
@@ -128,14 +130,15 @@ public final class SQLStateStore: StateStore {
                 """
                 UPDATE devices SET device_type = ?, user_agent = ?, information = ?, protocol_version = ?, last_seen = ?,
                     policy_key = ?, policy_state = ?, wipe_state = ?, wipe_account_only = ?, access_state = ?,
-                    ping_heartbeat = ?, ping_folders = ?, access_reason = ?
+                    ping_heartbeat = ?, ping_folders = ?, access_reason = ?, protocol_trace = ?
                 WHERE account_id = ? AND device_id = ? RETURNING id
                 """,
                 .text(device.deviceType), SQLValue(device.userAgent), .text(information), SQLValue(device.protocolVersion),
                 .integer(device.lastSeen), SQLValue(device.policyKey), .text(device.policyState.rawValue),
                 .text(device.wipeState.rawValue), .integer(device.wipeAccountOnly ? 1 : 0),
                 .text(device.accessState.rawValue), SQLValue(device.pingHeartbeat), .text(folders),
-                .text(device.accessReason.rawValue), .integer(device.ref.account.rawValue), .text(device.ref.deviceId))
+                .text(device.accessReason.rawValue), .integer(device.protocolTrace ? 1 : 0),
+                .integer(device.ref.account.rawValue), .text(device.ref.deviceId))
         }
         guard !updated.isEmpty else { throw StateStoreError(.notFound, "\(device.ref)") }
     }

@@ -11,7 +11,8 @@ struct DevicesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "devices",
         abstract: "List and manage the devices that sync through the gateway.",
-        subcommands: [List.self, Show.self, Wipe.self, CancelWipe.self, Block.self, Allow.self, Remove.self, Quarantine.self]
+        subcommands: [List.self, Show.self, Wipe.self, CancelWipe.self, Block.self, Allow.self, Remove.self, Quarantine.self,
+                      Trace.self]
     )
 
     /// Where the state lives: read from the same settings as `airgate serve` (stack file,
@@ -71,6 +72,7 @@ struct DevicesCommand: AsyncParsableCommand {
         var access: String
         var wipe: String
         var policy: String
+        var trace: Bool
 
         init(_ device: Device, user: String) {
             self.user = user
@@ -86,6 +88,7 @@ struct DevicesCommand: AsyncParsableCommand {
             access = device.accessState.rawValue + (device.accessReason == .defaultLevel ? "" : " (\(device.accessReason.rawValue))")
             wipe = device.wipeState == .none ? "none" : device.wipeState.rawValue + (device.wipeAccountOnly ? " (account only)" : "")
             policy = device.policyState.rawValue
+            trace = device.protocolTrace
         }
 
         static func date(_ milliseconds: Int64) -> String {
@@ -171,7 +174,7 @@ struct DevicesCommand: AsyncParsableCommand {
                 ("user", row.user), ("device", row.deviceId), ("type", row.deviceType), ("model", row.model), ("os", row.os),
                 ("name", row.friendlyName), ("user agent", row.userAgent), ("EAS version", row.protocolVersion),
                 ("first seen", row.firstSeen), ("last seen", row.lastSeen), ("access", row.access), ("wipe", row.wipe),
-                ("policy", row.policy),
+                ("policy", row.policy), ("trace", row.trace ? "on" : "off"),
             ]
             for (name, value) in fields { print("\(name):".padding(toLength: 13, withPad: " ", startingAt: 0) + (value ?? "-")) }
         }
@@ -263,6 +266,24 @@ struct DevicesCommand: AsyncParsableCommand {
                 try await store.removeDevice(device.ref)
             }
             print("\(target.user) \(target.device): removed")
+        }
+    }
+
+    struct Trace: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Log a device's requests and answers, decoded, from its next request on (on|off).",
+            discussion: "The trace holds message contents; turn it off when done.")
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var target: DeviceOptions
+        @Argument(help: "on or off") var state: String
+
+        func validate() throws {
+            guard state == "on" || state == "off" else { throw ValidationError("trace on or trace off") }
+        }
+
+        func run() async throws {
+            let on = state == "on"
+            try await DevicesCommand.change(store, target, on ? "trace on" : "trace off") { $0.protocolTrace = on }
         }
     }
 

@@ -1,5 +1,6 @@
 import AirgateServer
 import ArgumentParser
+import Gateway
 import Foundation
 import Logging
 
@@ -125,7 +126,7 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError(error.description)
         }
-        var logger = Logger(label: "airgate")
+        var logger = Logger(label: "airgate", metadataProvider: RequestLog.provider)
         logger.logLevel = Logger.Level(rawValue: level) ?? .info
         let scheme = configuration.tls == nil ? "http" : "https"
         let host = configuration.host

@@ -55,7 +55,9 @@ final class RunningGateway: Sendable {
         self.task = task
     }
 
-    static func start(_ tweak: (inout ServerConfiguration) -> Void = { _ in }) async throws -> RunningGateway {
+    static func start(logger custom: Logger? = nil, _ tweak: (inout ServerConfiguration) -> Void = { _ in }) async throws
+        -> RunningGateway
+    {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("airgate-gateway-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var configuration = ServerConfiguration(port: 0, imap: Stack.imap, smtp: Stack.submission, sieve: Stack.sieve,
@@ -64,8 +66,8 @@ final class RunningGateway: Sendable {
         configuration.gateway.pingPollInterval = .seconds(1)
         tweak(&configuration)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        var logger = Logger(label: "airgate.test")
-        logger.logLevel = .warning
+        var logger = custom ?? Logger(label: "airgate.test")
+        if custom == nil { logger.logLevel = .warning }
         let task = Task {
             try await AirgateServer.run(configuration, logger: logger) { port in continuation.yield(port) }
         }

@@ -40,6 +40,7 @@ struct StateStoreConformanceTests {
             device.wipeAccountOnly = true
             device.accessState = .quarantined
             device.accessReason = .rule
+            device.protocolTrace = true
             device.information = DeviceInformation(model: "iPhone15,2", os: "iOS 18.1", osLanguage: "de-DE")
             device.pingHeartbeat = 3540
             device.pingFolderIds = ["1", "5"]
