@@ -85,42 +85,32 @@ extension Gateway {
     {
         typealias E = EASTag.Email
         let preferences = [BodyPreference(type: 1, truncationSize: 1024, preview: 255)]
-        var byId: [String: EASElement] = [:]
-        for group in Dictionary(grouping: page, by: { $0.folder.folderId }).values {
-            let folder = group[0].folder
-            let items = try await emailItems(for: group.map(\.summary), folderId: folder.folderId,
-                                             mailbox: IMAPMailboxName(wire: folder.mailboxName),
-                                             options: SyncRequest.Options(bodyPreferences: preferences), context: context)
-            for item in items {
-                let summary = item.summary
-                let envelope = summary.envelope
-                let preview = BodyContent.make(choice: item.choice, summary: summary, bytes: item.bytes, codec: codec).previewText
-                var properties = [
-                    EASElement(E.subject, text: envelope.subject ?? ""),
-                    EASElement(E.dateReceived, text: EASDate.string(milliseconds: summary.internalDate)),
-                    EASElement(E.displayTo, text: envelope.to.map { $0.name ?? $0.address }.joined(separator: "; ")),
-                ]
-                if !envelope.cc.isEmpty {
-                    properties.append(EASElement(FD.displayCc, text: envelope.cc.map { $0.name ?? $0.address }.joined(separator: "; ")))
-                }
-                properties += [
-                    EASElement(E.importance, text: String(EmailItem.importance(summary.headers))),
-                    EASElement(E.read, text: summary.flags.contains("\\Seen") ? "1" : "0"),
-                    EASElement(EASTag.Email2.isDraft, text: summary.flags.contains("\\Draft") ? "1" : "0"),
-                    EASElement(FD.preview, text: String(preview.prefix(255))),
-                    EASElement(FD.hasAttachments, text: EmailItem.attachments(of: summary, folderId: folder.folderId).isEmpty ? "0" : "1"),
-                ]
-                if let from = envelope.from.first { properties.append(EASElement(E.from, text: EmailItem.addressList([from]))) }
-                let id = ItemId(folderId: folder.folderId, uid: summary.uid).text
-                byId[id] = EASElement(FD.result, children: [
-                    EASElement(EASTag.AirSync.class, text: "Email"),
-                    EASElement(EASTag.AirSync.serverId, text: id),
-                    EASElement(EASTag.AirSync.collectionId, text: folder.folderId),
-                    EASElement(FD.properties, children: properties),
-                ])
+        return try await emailItems(for: page, preferences: preferences, context: context).map { folder, item in
+            let summary = item.summary
+            let envelope = summary.envelope
+            let preview = BodyContent.make(choice: item.choice, summary: summary, bytes: item.bytes, codec: codec).previewText
+            var properties = [
+                EASElement(E.subject, text: envelope.subject ?? ""),
+                EASElement(E.dateReceived, text: EASDate.string(milliseconds: summary.internalDate)),
+                EASElement(E.displayTo, text: envelope.to.map { $0.name ?? $0.address }.joined(separator: "; ")),
+            ]
+            if !envelope.cc.isEmpty {
+                properties.append(EASElement(FD.displayCc, text: envelope.cc.map { $0.name ?? $0.address }.joined(separator: "; ")))
             }
+            properties += [
+                EASElement(E.importance, text: String(EmailItem.importance(summary.headers))),
+                EASElement(E.read, text: summary.flags.contains("\\Seen") ? "1" : "0"),
+                EASElement(EASTag.Email2.isDraft, text: summary.flags.contains("\\Draft") ? "1" : "0"),
+                EASElement(FD.preview, text: String(preview.prefix(255))),
+                EASElement(FD.hasAttachments, text: EmailItem.attachments(of: summary, folderId: folder.folderId).isEmpty ? "0" : "1"),
+            ]
+            if let from = envelope.from.first { properties.append(EASElement(E.from, text: EmailItem.addressList([from]))) }
+            return EASElement(FD.result, children: [
+                EASElement(EASTag.AirSync.class, text: "Email"),
+                EASElement(EASTag.AirSync.serverId, text: ItemId(folderId: folder.folderId, uid: summary.uid).text),
+                EASElement(EASTag.AirSync.collectionId, text: folder.folderId),
+                EASElement(FD.properties, children: properties),
+            ])
         }
-        // Newest first, the order of `page`.
-        return page.compactMap { byId[ItemId(folderId: $0.folder.folderId, uid: $0.summary.uid).text] }
     }
 }

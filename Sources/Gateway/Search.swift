@@ -52,26 +52,15 @@ extension Gateway {
                                since: request.receivedAfter.flatMap(EASDate.milliseconds(iso:)),
                                before: request.receivedBefore.flatMap(EASDate.milliseconds(iso:)))
         let (page, total) = try await mailboxMatches(in: folders, query, range: request.range, context: context)
-        var results: [EASElement] = []
         let preferences = request.bodyPreferences.isEmpty ? [BodyPreference(type: 1, truncationSize: 512)] : request.bodyPreferences
-        for group in Dictionary(grouping: page, by: { $0.folder.folderId }).values {
-            let folder = group[0].folder
-            let items = try await emailItems(for: group.map(\.summary), folderId: folder.folderId,
-                                             mailbox: IMAPMailboxName(wire: folder.mailboxName),
-                                             options: SyncRequest.Options(bodyPreferences: preferences), context: context)
-            for item in items {
-                results.append(EASElement(SR.result, children: [
-                    EASElement(EASTag.AirSync.class, text: "Email"),
-                    EASElement(SR.longId, text: ItemId(folderId: folder.folderId, uid: item.summary.uid).text),
-                    EASElement(EASTag.AirSync.collectionId, text: folder.folderId),
-                    EASElement(SR.properties, children: item.applicationData(version: context.version, codec: codec)),
-                ]))
-            }
+        let results = try await emailItems(for: page, preferences: preferences, context: context).map { folder, item in
+            EASElement(SR.result, children: [
+                EASElement(EASTag.AirSync.class, text: "Email"),
+                EASElement(SR.longId, text: ItemId(folderId: folder.folderId, uid: item.summary.uid).text),
+                EASElement(EASTag.AirSync.collectionId, text: folder.folderId),
+                EASElement(SR.properties, children: item.applicationData(version: context.version, codec: codec)),
+            ])
         }
-        // Newest first across folders, as ordered above.
-        let position = Dictionary(page.enumerated().map { ("\($0.element.folder.folderId):\($0.element.summary.uid)", $0.offset) },
-                                  uniquingKeysWith: { first, _ in first })
-        results.sort { (position[$0.child(SR.longId)?.text ?? ""] ?? 0) < (position[$1.child(SR.longId)?.text ?? ""] ?? 0) }
         var store = [EASElement(SR.status, text: "1")]
         if results.isEmpty {
             store.append(EASElement(SR.result))
@@ -81,6 +70,22 @@ extension Gateway {
         }
         store.append(EASElement(SR.total, text: String(total)))
         return store
+    }
+
+    /// A page of matches as email items, in the page's order (newest first), fetched one
+    /// folder at a time.
+    func emailItems(for page: [(folder: Folder, summary: MessageSummary)], preferences: [BodyPreference],
+                    context: RequestContext) async throws -> [(folder: Folder, item: EmailItem)] {
+        var items: [String: (folder: Folder, item: EmailItem)] = [:]
+        for group in Dictionary(grouping: page, by: { $0.folder.folderId }).values {
+            let folder = group[0].folder
+            for item in try await emailItems(for: group.map(\.summary), folderId: folder.folderId,
+                                             mailbox: IMAPMailboxName(wire: folder.mailboxName),
+                                             options: SyncRequest.Options(bodyPreferences: preferences), context: context) {
+                items[ItemId(folderId: folder.folderId, uid: item.summary.uid).text] = (folder, item)
+            }
+        }
+        return page.compactMap { items[ItemId(folderId: $0.folder.folderId, uid: $0.summary.uid).text] }
     }
 
     /// The messages matching `query` across `folders`, newest first, cut to `range`, and how

@@ -23,19 +23,7 @@ public struct ICalendarProperty: Sendable, Equatable {
 
     /// The value as TEXT ([RFC 5545] 3.3.11): `\n`, `\,`, `\;` and `\\` undone.
     public var text: String {
-        var out = ""
-        var escaping = false
-        for character in value {
-            if escaping {
-                out.append(character == "n" || character == "N" ? "\n" : character)
-                escaping = false
-            } else if character == "\\" {
-                escaping = true
-            } else {
-                out.append(character)
-            }
-        }
-        return out
+        BackslashEscapes.unescaped(value, ["n": "\n", "N": "\n"])
     }
 
     /// A `mailto:` value's address.
@@ -274,5 +262,24 @@ public struct ICalendarTime: Sendable, Equatable {
         var seconds = (digits[0] * 10 + digits[1]) * 3600 + (digits[2] * 10 + digits[3]) * 60
         if digits.count == 6 { seconds += digits[4] * 10 + digits[5] }
         return bytes[0] == 45 ? -seconds : seconds
+    }
+}
+
+/// Backslash escapes: `\x` becomes what `replacements` says for x, or x itself.
+enum BackslashEscapes {
+    static func unescaped(_ text: String, _ replacements: [Character: Character]) -> String {
+        var out = ""
+        var escaping = false
+        for character in text {
+            if escaping {
+                out.append(replacements[character] ?? character)
+                escaping = false
+            } else if character == "\\" {
+                escaping = true
+            } else {
+                out.append(character)
+            }
+        }
+        return out
     }
 }

@@ -202,23 +202,7 @@ public enum SieveVacationScript {
     }
 
     static func commentUnescaped(_ text: String) -> String {
-        var out = ""
-        var escaping = false
-        for character in text {
-            if escaping {
-                switch character {
-                case "n": out.append("\n")
-                case "r": out.append("\r")
-                default: out.append(character)
-                }
-                escaping = false
-            } else if character == "\\" {
-                escaping = true
-            } else {
-                out.append(character)
-            }
-        }
-        return out
+        BackslashEscapes.unescaped(text, ["n": "\n", "r": "\r"])
     }
 
     /// `YYYY-MM-DDTHH:MM:SS` of a UTC time in milliseconds.
