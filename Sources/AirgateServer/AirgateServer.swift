@@ -95,6 +95,8 @@ public enum AirgateServer {
         // A registry per server, not the process-wide MetricsSystem: tests run several servers
         // in one process, and a library should not take the global bootstrap from its host.
         let registry = PrometheusCollectorRegistry()
+        let imapConnections = registry.makeGauge(name: "airgate_imap_connections",
+                                                 help: "IMAP connections open now, in use or idle in a pool")
         let gateway = Gateway(configuration: configuration.gateway, store: store, notifier: notifier, codec: EtPanMIMECodec(),
                               metrics: GatewayMetrics(factory: PrometheusMetricsFactory(registry: registry)), logger: logger)
         let authenticator = IMAPAccountAuthenticator(adapter: adapter, endpoint: configuration.imap, smtp: configuration.smtp,
@@ -117,7 +119,11 @@ public enum AirgateServer {
             ReadinessCheck(name: "imap") { [imapProbe] in try await adapter.checkReachable(imapProbe) },
         ]
         let responder = GatewayResponder(gateway: gateway, authenticator: authenticator, configuration: http,
-                                         readinessChecks: readiness, metricsText: { registry.emitToString() },
+                                         readinessChecks: readiness, metricsText: {
+                                             // Sampled when scraped.
+                                             imapConnections.set(to: Double(await adapter.connectionsOpen()))
+                                             return registry.emitToString()
+                                         },
                                          throttle: Throttle(limits: configuration.limits), logger: logger)
         let app = Application(
             responder: responder,

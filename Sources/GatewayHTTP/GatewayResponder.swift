@@ -47,11 +47,11 @@ public struct GatewayResponder: HTTPResponder {
     let readinessChecks: [ReadinessCheck]
     let throttle: Throttle
     /// The Prometheus text `/metrics` serves; nil: no such endpoint.
-    let metricsText: (@Sendable () -> String)?
+    let metricsText: (@Sendable () async -> String)?
 
     public init(gateway: Gateway, authenticator: any AccountAuthenticator, cache: CredentialCache = CredentialCache(),
                 configuration: GatewayHTTPConfiguration = GatewayHTTPConfiguration(),
-                readinessChecks: [ReadinessCheck] = [], metricsText: (@Sendable () -> String)? = nil,
+                readinessChecks: [ReadinessCheck] = [], metricsText: (@Sendable () async -> String)? = nil,
                 throttle: Throttle = Throttle(),
                 logger: Logger = Logger(label: "airgate.http")) {
         self.gateway = gateway
@@ -87,7 +87,7 @@ public struct GatewayResponder: HTTPResponder {
             return await readiness()
         }
         if path == "/metrics", request.method == .get, let metricsText {
-            var response = Self.text(.ok, metricsText())
+            var response = Self.text(.ok, await metricsText())
             response.headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return response
         }

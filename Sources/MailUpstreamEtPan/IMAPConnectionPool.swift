@@ -46,6 +46,11 @@ public final class IMAPAdapter: Sendable {
         self.logger = logger
     }
 
+    /// IMAP connections open now (in use or idle in a pool), against `limits.global`.
+    public func connectionsOpen() async -> Int {
+        await budget.used
+    }
+
     /// A pool of connections for one account.
     public func pool(endpoint: ServerEndpoint, credentials: IMAPCredentials, options: IMAPOptions = IMAPOptions())
         -> IMAPConnectionPool

@@ -88,5 +88,7 @@ import Testing
         #expect(samples["airgate_requests_total{command=unknown,status=400}"] == 1)
         #expect(samples["airgate_request_duration_seconds_count{command=FolderSync}"] == 2)
         #expect(samples.keys.contains { $0.hasPrefix("airgate_request_duration_seconds_bucket{command=FolderSync,le=") })
+        // The FolderSyncs logged in to IMAP: at least that connection is open (or idle in its pool).
+        #expect((samples["airgate_imap_connections{}"] ?? 0) >= 1)
     }
 }
