@@ -24,7 +24,7 @@ public enum EASCommand: String, Sendable, CaseIterable {
     /// The commands this gateway answers, for the `MS-ASProtocolCommands` header.
     public static let implemented: [EASCommand] = [.sync, .sendMail, .smartForward, .smartReply, .folderSync, .folderCreate,
                                                    .folderDelete, .folderUpdate, .moveItems, .getItemEstimate, .search, .resolveRecipients, .ping,
-                                                   .itemOperations, .provision, .settings, .meetingResponse, .find]
+                                                   .itemOperations, .provision, .settings, .meetingResponse, .find, .getAttachment]
 
     /// Commands whose 12.x body is not WBXML.
     public var takesRawBodyBefore14: Bool { self == .sendMail || self == .smartReply || self == .smartForward }

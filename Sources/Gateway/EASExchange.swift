@@ -46,20 +46,21 @@ public struct EASResponse: Sendable {
     public var httpStatus: Int
     /// The body; nil for an empty 200 (an unchanged Sync, a Ping cut short).
     public var body: EASElement?
-    /// A body that is not WBXML (ItemOperations multipart), already encoded.
+    /// A body that is not WBXML (ItemOperations multipart, a GetAttachment's bytes), already
+    /// encoded.
     public var rawBody: [UInt8]?
+    /// The Content-Type of `rawBody`; nil: the ItemOperations multipart type.
+    public var rawBodyType: String?
     /// For 503.
     public var retryAfterSeconds: Int?
-    /// Extra response headers.
-    public var headers: [(String, String)]
 
-    public init(httpStatus: Int = 200, body: EASElement? = nil, rawBody: [UInt8]? = nil, retryAfterSeconds: Int? = nil,
-                headers: [(String, String)] = []) {
+    public init(httpStatus: Int = 200, body: EASElement? = nil, rawBody: [UInt8]? = nil, rawBodyType: String? = nil,
+                retryAfterSeconds: Int? = nil) {
         self.httpStatus = httpStatus
         self.body = body
         self.rawBody = rawBody
+        self.rawBodyType = rawBodyType
         self.retryAfterSeconds = retryAfterSeconds
-        self.headers = headers
     }
 
     public static func ok(_ body: EASElement?) -> EASResponse { EASResponse(body: body) }

@@ -95,6 +95,7 @@ public final class Gateway: Sendable {
             case .moveItems: return try await moveItems(context)
             case .meetingResponse: return try await meetingResponse(context)
             case .find: return try await find(context)
+            case .getAttachment: return try await getAttachment(context)
             case .smartReply: return try await smartSend(context, forward: false)
             case .search: return try await search(context)
             case .resolveRecipients: return try await resolveRecipients(context)

@@ -254,7 +254,7 @@ public struct GatewayResponder: HTTPResponder {
         if response.httpStatus != 200 { return plain(HTTPResponse.Status(code: response.httpStatus)) }
         if let raw = response.rawBody {
             var headers = HTTPFields()
-            headers[.contentType] = "application/vnd.ms-sync.multipart"
+            headers[.contentType] = response.rawBodyType ?? "application/vnd.ms-sync.multipart"
             headers[.contentLength] = String(raw.count)
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: raw)))
         }

@@ -259,3 +259,55 @@ import Testing
         #expect(output.contains("tls1.1 refused"), "\(output)")
     }
 }
+
+/// GetAttachment, the 12.x way to download an attachment: raw bytes with their own type.
+@Suite struct GetAttachmentTests {
+    typealias AS = EASTag.AirSync
+
+    @Test func aTwelveOneClientDownloadsTheAttachment() async throws {
+        guard Stack.available() else { return }
+        let gateway = try await RunningGateway.start()
+        defer { Task { await gateway.stop() } }
+        let log = ResponseLog()
+        var device = gateway.device(version: .v12_1)
+        let (folderId, mailbox, _) = try await SyncEndToEndTests.prepare(&device, log: log, count: 1)
+        defer { Task { try? await Stack.session().deleteMailbox(mailbox) } }
+        _ = try await Stack.session().append(to: mailbox, message: Array("""
+            From: a@example.net\r
+            Subject: with attachment\r
+            MIME-Version: 1.0\r
+            Content-Type: multipart/mixed; boundary="b"\r
+            \r
+            --b\r
+            Content-Type: text/plain\r
+            \r
+            see attached\r
+            --b\r
+            Content-Type: application/pdf; name="report.pdf"\r
+            Content-Disposition: attachment; filename="report.pdf"\r
+            Content-Transfer-Encoding: base64\r
+            \r
+            JVBERi0xLjQKJcfs\r
+            --b--\r
+
+            """.utf8), flags: [], internalDate: nil)
+        let first = try await device.send("Sync", SyncEndToEndTests.syncRequest("0", collection: folderId))
+        let key = try #require(SyncEndToEndTests.collection(first)?.child(AS.syncKey)?.text)
+        let sync = try await device.send("Sync", SyncEndToEndTests.syncRequest(key, collection: folderId, window: 50))
+        let adds = SyncEndToEndTests.collection(sync)?.child(AS.commands)?.children(AS.add) ?? []
+        let references = adds.compactMap {
+            $0.child(AS.applicationData)?.child(EASTag.AirSyncBase.attachments)?.child(EASTag.AirSyncBase.attachment)?
+                .child(EASTag.AirSyncBase.fileReference)?.text
+        }
+        let reference = try #require(references.first)
+        let answer = try await device.send("GetAttachment&AttachmentName=" + (reference.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""), nil)
+        #expect(answer.status == 200)
+        #expect(answer.http.header("Content-Type") == "application/pdf")
+        #expect(answer.http.body == Array("%PDF-1.4\n".utf8) + [0x25, 0xC7, 0xEC])
+        // A reference to nothing, and the 16.x client that should use ItemOperations.
+        #expect(try await device.send("GetAttachment&AttachmentName=\(folderId)%3A999%3A2", nil).status == 404)
+        var modern = gateway.device(version: .v16_1)
+        try await modern.provision()
+        #expect(try await modern.send("GetAttachment&AttachmentName=x", nil).status == 400)
+    }
+}
