@@ -127,7 +127,7 @@ extension ServerConfiguration {
         gateway.policy = policy
         var access = DeviceAccessPolicy()
         if let level = reader.string("access.default") {
-            guard let state = DeviceAccessPolicy.Rule(level + " type=*")?.access else {
+            guard let state = DeviceAccessPolicy.access(named: level) else {
                 throw fail("\(reader.origin("access.default")): access.default is allow, block or quarantine")
             }
             access.defaultAccess = state
@@ -141,7 +141,7 @@ extension ServerConfiguration {
         }
         for text in reader.strings("access.exemptions") {
             let words = text.split(separator: " ").map(String.init)
-            guard words.count == 3, let state = DeviceAccessPolicy.Rule(words[0] + " type=*")?.access, state != .quarantined else {
+            guard words.count == 3, let state = DeviceAccessPolicy.access(named: words[0]), state != .quarantined else {
                 throw fail("\(reader.origin("access.exemptions")): \"\(text)\" is not allow|block USER DEVICEID")
             }
             access.exemptions[words[1].lowercased(), default: [:]][words[2]] = state

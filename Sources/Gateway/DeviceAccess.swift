@@ -23,7 +23,7 @@ public struct DeviceAccessPolicy: Sendable, Equatable {
         /// `block model=SM-G900*`: the access, a field, `=`, a pattern.
         public init?(_ text: String) {
             let parts = text.split(separator: " ", maxSplits: 1).map(String.init)
-            guard parts.count == 2, let access = DeviceAccessPolicy.access(parts[0]),
+            guard parts.count == 2, let access = DeviceAccessPolicy.access(named: parts[0]),
                   let equals = parts[1].firstIndex(of: "="),
                   let field = Field(rawValue: parts[1][..<equals].lowercased())
             else { return nil }
@@ -69,7 +69,8 @@ public struct DeviceAccessPolicy: Sendable, Equatable {
         return (defaultAccess, .defaultLevel)
     }
 
-    static func access(_ word: String) -> Device.AccessState? {
+    /// `allow`, `block` or `quarantine` (also as `allowed` …).
+    public static func access(named word: String) -> Device.AccessState? {
         switch word.lowercased() {
         case "allow", "allowed": .allowed
         case "block", "blocked": .blocked

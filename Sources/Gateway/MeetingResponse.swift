@@ -119,24 +119,3 @@ extension Gateway {
         return OutgoingMessage.completed(Array(message.utf8), from: address)
     }
 }
-
-/// Header text as RFC 2047 encoded words when it is not plain ASCII.
-enum HeaderEncoding {
-    static func encoded(_ text: String) -> String {
-        let clean = text.filter { !$0.isNewline }
-        guard clean.utf8.contains(where: { $0 >= 0x80 }) else { return clean }
-        // One encoded word per chunk of whole characters, each under 75 octets.
-        var words: [String] = []
-        var chunk: [UInt8] = []
-        for character in clean {
-            let bytes = Array(String(character).utf8)
-            if (chunk.count + bytes.count) * 4 / 3 + 12 > 75 {
-                words.append("=?UTF-8?B?" + Base64.encode(chunk) + "?=")
-                chunk = []
-            }
-            chunk += bytes
-        }
-        if !chunk.isEmpty { words.append("=?UTF-8?B?" + Base64.encode(chunk) + "?=") }
-        return words.joined(separator: " ")
-    }
-}

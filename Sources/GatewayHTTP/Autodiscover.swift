@@ -1,7 +1,6 @@
 import Gateway
 import HTTPTypes
 import Hummingbird
-import MailUpstream
 import NIOCore
 
 /// The IMAP and SMTP endpoints a desktop client may use directly, as Autodiscover's Outlook
@@ -74,24 +73,7 @@ extension GatewayResponder {
         } catch {
             return Self.plain(.contentTooLarge)
         }
-        do {
-            let address = context.remoteAddress?.ipAddress
-            let proven = await cache.account(user: credentials.user, password: credentials.password) != nil
-            if let (reason, wait) = await throttle.loginRefusal(user: credentials.user, address: address, proven: proven) {
-                return throttled(reason, wait)
-            }
-            if !proven {
-                do {
-                    let account = try await authenticator.account(user: credentials.user, password: credentials.password)
-                    await cache.remember(account, user: credentials.user, password: credentials.password)
-                } catch let error as UpstreamError where error.code == .authenticationFailed {
-                    await throttle.loginFailed(user: credentials.user, address: address)
-                    throw error
-                }
-            }
-        } catch {
-            return failure(error)
-        }
+        if case .failure(let refusal) = await login(credentials, context: context) { return refusal.response }
         let address = Self.element("EMailAddress", in: text) ?? credentials.user
         switch Self.element("AcceptableResponseSchema", in: text) {
         case Self.mobileSyncResponseSchema?:

@@ -99,16 +99,20 @@ public struct GatewayResponder: HTTPResponder {
             return options()
         case .post:
             let started = ContinuousClock.now
+            // Parsed once: the log lines, the metrics and the request all use these.
             let query = request.uri.query.flatMap { EASQuery($0) }
+            let credentials = Self.basicCredentials(request.headers[.authorization])
+            let label = query.map { Self.command(named: $0.command)?.rawValue ?? "unknown" } ?? "none"
             let metadata: Logger.Metadata = [
                 "request": .string(RequestLog.newRequestId()),
-                "user": .string(Self.basicCredentials(request.headers[.authorization])?.user ?? "-"),
+                "user": .string(credentials?.user ?? "-"),
                 "device": .string(query.map { String($0.deviceId.prefix(64)) } ?? "-"),
-                "command": .string(Self.metricsLabel(request.uri.query)),
+                "command": .string(label),
             ]
-            let response = await RequestLog.$metadata.withValue(metadata) { await post(request, context: context) }
-            gateway.metrics.request(command: Self.metricsLabel(request.uri.query), status: response.status.code,
-                                    duration: ContinuousClock.now - started)
+            let response = await RequestLog.$metadata.withValue(metadata) {
+                await post(request, query: query, credentials: credentials, context: context)
+            }
+            gateway.metrics.request(command: label, status: response.status.code, duration: ContinuousClock.now - started)
             return response
         default:
             var response = Self.plain(.methodNotAllowed)
@@ -129,9 +133,11 @@ public struct GatewayResponder: HTTPResponder {
         return Response(status: .ok, headers: headers, body: ResponseBody())
     }
 
-    func post(_ request: Request, context: Context) async -> Response {
-        guard let query = request.uri.query.flatMap({ EASQuery($0) }) else { return Self.plain(.badRequest) }
-        guard let credentials = Self.basicCredentials(request.headers[.authorization]) else { return Self.unauthorized() }
+    func post(_ request: Request, query: EASQuery?, credentials: (user: String, password: String)?, context: Context) async
+        -> Response
+    {
+        guard let query else { return Self.plain(.badRequest) }
+        guard let credentials else { return Self.unauthorized() }
         if !configuration.isTLS, !configuration.allowPlainHTTPBasicAuth, !Self.isLoopback(context.remoteAddress) {
             // Refusing here keeps clients from sending passwords in the clear again and again.
             logger.warning("Basic credentials over plain HTTP from a non-loopback address refused")
@@ -147,31 +153,13 @@ public struct GatewayResponder: HTTPResponder {
             version = .v12_1
         }
         guard let version, gateway.configuration.offeredVersions.contains(version) else { return Self.plain(.badRequest) }
-        guard let command = EASCommand(rawValue: query.command) ?? EASCommand.allCases.first(where: {
-            $0.rawValue.lowercased() == query.command.lowercased()
-        }) else { return Self.plain(.badRequest) }
+        guard let command = Self.command(named: query.command) else { return Self.plain(.badRequest) }
         guard EASCommand.implemented.contains(command) else { return Self.plain(.notImplemented) }
 
         let account: MailAccount
-        let address = context.remoteAddress?.ipAddress
-        do {
-            let known = await cache.account(user: user, password: credentials.password)
-            if let (reason, wait) = await throttle.loginRefusal(user: user, address: address, proven: known != nil) {
-                return throttled(reason, wait)
-            }
-            if let known {
-                account = known
-            } else {
-                do {
-                    account = try await authenticator.account(user: user, password: credentials.password)
-                } catch let error as UpstreamError where error.code == .authenticationFailed {
-                    await throttle.loginFailed(user: user, address: address)
-                    throw error
-                }
-                await cache.remember(account, user: user, password: credentials.password)
-            }
-        } catch {
-            return failure(error)
+        switch await login(credentials, context: context) {
+        case .success(let known): account = known
+        case .failure(let refusal): return refusal.response
         }
         if let (reason, wait) = await throttle.requestRefusal(user: user, deviceId: query.deviceId) {
             return throttled(reason, wait)
@@ -222,16 +210,44 @@ public struct GatewayResponder: HTTPResponder {
         return Self.unavailable(seconds: Int(wait.components.seconds) + 1)
     }
 
-    /// The command as a metrics label: one of the known names, never what the client typed.
-    static func metricsLabel(_ query: String?) -> String {
-        guard let command = query.flatMap({ EASQuery($0) })?.command else { return "none" }
-        return (EASCommand(rawValue: command) ?? EASCommand.allCases.first { $0.rawValue.lowercased() == command.lowercased() })?
-            .rawValue ?? "unknown"
+    /// The command a `Cmd` value names, in any letter case.
+    static func command(named name: String) -> EASCommand? {
+        EASCommand(rawValue: name) ?? EASCommand.allCases.first { $0.rawValue.lowercased() == name.lowercased() }
+    }
+
+    /// Why a login did not give an account: the answer to send.
+    struct LoginRefusal: Error {
+        var response: Response
+    }
+
+    /// The account for Basic credentials, for EAS and Autodiscover alike: a password proven in
+    /// the last minutes comes from the cache; otherwise IMAP decides, unless the throttle
+    /// refuses first; failures are counted against user and address.
+    func login(_ credentials: (user: String, password: String), context: Context) async -> Result<MailAccount, LoginRefusal> {
+        let address = context.remoteAddress?.ipAddress
+        let known = await cache.account(user: credentials.user, password: credentials.password)
+        if let (reason, wait) = await throttle.loginRefusal(user: credentials.user, address: address, proven: known != nil) {
+            return .failure(LoginRefusal(response: throttled(reason, wait)))
+        }
+        if let known { return .success(known) }
+        do {
+            let account = try await authenticator.account(user: credentials.user, password: credentials.password)
+            await cache.remember(account, user: credentials.user, password: credentials.password)
+            return .success(account)
+        } catch {
+            if let upstream = error as? UpstreamError, upstream.code == .authenticationFailed {
+                await throttle.loginFailed(user: credentials.user, address: address)
+            }
+            return .failure(LoginRefusal(response: failure(error)))
+        }
     }
 
     /// Upstream and store failures: never a 500.
     func failure(_ error: any Error) -> Response {
-        gateway.metrics.upstreamError(error is UpstreamError ? "mail" : error is CancellationError ? "cancelled" : "store")
+        // A wrong password is the user's, not an upstream failure: it is not counted as one.
+        if (error as? UpstreamError)?.code != .authenticationFailed {
+            gateway.metrics.upstreamError(error is UpstreamError ? "mail" : error is CancellationError ? "cancelled" : "store")
+        }
         if let upstream = error as? UpstreamError {
             switch upstream.code {
             case .authenticationFailed:

@@ -191,6 +191,16 @@ struct DevicesCommand: AsyncParsableCommand {
         print("\(target.user) \(target.device): \(done)")
     }
 
+    /// An admin's access decision for one device: it stands against the access rules.
+    static func decide(_ store: StoreOptions, _ target: DeviceOptions, _ access: Device.AccessState, _ done: String,
+                       check: @escaping @Sendable (Device) throws -> Void = { _ in }) async throws {
+        try await change(store, target, done) { device in
+            try check(device)
+            device.accessState = access
+            device.accessReason = .individual
+        }
+    }
+
     struct Wipe: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Ask the device to wipe itself on its next request.",
@@ -233,10 +243,7 @@ struct DevicesCommand: AsyncParsableCommand {
         @OptionGroup var target: DeviceOptions
 
         func run() async throws {
-            try await DevicesCommand.change(store, target, "blocked") { device in
-                device.accessState = .blocked
-                device.accessReason = .individual
-            }
+            try await DevicesCommand.decide(store, target, .blocked, "blocked")
         }
     }
 
@@ -246,10 +253,7 @@ struct DevicesCommand: AsyncParsableCommand {
         @OptionGroup var target: DeviceOptions
 
         func run() async throws {
-            try await DevicesCommand.change(store, target, "allowed") { device in
-                device.accessState = .allowed
-                device.accessReason = .individual
-            }
+            try await DevicesCommand.decide(store, target, .allowed, "allowed")
         }
     }
 
@@ -296,12 +300,10 @@ struct DevicesCommand: AsyncParsableCommand {
             @OptionGroup var target: DeviceOptions
 
             func run() async throws {
-                try await DevicesCommand.change(store, target, "approved") { device in
+                try await DevicesCommand.decide(store, target, .allowed, "approved") { device in
                     guard device.accessState == .quarantined else {
                         throw DevicesError("the device is not quarantined (access: \(device.accessState.rawValue))")
                     }
-                    device.accessState = .allowed
-                    device.accessReason = .individual
                 }
             }
         }

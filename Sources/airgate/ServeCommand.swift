@@ -95,24 +95,29 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         var file = try settings.load()
-        let flags: [(String, ConfigurationFile.Value?)] = [
-            ("server.listen", listen.map { .string($0) }), ("imap.host", imapHost.map { .string($0) }),
-            ("imap.port", imapPort.map { .integer($0) }), ("imap.security", imapSecurity.map { .string($0) }),
-            ("imap.ca_file", imapCaFile.map { .string($0) }), ("imap.server_name", imapServerName.map { .string($0) }),
-            ("smtp.host", smtpHost.map { .string($0) }), ("smtp.port", smtpPort.map { .integer($0) }),
-            ("smtp.security", smtpSecurity.map { .string($0) }), ("sieve.host", sieveHost.map { .string($0) }),
-            ("sieve.port", sievePort.map { .integer($0) }), ("sieve.security", sieveSecurity.map { .string($0) }),
-            ("eas.protocol_ceiling", protocolCeiling.map { .string($0) }),
-            ("server.default_domain", defaultDomain.map { .string($0) }), ("server.tls_cert", tlsCert.map { .string($0) }),
-            ("server.tls_key", tlsKey.map { .string($0) }), ("server.public_url", publicUrl.map { .string($0) }),
-            ("autodiscover.public_imap", publicImap.map { .string($0) }),
-            ("autodiscover.public_smtp", publicSmtp.map { .string($0) }),
-            ("server.address_book", addressBook.map { .string($0) }),
-            ("server.allow_plain_http", allowPlainHttp ? .boolean(true) : nil),
-            ("eas.require_provisioning", requireProvisioning ? .boolean(true) : nil),
+        // (key, option, value given): the option is named in error messages.
+        let flags: [(String, String, ConfigurationFile.Value?)] = [
+            ("server.listen", "--listen", listen.map { .string($0) }), ("imap.host", "--imap-host", imapHost.map { .string($0) }),
+            ("imap.port", "--imap-port", imapPort.map { .integer($0) }),
+            ("imap.security", "--imap-security", imapSecurity.map { .string($0) }),
+            ("imap.ca_file", "--imap-ca-file", imapCaFile.map { .string($0) }),
+            ("imap.server_name", "--imap-server-name", imapServerName.map { .string($0) }),
+            ("smtp.host", "--smtp-host", smtpHost.map { .string($0) }), ("smtp.port", "--smtp-port", smtpPort.map { .integer($0) }),
+            ("smtp.security", "--smtp-security", smtpSecurity.map { .string($0) }),
+            ("sieve.host", "--sieve-host", sieveHost.map { .string($0) }), ("sieve.port", "--sieve-port", sievePort.map { .integer($0) }),
+            ("sieve.security", "--sieve-security", sieveSecurity.map { .string($0) }),
+            ("eas.protocol_ceiling", "--protocol-ceiling", protocolCeiling.map { .string($0) }),
+            ("server.default_domain", "--default-domain", defaultDomain.map { .string($0) }),
+            ("server.tls_cert", "--tls-cert", tlsCert.map { .string($0) }), ("server.tls_key", "--tls-key", tlsKey.map { .string($0) }),
+            ("server.public_url", "--public-url", publicUrl.map { .string($0) }),
+            ("autodiscover.public_imap", "--public-imap", publicImap.map { .string($0) }),
+            ("autodiscover.public_smtp", "--public-smtp", publicSmtp.map { .string($0) }),
+            ("server.address_book", "--address-book", addressBook.map { .string($0) }),
+            ("server.allow_plain_http", "--allow-plain-http", allowPlainHttp ? .boolean(true) : nil),
+            ("eas.require_provisioning", "--require-provisioning", requireProvisioning ? .boolean(true) : nil),
         ]
-        for (path, value) in flags {
-            if let value { file.set(path, value, origin: "--" + path.split(separator: ".").last!.replacing("_", with: "-")) }
+        for (path, option, value) in flags {
+            if let value { file.set(path, value, origin: option) }
         }
         // One store from the command line replaces the other from below.
         if sqlite != nil || postgres != nil {

@@ -545,11 +545,18 @@ import Testing
     @Test func outOfOfficeIsSetReadBackAndCheckedForSense() async throws {
         let fixture = Fixture()
         typealias ST = EASTag.Settings
+        // Every answer, the refusals too, goes through eas-validate at the end.
+        let log = ResponseLog()
         func oof(_ body: EASElement, account: MailAccount? = nil) async throws -> EASElement? {
-            try await fixture.gateway.handle(EASRequest(command: .settings, user: "demo@airgate.test", deviceId: "oof",
-                                                        deviceType: "iPhone", version: .v16_1,
-                                                        body: EASElement(ST.settings, children: [body])),
-                                             account: account ?? fixture.account).body?.child(ST.oof)
+            let answer = try await fixture.gateway.handle(EASRequest(command: .settings, user: "demo@airgate.test", deviceId: "oof",
+                                                                     deviceType: "iPhone", version: .v16_1,
+                                                                     body: EASElement(ST.settings, children: [body])),
+                                                          account: account ?? fixture.account).body
+            if let answer {
+                var buffer = try answer.wbxml()
+                log.record(bytes: buffer.readBytes(length: buffer.readableBytes) ?? [])
+            }
+            return answer?.child(ST.oof)
         }
         let set = try await oof(EASElement(ST.oof, children: [EASElement(ST.set, children: Self.oofSetChildren(state: "2"))]))
         #expect(set?.child(ST.status)?.text == "1")
@@ -581,6 +588,7 @@ import Testing
         var bare = fixture.account
         bare.outOfOffice = nil
         #expect(try await oof(EASElement(ST.oof, children: [EASElement(ST.get)]), account: bare)?.child(ST.status)?.text == "7")
+        try log.validate()
     }
 
     @Test func initialSyncOverAMailboxWithLargeUIDGapsSendsEverythingOnce() async throws {

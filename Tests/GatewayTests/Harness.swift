@@ -103,38 +103,33 @@ final class ResponseLog: @unchecked Sendable {
     }
 
     func record(bytes: [UInt8]) {
-        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let url = directory.appendingPathComponent("\(files.count + mappedFiles.count + ourFiles.count).wbxml")
-        try? Data(bytes).write(to: url)
-        files.append(url.path)
+        files.append(write(bytes, extension: "wbxml"))
     }
 
     /// For answers holding a token libwbxml misnames (docs/wire-format.md): libwbxml still
     /// decodes them, its names are mapped back to Microsoft's, then the schemas check them.
     func record(mappingLibwbxmlNames answer: EASDevice.Answer) {
-        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let url = directory.appendingPathComponent("\(files.count + mappedFiles.count + ourFiles.count).wbxml")
-        try? Data(answer.http.body).write(to: url)
-        mappedFiles.append(url.path)
+        mappedFiles.append(write(answer.http.body, extension: "wbxml"))
     }
 
     func record(mappingLibwbxmlNames element: EASElement) throws {
         var buffer = try element.wbxml()
-        let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
+        mappedFiles.append(write(buffer.readBytes(length: buffer.readableBytes) ?? [], extension: "wbxml"))
+    }
+
+    /// The next file of this log, numbered across all kinds.
+    private func write(_ bytes: [UInt8], extension name: String) -> String {
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let url = directory.appendingPathComponent("\(files.count + mappedFiles.count + ourFiles.count).wbxml")
+        let url = directory.appendingPathComponent("\(files.count + mappedFiles.count + ourFiles.count).\(name)")
         try? Data(bytes).write(to: url)
-        mappedFiles.append(url.path)
+        return url.path
     }
 
     /// For answers on code page 25 (Find), which libwbxml does not know: our decoder reads the
     /// bytes sent, and Microsoft's schema checks the XML it renders.
     func record(decodingOurselves answer: EASDevice.Answer) throws {
         let element = try EASDecoder.decode(ByteBuffer(bytes: answer.http.body))
-        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let url = directory.appendingPathComponent("\(files.count + mappedFiles.count + ourFiles.count).xml")
-        try Data(element.xml().utf8).write(to: url)
-        ourFiles.append(url.path)
+        ourFiles.append(write(Array(element.xml().utf8), extension: "xml"))
     }
 
     static var schemaDirectory: String {

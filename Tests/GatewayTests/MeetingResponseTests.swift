@@ -140,6 +140,15 @@ import Testing
         let flags = try await Stack.session().summaries(in: mailbox, uids: UIDSet(uids: [uid])).first?.flags ?? []
         #expect(flags.contains("\\Answered") && flags.contains("\\Seen"))
 
+        // A malformed request (no Request, or a UserResponse outside 1–3): 400, nothing done.
+        #expect(try await device.send("MeetingResponse", EASElement(MR.meetingResponse)).status == 400)
+        #expect(try await device.send("MeetingResponse", EASElement(MR.meetingResponse, children: [
+            EASElement(MR.request, children: [
+                EASElement(MR.userResponse, text: "9"), EASElement(MR.collectionId, text: folderId),
+                EASElement(MR.requestId, text: "\(folderId):\(uid)"),
+            ]),
+        ])).status == 400)
+
         // Before 16.0 the client sends its own answer: the server sends none.
         var old = gateway.device(version: .v14_1)
         try await old.provision()

@@ -8,6 +8,27 @@ import Testing
 /// Push through Ping, GetItemEstimate, ItemOperations, older protocol versions and bad input,
 /// against `airgate serve` and the stack.
 @Suite(.serialized) struct PingAndFetchTests {
+    /// A message with a small PDF attachment (the bytes `%PDF-1.4\n%` and 0xC7 0xEC).
+    static let attachmentMessage = Array("""
+        From: a@example.net\r
+        Subject: with attachment\r
+        MIME-Version: 1.0\r
+        Content-Type: multipart/mixed; boundary="b"\r
+        \r
+        --b\r
+        Content-Type: text/plain\r
+        \r
+        see attached\r
+        --b\r
+        Content-Type: application/pdf; name="report.pdf"\r
+        Content-Disposition: attachment; filename="report.pdf"\r
+        Content-Transfer-Encoding: base64\r
+        \r
+        JVBERi0xLjQKJcfs\r
+        --b--\r
+
+        """.utf8)
+
     typealias AS = EASTag.AirSync
     typealias FH = EASTag.FolderHierarchy
     typealias PG = EASTag.Ping
@@ -94,25 +115,7 @@ import Testing
         var device = gateway.device()
         let (folderId, mailbox, _) = try await SyncEndToEndTests.prepare(&device, log: log, count: 3)
         defer { Task { try? await Stack.session().deleteMailbox(mailbox) } }
-        let attachmentMessage = Array("""
-            From: a@example.net\r
-            Subject: with attachment\r
-            MIME-Version: 1.0\r
-            Content-Type: multipart/mixed; boundary="b"\r
-            \r
-            --b\r
-            Content-Type: text/plain\r
-            \r
-            see attached\r
-            --b\r
-            Content-Type: application/pdf; name="report.pdf"\r
-            Content-Disposition: attachment; filename="report.pdf"\r
-            Content-Transfer-Encoding: base64\r
-            \r
-            JVBERi0xLjQKJcfs\r
-            --b--\r
-
-            """.utf8)
+        let attachmentMessage = Self.attachmentMessage
         _ = try await Stack.session().append(to: mailbox, message: attachmentMessage, flags: [], internalDate: nil)
 
         // Primed by key 0: the estimate counts what the initial sync will bring.
@@ -272,25 +275,7 @@ import Testing
         var device = gateway.device(version: .v12_1)
         let (folderId, mailbox, _) = try await SyncEndToEndTests.prepare(&device, log: log, count: 1)
         defer { Task { try? await Stack.session().deleteMailbox(mailbox) } }
-        _ = try await Stack.session().append(to: mailbox, message: Array("""
-            From: a@example.net\r
-            Subject: with attachment\r
-            MIME-Version: 1.0\r
-            Content-Type: multipart/mixed; boundary="b"\r
-            \r
-            --b\r
-            Content-Type: text/plain\r
-            \r
-            see attached\r
-            --b\r
-            Content-Type: application/pdf; name="report.pdf"\r
-            Content-Disposition: attachment; filename="report.pdf"\r
-            Content-Transfer-Encoding: base64\r
-            \r
-            JVBERi0xLjQKJcfs\r
-            --b--\r
-
-            """.utf8), flags: [], internalDate: nil)
+        _ = try await Stack.session().append(to: mailbox, message: PingAndFetchTests.attachmentMessage, flags: [], internalDate: nil)
         let first = try await device.send("Sync", SyncEndToEndTests.syncRequest("0", collection: folderId))
         let key = try #require(SyncEndToEndTests.collection(first)?.child(AS.syncKey)?.text)
         let sync = try await device.send("Sync", SyncEndToEndTests.syncRequest(key, collection: folderId, window: 50))
