@@ -27,8 +27,9 @@ public final class Gateway: Sendable {
         self.logger = logger
         self.logs = FolderLogs(store: store, logger: logger)
         self.pings = PingHub()
-        self.trackers = AccountTrackers(logs: logs, pollInterval: configuration.pingPollInterval,
-                                        quietAfter: configuration.trackerQuietAfter, logger: logger)
+        self.trackers = AccountTrackers(logs: logs, store: store, node: configuration.nodeName,
+                                        pollInterval: configuration.pingPollInterval, quietAfter: configuration.trackerQuietAfter,
+                                        leaseDuration: configuration.trackerLease, metrics: metrics, logger: logger)
     }
 
     /// Answers one request. Throws only `UpstreamError` (the HTTP layer maps it to 401/503) and
@@ -141,9 +142,7 @@ public final class Gateway: Sendable {
     }
 
     static func wallClockMilliseconds() -> Int64 {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+        WallClock.milliseconds()
     }
 }
 

@@ -24,6 +24,11 @@ public struct GatewayConfiguration: Sendable {
     public var pingPollInterval: Duration
     /// An account's tracker stops after this long without a Sync or Ping.
     public var trackerQuietAfter: Duration
+    /// How long an account's tracker lease lasts unrenewed: with several nodes on one store, a
+    /// stopped node's accounts are tracked elsewhere after at most this long.
+    public var trackerLease: Duration = .seconds(60)
+    /// This process's name among the nodes sharing the store; random unless set.
+    public var nodeName: String = "node-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
     /// Who GAL search and ResolveRecipients know besides the account itself.
     public var addressBook: AddressBook = AddressBook(entries: [])
     /// Which devices may sync: exemptions, rules, default level, devices per mailbox.

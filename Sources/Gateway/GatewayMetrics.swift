@@ -31,6 +31,17 @@ public struct GatewayMetrics: Sendable {
         if delta > 0 { meter.increment(by: Double(delta)) } else { meter.decrement(by: Double(-delta)) }
     }
 
+    /// Accounts whose tracker (IDLE and polling) runs on this node.
+    func trackersRunning(_ delta: Int) {
+        let meter = Meter(label: "airgate_trackers_running", factory: factory)
+        if delta > 0 { meter.increment(by: Double(delta)) } else { meter.decrement(by: Double(-delta)) }
+    }
+
+    /// From a change entering the log to a held Ping answering it.
+    func pushLatency(_ duration: Duration) {
+        Timer(label: "airgate_push_latency_seconds", factory: factory).recordNanoseconds(duration.nanoseconds)
+    }
+
     /// A request refused by a throttle, by reason.
     public func throttled(_ reason: String) {
         Counter(label: "airgate_throttled_total", dimensions: [("reason", reason)], factory: factory).increment()

@@ -59,6 +59,7 @@ extension Gateway {
         // The account's tracker (IDLE on the Inbox, polling for the rest) appends to the logs;
         // their notifications end the wait below.
         await trackers.touch(context.accountId, mail: context.account, folders: watched)
+        await trackers.beginWait(context.accountId)
         let ticket = await pings.begin(context.deviceRef)
         metrics.pingHeld(1)
         defer { metrics.pingHeld(-1) }
@@ -71,6 +72,8 @@ extension Gateway {
                     if !hit.isEmpty, let changed = try? await self.foldersWithChanges(watched.filter { hit.contains($0.folderId) },
                                                                                       catchUp: false, context: context),
                        !changed.isEmpty {
+                        let latency = max(0, Gateway.wallClockMilliseconds() - notice.loggedAt)
+                        self.metrics.pushLatency(.milliseconds(latency))
                         return changed
                     }
                 }
@@ -95,6 +98,7 @@ extension Gateway {
             return result ?? []
         }
         await pings.end(ticket)
+        await trackers.endWait(context.accountId)
         return outcome.isEmpty ? status(PingStatus.expired) : Self.pingChanges(outcome)
     }
 

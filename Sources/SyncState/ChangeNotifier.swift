@@ -1,12 +1,31 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Synchronization
 
 /// A wake-up: something changed in these folders of this account.
 public struct ChangeNotification: Hashable, Sendable {
     public var account: AccountID
     public var folderIds: [String]
-    public init(account: AccountID, folderIds: [String]) {
+    /// When the change entered the log, in milliseconds since 1970 (for push latency).
+    public var loggedAt: Int64
+
+    public init(account: AccountID, folderIds: [String], loggedAt: Int64 = WallClock.milliseconds()) {
         self.account = account
         self.folderIds = folderIds
+        self.loggedAt = loggedAt
+    }
+}
+
+/// The time of day, as the store keeps it.
+public enum WallClock {
+    /// Milliseconds since 1970.
+    public static func milliseconds() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
     }
 }
 

@@ -35,6 +35,8 @@ public actor InMemoryStateStore: StateStore {
     private var collections: [CollectionRef: CollectionData] = [:]
     private var hierarchies: [DeviceRef: HierarchyData] = [:]
     private var clientIds: [DeviceRef: [String: String]] = [:]
+    private var trackerLeases: [AccountID: (node: String, expiresAt: Int64)] = [:]
+    private var trackedFolderNotes: [AccountID: [String: Int64]] = [:]
     private let notifier: any ChangeNotifier
 
     public init(notifier: any ChangeNotifier = InProcessChangeNotifier()) {
@@ -327,5 +329,40 @@ public actor InMemoryStateStore: StateStore {
 
     private func checkKey(_ key: SyncKey) throws {
         try StateLimits.check(key.rawValue, max: StateLimits.maxSyncKeyLength, "SyncKey")
+    }
+
+    // MARK: Resync
+
+    public func resetSyncState(_ device: DeviceRef, folderId: String?) throws {
+        guard devicesByRef[device] != nil else { throw StateStoreError(.notFound, "\(device)") }
+        for key in collections.keys where key.device == device && (folderId == nil || key.folderId == folderId) {
+            collections[key]?.generations = []
+            collections[key]?.held = []
+            collections[key]?.lastPresentedKey = nil
+            collections[key]?.presentedCount = 0
+        }
+        if folderId == nil {
+            hierarchies[device]?.generations = []
+        }
+    }
+
+    // MARK: Trackers across nodes
+
+    public func claimTrackerLease(_ account: AccountID, node: String, now: Int64, expiresAt: Int64) -> Bool {
+        if let lease = trackerLeases[account], lease.node != node, lease.expiresAt >= now { return false }
+        trackerLeases[account] = (node, expiresAt)
+        return true
+    }
+
+    public func releaseTrackerLease(_ account: AccountID, node: String) {
+        if trackerLeases[account]?.node == node { trackerLeases[account] = nil }
+    }
+
+    public func noteTrackedFolders(_ account: AccountID, folderIds: [String], at time: Int64) {
+        for folderId in folderIds { trackedFolderNotes[account, default: [:]][folderId] = time }
+    }
+
+    public func trackedFolders(_ account: AccountID, since: Int64) -> [String] {
+        (trackedFolderNotes[account] ?? [:]).filter { $0.value >= since }.map(\.key).sorted()
     }
 }

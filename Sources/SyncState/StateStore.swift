@@ -124,4 +124,27 @@ public protocol StateStore: Sendable {
     /// is recorded now, so a replayed request gets the first answer.
     func recordClientId(_ device: DeviceRef, scope: String, clientId: String, serverId: String) async throws
         -> String
+
+    // MARK: Resync
+
+    /// Forgets what the device was sent of `folderId` (every folder and the hierarchy when
+    /// nil), so that its next Sync answers Status 3 (next FolderSync Status 9) and the device
+    /// starts over. Counters are kept: no Sync key is ever issued twice.
+    func resetSyncState(_ device: DeviceRef, folderId: String?) async throws
+
+    // MARK: Trackers across nodes
+
+    /// Takes the account's tracker lease for `node` until `expiresAt` (milliseconds since 1970)
+    /// when it is free, expired at `now`, or `node`'s already. Returns whether `node` holds it.
+    func claimTrackerLease(_ account: AccountID, node: String, now: Int64, expiresAt: Int64) async throws -> Bool
+
+    /// Gives the lease up if `node` holds it.
+    func releaseTrackerLease(_ account: AccountID, node: String) async throws
+
+    /// Records that devices use these folders (Sync or Ping) at `time`, so that the tracker on
+    /// whichever node holds the lease watches them.
+    func noteTrackedFolders(_ account: AccountID, folderIds: [String], at time: Int64) async throws
+
+    /// The folders noted at or after `since`.
+    func trackedFolders(_ account: AccountID, since: Int64) async throws -> [String]
 }

@@ -97,14 +97,19 @@ struct PostgresChangeNotifier: ChangeNotifier, SQLChangeBroadcaster {
 
     var broadcastChannel: String { channel }
 
-    /// `node account folder,folder`: folder ids are ours (digits), never spaces or commas.
+    /// `node account folder,folder loggedAt`: folder ids are ours (digits), never spaces or
+    /// commas. Payloads without the time (older nodes) are read too.
     func broadcastPayload(_ notification: ChangeNotification) -> String {
-        "\(nodeId) \(notification.account.rawValue) \(notification.folderIds.joined(separator: ","))"
+        "\(nodeId) \(notification.account.rawValue) \(notification.folderIds.joined(separator: ",")) \(notification.loggedAt)"
     }
 
     static func decode(_ payload: String, skippingNode nodeId: String) -> ChangeNotification? {
         let parts = payload.split(separator: " ", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0] != nodeId, let account = Int64(parts[1]) else { return nil }
-        return ChangeNotification(account: AccountID(account), folderIds: parts[2].split(separator: ",").map(String.init))
+        guard parts.count == 3 || parts.count == 4, parts[0] != nodeId, let account = Int64(parts[1]) else { return nil }
+        let folderIds = parts[2].split(separator: ",").map(String.init)
+        guard parts.count == 4, let loggedAt = Int64(parts[3]) else {
+            return ChangeNotification(account: AccountID(account), folderIds: folderIds)
+        }
+        return ChangeNotification(account: AccountID(account), folderIds: folderIds, loggedAt: loggedAt)
     }
 }

@@ -609,6 +609,73 @@ public final class SQLStateStore: StateStore {
         }
     }
 
+    // MARK: Resync
+
+    public func resetSyncState(_ device: DeviceRef, folderId: String?) async throws {
+        try StateLimits.check(device.deviceId, max: StateLimits.maxDeviceIdLength, "DeviceId")
+        if let folderId { try StateLimits.check(CollectionRef(device: device, folderId: folderId)) }
+        try await database.transaction { db in
+            let rows = try await db.query("SELECT id FROM devices WHERE account_id = ? AND device_id = ?",
+                                          .integer(device.account.rawValue), .text(device.deviceId))
+            guard let devicePK = try rows.first?.int(0) else { throw StateStoreError(.notFound, "\(device)") }
+            // "folder_id = ?" or every folder: the same statements either way.
+            let scope = folderId == nil ? "" : " AND folder_id = ?"
+            var binds: [SQLValue] = [.integer(devicePK)]
+            if let folderId { binds.append(.text(folderId)) }
+            _ = try await db.query("DELETE FROM held_messages WHERE device_pk = ?\(scope)", binds)
+            _ = try await db.query("DELETE FROM collection_generations WHERE device_pk = ?\(scope)", binds)
+            _ = try await db.query(
+                "UPDATE collections SET current_key = NULL, last_presented_key = NULL, presented_count = 0 WHERE device_pk = ?\(scope)",
+                binds)
+            if folderId == nil {
+                _ = try await db.query("DELETE FROM hierarchy_generations WHERE device_pk = ?", .integer(devicePK))
+                _ = try await db.query("UPDATE devices SET hierarchy_key = NULL WHERE id = ?", .integer(devicePK))
+            }
+        }
+    }
+
+    // MARK: Trackers across nodes
+
+    public func claimTrackerLease(_ account: AccountID, node: String, now: Int64, expiresAt: Int64) async throws -> Bool {
+        try await database.transaction { db in
+            _ = try await db.query(
+                """
+                INSERT INTO tracker_leases (account_id, node_id, expires_at) VALUES (?, ?, ?)
+                ON CONFLICT (account_id) DO UPDATE SET node_id = excluded.node_id, expires_at = excluded.expires_at
+                WHERE tracker_leases.node_id = excluded.node_id OR tracker_leases.expires_at < ?
+                """,
+                .integer(account.rawValue), .text(node), .integer(expiresAt), .integer(now))
+            let holder = try await db.query("SELECT node_id FROM tracker_leases WHERE account_id = ?", .integer(account.rawValue))
+            return try holder.first?.text(0) == node
+        }
+    }
+
+    public func releaseTrackerLease(_ account: AccountID, node: String) async throws {
+        _ = try await database.transaction { db in
+            try await db.query("DELETE FROM tracker_leases WHERE account_id = ? AND node_id = ?",
+                               .integer(account.rawValue), .text(node))
+        }
+    }
+
+    public func noteTrackedFolders(_ account: AccountID, folderIds: [String], at time: Int64) async throws {
+        guard !folderIds.isEmpty else { return }
+        try await database.transaction { db in
+            for folderId in folderIds {
+                _ = try await db.query(
+                    """
+                    INSERT INTO tracked_folders (account_id, folder_id, noted_at) VALUES (?, ?, ?)
+                    ON CONFLICT (account_id, folder_id) DO UPDATE SET noted_at = excluded.noted_at
+                    """,
+                    .integer(account.rawValue), .text(folderId), .integer(time))
+            }
+        }
+    }
+
+    public func trackedFolders(_ account: AccountID, since: Int64) async throws -> [String] {
+        try await database.query("SELECT folder_id FROM tracked_folders WHERE account_id = ? AND noted_at >= ? ORDER BY folder_id",
+                                 .integer(account.rawValue), .integer(since)).map { try $0.text(0) }
+    }
+
     /// Tells other processes about a change, when the notifier reaches them through the database.
     private func broadcast(_ db: any SQLExecutor, _ folder: FolderRef) async throws {
         guard let broadcaster = notifier as? any SQLChangeBroadcaster else { return }

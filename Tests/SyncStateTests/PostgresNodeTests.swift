@@ -19,11 +19,13 @@ struct PostgresNodeTests {
                                             watermark: MailboxWatermark(uidValidity: 1, highestModSeq: 2, uidNext: 2))
             var iteratorB = onB.makeAsyncIterator()
             let iteratorB1 = await iteratorB.next()
-            #expect(iteratorB1 == ChangeNotification(account: account, folderIds: [inbox.folderId]))
+            // The time the change was logged travels with it (push latency is measured from it).
+            #expect(abs((iteratorB1?.loggedAt ?? 0) - WallClock.milliseconds()) < 10_000)
+            #expect(iteratorB1?.account == account && iteratorB1?.folderIds == [inbox.folderId])
             // Node A hears its own change once, directly, not a second time through NOTIFY.
             var iteratorA = onA.makeAsyncIterator()
             let iteratorA1 = await iteratorA.next()
-            #expect(iteratorA1 == ChangeNotification(account: account, folderIds: [inbox.folderId]))
+            #expect(iteratorA1?.account == account && iteratorA1?.folderIds == [inbox.folderId])
             // A second change elsewhere: if A had also heard the first one through NOTIFY, that
             // duplicate would come out here instead.
             let sent = try await a.store.saveFolder(of: account, mailboxName: "Sent", uidValidity: 1, type: 5, parentId: nil)
@@ -32,16 +34,16 @@ struct PostgresNodeTests {
                                             [ChangeEntry(kind: .added, uid: 1, modSeq: 3)],
                                             watermark: MailboxWatermark(uidValidity: 1, highestModSeq: 3, uidNext: 2))
             let iteratorA2 = await iteratorA.next()
-            #expect(iteratorA2 == ChangeNotification(account: account, folderIds: [sent.folderId]))
+            #expect(iteratorA2?.account == account && iteratorA2?.folderIds == [sent.folderId])
             let iteratorB2 = await iteratorB.next()
-            #expect(iteratorB2 == ChangeNotification(account: account, folderIds: [sent.folderId]))
+            #expect(iteratorB2?.account == account && iteratorB2?.folderIds == [sent.folderId])
         }
     }
 
     @Test("a second node starting on a migrated database applies nothing again")
     func migrationsOnce() async throws {
         try await PostgresTestDatabase.withStore(nodes: 2) { first, _ async throws in
-            #expect(try await Migrator.appliedVersions(first.database) == [1, 2])
+            #expect(try await Migrator.appliedVersions(first.database) == [1, 2, 3])
             #expect(try await Migrator.migrate(first.database) == [])
         }
     }

@@ -187,7 +187,7 @@ struct StateStoreConformanceTests {
                                           watermark: MailboxWatermark(uidValidity: 7, highestModSeq: 1, uidNext: 2))
             var iterator = stream.makeAsyncIterator()
             let notice = await iterator.next()
-            #expect(notice == ChangeNotification(account: account, folderIds: [folder.folderId]))
+            #expect(notice?.account == account && notice?.folderIds == [folder.folderId])
         }
     }
 
@@ -379,6 +379,72 @@ struct StateStoreConformanceTests {
             #expect(try await store.hierarchy(device, key: h1) == .unknown)
             #expect(try await store.serverId(device, scope: "x", clientId: "c") == nil)
             #expect(try await store.changes(folder, after: 0, limit: 10).count == 1)
+        }
+    }
+
+    @Test("a resync forgets one collection, or every collection and the hierarchy; keys are not reused", arguments: backends)
+    func resync(backend: StoreBackend) async throws {
+        try await backend.withStore { store, _ in
+            let account = try await store.account(named: "demo@airgate.test")
+            let inbox = try await inboxRef(store, account)
+            let sent = FolderRef(account: account, folderId: try await store.saveFolder(
+                of: account, mailboxName: "Sent", uidValidity: 1, type: 5, parentId: nil).folderId)
+            let device = try await registeredDevice(store, account)
+            let inInbox = CollectionRef(device: device, folderId: inbox.folderId)
+            let inSent = CollectionRef(device: device, folderId: sent.folderId)
+            let i1 = try await store.advanceCollection(inInbox, from: .initial, expectedCurrent: nil,
+                                                       to: CollectionAdvance(cursor: 0, added: [1, 2]))
+            let s1 = try await store.advanceCollection(inSent, from: .initial, expectedCurrent: nil,
+                                                       to: CollectionAdvance(cursor: 0, added: [5]))
+            let h1 = try await store.advanceHierarchy(device, from: .initial, expectedCurrent: nil, to: HierarchySnapshot())
+
+            try await store.resetSyncState(device, folderId: inbox.folderId)
+            #expect(try await store.collection(inInbox, key: i1.key) == .unknown)
+            #expect(try await store.currentCollectionKey(inInbox) == nil)
+            #expect(try await store.heldMessages(inInbox) == [])
+            #expect(try await store.collection(inSent, key: s1.key) == .current(s1))
+            #expect(try await store.hierarchy(device, key: h1) != .unknown)
+            let i2 = try await store.advanceCollection(inInbox, from: .initial, expectedCurrent: nil,
+                                                       to: CollectionAdvance(cursor: 0))
+            #expect(i2.key != i1.key)
+
+            try await store.resetSyncState(device, folderId: nil)
+            #expect(try await store.collection(inSent, key: s1.key) == .unknown)
+            #expect(try await store.collection(inInbox, key: i2.key) == .unknown)
+            #expect(try await store.hierarchy(device, key: h1) == .unknown)
+            #expect(try await store.currentHierarchyKey(device) == nil)
+            let h2 = try await store.advanceHierarchy(device, from: .initial, expectedCurrent: nil, to: HierarchySnapshot())
+            #expect(h2 != h1)
+            await #expect(throws: StateStoreError.self) {
+                try await store.resetSyncState(DeviceRef(account: account, deviceId: "nobody"), folderId: nil)
+            }
+        }
+    }
+
+    @Test("one node holds an account's tracker lease until it lets go or stops renewing", arguments: backends)
+    func trackerLeases(backend: StoreBackend) async throws {
+        try await backend.withStore { store, _ in
+            let account = try await store.account(named: "demo@airgate.test")
+            #expect(try await store.claimTrackerLease(account, node: "a", now: 1_000, expiresAt: 61_000))
+            #expect(try await !store.claimTrackerLease(account, node: "b", now: 2_000, expiresAt: 62_000))
+            // The holder renews.
+            #expect(try await store.claimTrackerLease(account, node: "a", now: 30_000, expiresAt: 90_000))
+            #expect(try await !store.claimTrackerLease(account, node: "b", now: 70_000, expiresAt: 130_000))
+            // Not renewed in time: another node takes it, and the old holder cannot renew.
+            #expect(try await store.claimTrackerLease(account, node: "b", now: 90_001, expiresAt: 150_000))
+            #expect(try await !store.claimTrackerLease(account, node: "a", now: 90_002, expiresAt: 150_000))
+            // Only the holder can release it.
+            try await store.releaseTrackerLease(account, node: "a")
+            #expect(try await !store.claimTrackerLease(account, node: "a", now: 91_000, expiresAt: 151_000))
+            try await store.releaseTrackerLease(account, node: "b")
+            #expect(try await store.claimTrackerLease(account, node: "a", now: 92_000, expiresAt: 152_000))
+
+            try await store.noteTrackedFolders(account, folderIds: ["1", "3"], at: 10_000)
+            try await store.noteTrackedFolders(account, folderIds: ["3", "4"], at: 20_000)
+            #expect(try await store.trackedFolders(account, since: 15_000) == ["3", "4"])
+            #expect(try await store.trackedFolders(account, since: 0) == ["1", "3", "4"])
+            let other = try await store.account(named: "other@airgate.test")
+            #expect(try await store.trackedFolders(other, since: 0) == [])
         }
     }
 
