@@ -12,7 +12,7 @@ struct DevicesCommand: AsyncParsableCommand {
         commandName: "devices",
         abstract: "List and manage the devices that sync through the gateway.",
         subcommands: [List.self, Show.self, Wipe.self, CancelWipe.self, Block.self, Allow.self, Remove.self, Quarantine.self,
-                      Trace.self]
+                      Trace.self, Resync.self]
     )
 
     /// Where the state lives: read from the same settings as `airgate serve` (stack file,
@@ -270,6 +270,36 @@ struct DevicesCommand: AsyncParsableCommand {
                 try await store.removeDevice(device.ref)
             }
             print("\(target.user) \(target.device): removed")
+        }
+    }
+
+    struct Resync: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make the device fetch a folder (or everything) again.",
+            discussion: """
+                With --folder, the device's next Sync of that folder answers Status 3 and the device \
+                fetches its contents from the start; without it, every folder and the folder list. \
+                Nothing on the mail server changes. --folder takes the EAS folder id or the IMAP \
+                mailbox name.
+                """)
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var target: DeviceOptions
+        @Option(help: "One folder (EAS id or IMAP mailbox name); all when omitted.") var folder: String?
+
+        func run() async throws {
+            let what = try await store.withStore { store in
+                let device = try await DevicesCommand.device(store, user: target.user, deviceId: target.device)
+                var folderId: String?
+                if let folder {
+                    let folders = try await store.folders(of: device.ref.account)
+                    guard let match = folders.first(where: { $0.folderId == folder }) ?? folders.first(where: { $0.mailboxName == folder })
+                    else { throw DevicesError("\(target.user) has no folder \(folder)") }
+                    folderId = match.folderId
+                }
+                try await store.resetSyncState(device.ref, folderId: folderId)
+                return folderId.map { "folder \($0)" } ?? "every folder"
+            }
+            print("\(target.user) \(target.device): resync of \(what) on the next request")
         }
     }
 

@@ -90,4 +90,41 @@ import Testing
         #expect(missing.status != 0 && missing.output.contains("no state database"))
         try log.validate()
     }
+
+    @Test func resyncMakesTheDeviceFetchAFolderOrEverythingAgain() async throws {
+        guard Stack.available(), FileManager.default.isExecutableFile(atPath: Self.binary) else { return }
+        let store = FileManager.default.temporaryDirectory.appendingPathComponent("airgate-resync-\(UUID().uuidString).sqlite").path
+        let gateway = try await RunningGateway.start { $0.store = .sqlite(path: store) }
+        defer { Task { await gateway.stop() } }
+        let log = ResponseLog()
+        var device = gateway.device(type: "iPhone", version: .v14_1)
+        let (folderId, mailbox, uids) = try await SyncEndToEndTests.prepare(&device, log: log, count: 3)
+        let (key, ids) = try await PingAndFetchTests.syncToEnd(device, folderId, log: log)
+        #expect(ids.count == uids.count)
+        let user = device.user
+
+        // One folder, named as the admin knows it: the next Sync of it answers Status 3, the
+        // device starts over from key 0 and gets every message again.
+        let one = try await Self.devices(["resync", "--user", user, "--device", device.deviceId, "--folder", mailbox.wireName],
+                                         store: store)
+        #expect(one.status == 0 && one.output.contains("resync of folder \(folderId)"))
+        let stale = try await device.send("Sync", SyncEndToEndTests.syncRequest(key, collection: folderId))
+        log.record(stale)
+        #expect(SyncEndToEndTests.collection(stale)?.child(EASTag.AirSync.status)?.text == "3")
+        let (_, again) = try await PingAndFetchTests.syncToEnd(device, folderId, log: log)
+        #expect(Set(again) == Set(ids))
+
+        // Everything: the folder list too (FolderSync Status 9 for the old key).
+        let folders = try await device.send("FolderSync", EASElement(FH.folderSync, children: [EASElement(FH.syncKey, text: "0")]))
+        let folderKey = try #require(folders.element?.child(FH.syncKey)?.text)
+        #expect(try await Self.devices(["resync", "--user", user, "--device", device.deviceId], store: store).status == 0)
+        let refused = try await device.send("FolderSync", EASElement(FH.folderSync, children: [EASElement(FH.syncKey, text: folderKey)]))
+        log.record(refused)
+        #expect(refused.element?.child(FH.status)?.text == "9")
+
+        let unknown = try await Self.devices(["resync", "--user", user, "--device", device.deviceId, "--folder", "No such"],
+                                             store: store)
+        #expect(unknown.status != 0 && unknown.output.contains("has no folder No such"))
+        try log.validate()
+    }
 }
