@@ -81,7 +81,7 @@ public enum AirgateServer {
             try await store.close()
         case .postgres(let url):
             // The PostgreSQL store brings its own notifier, fed by NOTIFY from other nodes.
-            let postgres = PostgresStateStore(configuration: try PostgresDatabase.configuration(url: url))
+            let postgres = try PostgresStateStore(url: url)
             try await postgres.withRunning { store in
                 try await serve(configuration, store: store, notifier: postgres.notifier, adapter: adapter, logger: logger,
                                 onListening: onListening)

@@ -34,6 +34,7 @@ extension ServerConfiguration {
         "access.default": .string, "access.rules": .strings, "access.exemptions": .strings,
         "access.max_devices_per_user": .integer,
         "log.level": .string,
+        "cluster.node_name": .string, "cluster.tracker_lease_seconds": .integer, "cluster.folder_poll_seconds": .integer,
     ]
 
     /// What a file sets, checked against `keys`.
@@ -109,6 +110,18 @@ extension ServerConfiguration {
         gateway.maxPingFolders = try reader.integer("eas.max_ping_folders", in: 1...5000) ?? gateway.maxPingFolders
         gateway.syncResponseBudget = try reader.integer("eas.sync_response_budget", in: 4096...(64 << 20)) ?? gateway.syncResponseBudget
         gateway.maxRequestBytes = try reader.integer("eas.max_request_bytes", in: 65536...(1 << 30)) ?? gateway.maxRequestBytes
+        if let name = reader.string("cluster.node_name") {
+            guard !name.isEmpty, name.utf8.count <= 64, !name.contains(where: \.isWhitespace) else {
+                throw fail("\(reader.origin("cluster.node_name")): cluster.node_name is 1 to 64 characters without spaces")
+            }
+            gateway.nodeName = name
+        }
+        if let lease = try reader.integer("cluster.tracker_lease_seconds", in: 3...600) {
+            gateway.trackerLease = .seconds(lease)
+        }
+        if let poll = try reader.integer("cluster.folder_poll_seconds", in: 1...3600) {
+            gateway.pingPollInterval = .seconds(poll)
+        }
         var policy = gateway.policy
         policy.devicePasswordEnabled = reader.boolean("policy.device_password") ?? policy.devicePasswordEnabled
         policy.alphanumericDevicePasswordRequired = reader.boolean("policy.alphanumeric_password")

@@ -18,7 +18,8 @@ public final class PostgresDatabase: SQLDatabase {
         self.logger = logger
     }
 
-    /// A client configuration from a `postgres://user:password@host:port/database` URL.
+    /// A client configuration from a `postgres://user:password@host:port/database` URL, with
+    /// an optional `?schema=NAME` (the tables' schema, for installations sharing a database).
     /// Extra startup parameters (e.g. `search_path`) are passed to every connection.
     public static func configuration(url: String, startupParameters: [(String, String)] = [])
         throws(StateStoreError) -> PostgresClient.Configuration {
@@ -26,6 +27,8 @@ public final class PostgresDatabase: SQLDatabase {
             components.scheme == "postgres" || components.scheme == "postgresql",
             let host = components.host, let user = components.user
         else { throw StateStoreError(.invalidInput, "not a postgres:// URL") }
+        var startupParameters = startupParameters
+        if let schema = try schema(in: url) { startupParameters.append(("search_path", schema)) }
         let database = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
         // TLS settings come with the configuration file; loopback and private networks first.
         var configuration = PostgresClient.Configuration(
@@ -34,6 +37,16 @@ public final class PostgresDatabase: SQLDatabase {
         configuration.options.additionalStartupParameters = startupParameters
         configuration.options.connectTimeout = .seconds(5)
         return configuration
+    }
+
+    /// The `schema` query parameter of a store URL: letters, digits and `_` only, as it is
+    /// also part of the NOTIFY channel's name. Other parameters are refused, not ignored.
+    public static func schema(in url: String) throws(StateStoreError) -> String? {
+        guard let items = URLComponents(string: url)?.queryItems, !items.isEmpty else { return nil }
+        guard items.count == 1, items[0].name == "schema", let schema = items[0].value, !schema.isEmpty, schema.utf8.count <= 48,
+              schema.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") })
+        else { throw StateStoreError(.invalidInput, "the only URL parameter is schema=NAME (letters, digits, _)") }
+        return schema
     }
 
     /// `PG_URL` from the `KEY=value` file `Deploy/stack.sh up` writes (`Deploy/.stack/env`),

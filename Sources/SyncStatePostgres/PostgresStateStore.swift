@@ -18,9 +18,12 @@ public final class PostgresStateStore: Sendable {
     /// NOTIFY channels belong to a database, not a schema: installations that share one
     /// database in several schemas need a channel each.
     public let channel: String
+    /// The schema the URL named, created at start when missing.
+    let schema: String?
 
     public init(configuration: PostgresClient.Configuration, channel: String = PostgresStateStore.defaultChannel,
-                logger: Logger = Logger(label: "airgate.state.postgres")) {
+                schema: String? = nil, logger: Logger = Logger(label: "airgate.state.postgres")) {
+        self.schema = schema
         let database = PostgresDatabase(configuration: configuration, logger: logger)
         let notifier = InProcessChangeNotifier()
         let nodeId = UUID().uuidString
@@ -30,6 +33,14 @@ public final class PostgresStateStore: Sendable {
         self.channel = channel
         self.store = SQLStateStore(database: database,
                                    notifier: PostgresChangeNotifier(local: notifier, nodeId: nodeId, channel: channel))
+    }
+
+    /// The store a URL names (see `PostgresDatabase.configuration(url:)`); with a schema, its
+    /// NOTIFY channel is the schema's own.
+    public convenience init(url: String, logger: Logger = Logger(label: "airgate.state.postgres")) throws(StateStoreError) {
+        let schema = try PostgresDatabase.schema(in: url)
+        self.init(configuration: try PostgresDatabase.configuration(url: url),
+                  channel: schema.map { "\(Self.defaultChannel)_\($0)" } ?? Self.defaultChannel, schema: schema, logger: logger)
     }
 
     /// Runs the connection pool and the listener for other nodes' changes until cancelled.
@@ -50,6 +61,10 @@ public final class PostgresStateStore: Sendable {
                 return nil
             }
             defer { group.cancelAll() }
+            if let schema {
+                // Checked to be letters, digits and _ only (PostgresDatabase.schema(in:)).
+                _ = try await database.query("CREATE SCHEMA IF NOT EXISTS \(schema)", [])
+            }
             try await Migrator.migrate(database)
             return try await body(store)
         }

@@ -38,7 +38,7 @@ struct DevicesCommand: AsyncParsableCommand {
                 throw ValidationError("name the state store: --config, --stack-env, --sqlite or --postgres (one store)")
             }
             if let postgres {
-                let store = PostgresStateStore(configuration: try PostgresDatabase.configuration(url: postgres))
+                let store = try PostgresStateStore(url: postgres)
                 return try await store.withRunning { try await body($0) }
             }
             let path = sqlite!

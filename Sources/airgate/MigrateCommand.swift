@@ -50,8 +50,10 @@ struct MigrateCommand: AsyncParsableCommand {
         }
         let url = try postgres ?? PostgresDatabase.url(fromStackEnv: stackEnv!)
         let database = PostgresDatabase(configuration: try PostgresDatabase.configuration(url: url))
+        let schema = try PostgresDatabase.schema(in: url)
         let (applied, versions) = try await database.withRunningClient {
-            (try await Migrator.migrate(database), try await Migrator.appliedVersions(database))
+            if let schema { _ = try await database.query("CREATE SCHEMA IF NOT EXISTS \(schema)", []) }
+            return (try await Migrator.migrate(database), try await Migrator.appliedVersions(database))
         }
         let target = Self.redacted(url)
         print(applied.isEmpty
