@@ -37,12 +37,19 @@ public struct HTTPExchange: Sendable {
         let group = MultiThreadedEventLoopGroup.singleton
         let promise = group.any().makePromise(of: HTTPExchangeResponse.self)
         let collector = ResponseCollector(promise: promise)
-        let channel = try await ClientBootstrap(group: group)
-            .connectTimeout(.seconds(10))
-            .channelInitializer { channel in
-                channel.pipeline.addHTTPClientHandlers().flatMap { channel.pipeline.addHandler(collector) }
-            }
-            .connect(host: host, port: port).get()
+        let channel: any Channel
+        do {
+            channel = try await ClientBootstrap(group: group)
+                .connectTimeout(.seconds(10))
+                .channelInitializer { channel in
+                    channel.pipeline.addHTTPClientHandlers().flatMap { channel.pipeline.addHandler(collector) }
+                }
+                .connect(host: host, port: port).get()
+        } catch {
+            // Nobody listens (yet): the promise must still be completed.
+            promise.fail(error)
+            throw error
+        }
         var head = HTTPRequestHead(version: .http1_1, method: method, uri: path)
         head.headers.add(name: "Host", value: "\(host):\(port)")
         for (name, value) in headers { head.headers.add(name: name, value: value) }

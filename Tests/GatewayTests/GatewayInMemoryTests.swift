@@ -322,6 +322,29 @@ import Testing
         #expect(await fixture.gateway.trackers.activeAccounts == 0)
     }
 
+    @Test func aPingHeldLongerThanTheQuietTimeStillWakes() async throws {
+        // Heartbeats run to 59 minutes, the tracker's quiet time is 30: a held Ping is activity.
+        var configuration = GatewayConfiguration(heartbeatBounds: 1...3540, pingPollInterval: .seconds(30),
+                                                 trackerQuietAfter: .milliseconds(500))
+        configuration.trackerLease = .seconds(3)
+        let fixture = Fixture(configuration: configuration)
+        let inbox = try await fixture.inboxId()
+        let first = try await fixture.send(.sync, Self.sync("0", inbox))
+        let key = try #require(Self.collection(first)?.child(AS.syncKey)?.text)
+        _ = try await fixture.send(.sync, Self.sync(key, inbox))
+        let ping = Task {
+            try await fixture.send(.ping, EASElement(PG.ping, children: [
+                EASElement(PG.heartbeatInterval, text: "8"),
+                EASElement(PG.folders, children: [EASElement(PG.folder, children: [EASElement(PG.id, text: inbox)])]),
+            ]))
+        }
+        // Four quiet times later (and past a lease renewal), the tracker is still there.
+        try await Task.sleep(for: .seconds(2))
+        #expect(await fixture.gateway.trackers.trackingAccounts == 1)
+        _ = try await fixture.deliver("after the quiet time")
+        #expect(try await ping.value.body?.child(PG.status)?.text == "2")
+    }
+
     @Test func aSyncWithWaitIsHeldUntilMailArrives() async throws {
         let fixture = Fixture()
         _ = try await fixture.deliver("first")
