@@ -65,15 +65,20 @@ public enum AirgateServer {
                            onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let adapter = IMAPAdapter(threads: configuration.imapThreads, limits: configuration.imapLimits, logger: logger)
         let notifier = InProcessChangeNotifier()
+        // A registry per server, not the process-wide MetricsSystem: tests run several servers
+        // in one process, and a library should not take the global bootstrap from its host.
+        let registry = PrometheusCollectorRegistry()
+        let metrics = GatewayMetrics(factory: PrometheusMetricsFactory(registry: registry))
+        let timing: @Sendable (String, Duration) -> Void = { kind, duration in metrics.storeOperation(kind, duration) }
         switch configuration.store {
         case .memory:
             try await serve(configuration, store: InMemoryStateStore(notifier: notifier), notifier: notifier, adapter: adapter,
-                            logger: logger, onListening: onListening)
+                            registry: registry, metrics: metrics, logger: logger, onListening: onListening)
         case .sqlite(let path):
-            let store = try await SQLiteStateStore.open(path: path, notifier: notifier)
+            let store = try await SQLiteStateStore.open(path: path, notifier: notifier, timing: timing)
             do {
-                try await serve(configuration, store: store, notifier: notifier, adapter: adapter, logger: logger,
-                                onListening: onListening)
+                try await serve(configuration, store: store, notifier: notifier, adapter: adapter, registry: registry,
+                                metrics: metrics, logger: logger, onListening: onListening)
             } catch {
                 try? await store.close()
                 throw error
@@ -81,24 +86,22 @@ public enum AirgateServer {
             try await store.close()
         case .postgres(let url):
             // The PostgreSQL store brings its own notifier, fed by NOTIFY from other nodes.
-            let postgres = try PostgresStateStore(url: url)
+            let postgres = try PostgresStateStore(url: url, timing: timing)
             try await postgres.withRunning { store in
-                try await serve(configuration, store: store, notifier: postgres.notifier, adapter: adapter, logger: logger,
-                                onListening: onListening)
+                try await serve(configuration, store: store, notifier: postgres.notifier, adapter: adapter, registry: registry,
+                                metrics: metrics, logger: logger, onListening: onListening)
             }
         }
         try? await adapter.shutdown()
     }
 
     static func serve(_ configuration: ServerConfiguration, store: any StateStore, notifier: any ChangeNotifier,
-                      adapter: IMAPAdapter, logger: Logger, onListening: @escaping @Sendable (Int) async -> Void) async throws {
-        // A registry per server, not the process-wide MetricsSystem: tests run several servers
-        // in one process, and a library should not take the global bootstrap from its host.
-        let registry = PrometheusCollectorRegistry()
+                      adapter: IMAPAdapter, registry: PrometheusCollectorRegistry, metrics: GatewayMetrics, logger: Logger,
+                      onListening: @escaping @Sendable (Int) async -> Void) async throws {
         let imapConnections = registry.makeGauge(name: "airgate_imap_connections",
                                                  help: "IMAP connections open now, in use or idle in a pool")
         let gateway = Gateway(configuration: configuration.gateway, store: store, notifier: notifier, codec: EtPanMIMECodec(),
-                              metrics: GatewayMetrics(factory: PrometheusMetricsFactory(registry: registry)), logger: logger)
+                              metrics: metrics, logger: logger)
         let authenticator = IMAPAccountAuthenticator(adapter: adapter, endpoint: configuration.imap, smtp: configuration.smtp,
                                                      sieve: configuration.sieve,
                                                      defaultDomain: configuration.defaultDomain)

@@ -42,6 +42,11 @@ public struct GatewayMetrics: Sendable {
         Timer(label: "airgate_push_latency_seconds", factory: factory).recordNanoseconds(duration.nanoseconds)
     }
 
+    /// One state-store transaction or statement (`kind`), lock and connection waits included.
+    public func storeOperation(_ kind: String, _ duration: Duration) {
+        Timer(label: "airgate_store_seconds", dimensions: [("kind", kind)], factory: factory).recordNanoseconds(duration.nanoseconds)
+    }
+
     /// A request refused by a throttle, by reason.
     public func throttled(_ reason: String) {
         Counter(label: "airgate_throttled_total", dimensions: [("reason", reason)], factory: factory).increment()

@@ -22,7 +22,8 @@ public final class PostgresStateStore: Sendable {
     let schema: String?
 
     public init(configuration: PostgresClient.Configuration, channel: String = PostgresStateStore.defaultChannel,
-                schema: String? = nil, logger: Logger = Logger(label: "airgate.state.postgres")) {
+                schema: String? = nil, timing: (@Sendable (String, Duration) -> Void)? = nil,
+                logger: Logger = Logger(label: "airgate.state.postgres")) {
         self.schema = schema
         let database = PostgresDatabase(configuration: configuration, logger: logger)
         let notifier = InProcessChangeNotifier()
@@ -32,15 +33,18 @@ public final class PostgresStateStore: Sendable {
         self.nodeId = nodeId
         self.channel = channel
         self.store = SQLStateStore(database: database,
-                                   notifier: PostgresChangeNotifier(local: notifier, nodeId: nodeId, channel: channel))
+                                   notifier: PostgresChangeNotifier(local: notifier, nodeId: nodeId, channel: channel),
+                                   timing: timing)
     }
 
     /// The store a URL names (see `PostgresDatabase.configuration(url:)`); with a schema, its
     /// NOTIFY channel is the schema's own.
-    public convenience init(url: String, logger: Logger = Logger(label: "airgate.state.postgres")) throws(StateStoreError) {
+    public convenience init(url: String, timing: (@Sendable (String, Duration) -> Void)? = nil,
+                            logger: Logger = Logger(label: "airgate.state.postgres")) throws(StateStoreError) {
         let schema = try PostgresDatabase.schema(in: url)
         self.init(configuration: try PostgresDatabase.configuration(url: url),
-                  channel: schema.map { "\(Self.defaultChannel)_\($0)" } ?? Self.defaultChannel, schema: schema, logger: logger)
+                  channel: schema.map { "\(Self.defaultChannel)_\($0)" } ?? Self.defaultChannel, schema: schema,
+                  timing: timing, logger: logger)
     }
 
     /// Runs the connection pool and the listener for other nodes' changes until cancelled.

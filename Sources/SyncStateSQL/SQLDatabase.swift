@@ -55,6 +55,30 @@ public protocol SQLDatabase: Sendable {
     func close() async throws
 }
 
+/// A database that reports how long its transactions and statements take (store latency).
+struct TimedSQLDatabase: SQLDatabase {
+    let base: any SQLDatabase
+    let observe: @Sendable (String, Duration) -> Void
+
+    var dialect: SQLDialect { base.dialect }
+
+    func transaction<T: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
+        let started = ContinuousClock.now
+        defer { observe("transaction", ContinuousClock.now - started) }
+        return try await base.transaction(body)
+    }
+
+    func query(_ sql: String, _ binds: [SQLValue]) async throws -> [[SQLValue]] {
+        let started = ContinuousClock.now
+        defer { observe("query", ContinuousClock.now - started) }
+        return try await base.query(sql, binds)
+    }
+
+    func close() async throws {
+        try await base.close()
+    }
+}
+
 extension SQLExecutor {
     func query(_ sql: String, _ binds: SQLValue...) async throws -> [[SQLValue]] {
         try await query(sql, binds)

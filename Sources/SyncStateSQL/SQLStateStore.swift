@@ -15,8 +15,11 @@ public final class SQLStateStore: StateStore {
     /// Rows per multi-row statement, well under both databases' bind limits.
     static let batchSize = 400
 
-    public init(database: any SQLDatabase, notifier: any ChangeNotifier) {
-        self.database = database
+    /// - Parameter timing: told how long each transaction and each statement outside one took
+    ///   (`"transaction"` or `"query"`), waiting for locks and connections included.
+    public init(database: any SQLDatabase, notifier: any ChangeNotifier,
+                timing: (@Sendable (String, Duration) -> Void)? = nil) {
+        self.database = timing.map { TimedSQLDatabase(base: database, observe: $0) } ?? database
         self.notifier = notifier
         self.forUpdate = database.dialect.forUpdate
     }

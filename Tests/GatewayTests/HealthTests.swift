@@ -71,6 +71,22 @@ import Testing
         #expect(try await device.send("Frobnicate", nil).status == 400)
         let text = String(decoding: try await device.exchange.send(method: .GET, path: "/metrics", headers: [], body: []).body,
                           as: UTF8.self)
+        let samples = try await Self.samples(text)
+        #expect(samples["airgate_requests_total{command=FolderSync,status=200}"] == 2)
+        #expect(samples["airgate_requests_total{command=Provision,status=200}"] == 2)
+        #expect(samples["airgate_requests_total{command=unknown,status=400}"] == 1)
+        #expect(samples["airgate_request_duration_seconds_count{command=FolderSync}"] == 2)
+        #expect(samples.keys.contains { $0.hasPrefix("airgate_request_duration_seconds_bucket{command=FolderSync,le=") })
+        // The FolderSyncs logged in to IMAP: at least that connection is open (or idle in its pool).
+        #expect((samples["airgate_imap_connections{}"] ?? 0) >= 1)
+        // The state store's work is timed (the FolderSyncs wrote hierarchy keys).
+        #expect((samples["airgate_store_seconds_count{kind=transaction}"] ?? 0) >= 2)
+        #expect((samples["airgate_store_seconds_count{kind=query}"] ?? 0) >= 1)
+    }
+
+    /// The samples of a `/metrics` text as Prometheus's parser reads them, keyed
+    /// `name{label=value,…}` with labels sorted.
+    static func samples(_ text: String) async throws -> [String: Double] {
         let parsed = try await Stack.python("""
             import sys
             from prometheus_client.parser import text_string_to_metric_families
@@ -79,16 +95,9 @@ import Testing
                     labels = ",".join("%s=%s" % item for item in sorted(sample.labels.items()))
                     print("%s{%s} %g" % (sample.name, labels, sample.value))
             """, [text])
-        let samples = Dictionary(parsed.split(separator: "\n").compactMap { line -> (String, Double)? in
+        return Dictionary(parsed.split(separator: "\n").compactMap { line -> (String, Double)? in
             guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { return nil }
             return (String(line[..<space]), value)
         }, uniquingKeysWith: { first, _ in first })
-        #expect(samples["airgate_requests_total{command=FolderSync,status=200}"] == 2)
-        #expect(samples["airgate_requests_total{command=Provision,status=200}"] == 2)
-        #expect(samples["airgate_requests_total{command=unknown,status=400}"] == 1)
-        #expect(samples["airgate_request_duration_seconds_count{command=FolderSync}"] == 2)
-        #expect(samples.keys.contains { $0.hasPrefix("airgate_request_duration_seconds_bucket{command=FolderSync,le=") })
-        // The FolderSyncs logged in to IMAP: at least that connection is open (or idle in its pool).
-        #expect((samples["airgate_imap_connections{}"] ?? 0) >= 1)
     }
 }

@@ -55,12 +55,15 @@ import Testing
 
         var log: String { (try? String(contentsOf: output, encoding: .utf8)) ?? "" }
 
-        /// `airgate_trackers_running` on this node's /metrics (0 when never set).
+        /// This node's /metrics, read by Prometheus's parser.
+        func metrics() async throws -> [String: Double] {
+            try await MetricsTests.samples(String(
+                decoding: try await exchange.send(method: .GET, path: "/metrics", headers: [], body: []).body, as: UTF8.self))
+        }
+
+        /// `airgate_trackers_running` (0 when never set).
         func trackersRunning() async throws -> Int {
-            let text = String(decoding: try await exchange.send(method: .GET, path: "/metrics", headers: [], body: []).body,
-                              as: UTF8.self)
-            let line = text.split(separator: "\n").first { $0.hasPrefix("airgate_trackers_running ") }
-            return line.flatMap { Double($0.split(separator: " ").last ?? "") }.map { Int($0) } ?? 0
+            Int(try await metrics()["airgate_trackers_running{}"] ?? 0)
         }
 
         func kill() {
@@ -181,6 +184,10 @@ import Testing
         nodeB.kill()
         #expect(try await Self.eventually(.seconds(20)) { try await nodeA.trackersRunning() == 1 })
         #expect(try await pushedToA("second, after node B died"))
+        // Both pushes were timed from the log append to the Ping's answer.
+        let metrics = try await nodeA.metrics()
+        #expect((metrics["airgate_push_latency_seconds_count{}"] ?? 0) >= 2)
+        #expect((metrics["airgate_push_latency_seconds_sum{}"] ?? 100) < 60)
         try log.validate()
         nodeA.kill()
         let dropped = try await LocalStack.run("/usr/bin/env", ["psql", Stack["PG_URL"], "-qc", "DROP SCHEMA \(schema) CASCADE"])
