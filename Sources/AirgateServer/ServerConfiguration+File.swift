@@ -13,7 +13,7 @@ extension ServerConfiguration {
     public static let keys: [String: ConfigurationKind] = [
         "server.listen": .string, "server.public_url": .string, "server.allow_plain_http": .boolean,
         "server.tls_cert": .string, "server.tls_key": .string, "server.default_domain": .string,
-        "server.address_book": .string,
+        "server.address_book": .string, "server.trusted_proxies": .strings,
         "imap.host": .string, "imap.port": .integer, "imap.security": .string, "imap.ca_file": .string,
         "imap.server_name": .string, "imap.verify_certificate": .boolean, "imap.timeout_seconds": .integer,
         "imap.threads": .integer, "imap.connections_per_account": .integer, "imap.connections_total": .integer,
@@ -180,8 +180,16 @@ extension ServerConfiguration {
         default:
             throw fail("autodiscover.public_imap and autodiscover.public_smtp go together")
         }
+        var proxies: [IPNetwork] = []
+        for text in reader.strings("server.trusted_proxies") {
+            guard let network = IPNetwork(text) else {
+                throw fail("\(reader.origin("server.trusted_proxies")): \"\(text)\" is not an IP address or ADDRESS/PREFIX")
+            }
+            proxies.append(network)
+        }
         let http = GatewayHTTPConfiguration(allowPlainHTTPBasicAuth: reader.boolean("server.allow_plain_http") ?? false,
-                                            publicURL: reader.string("server.public_url"), outlookMailSettings: outlook)
+                                            publicURL: reader.string("server.public_url"), outlookMailSettings: outlook,
+                                            trustedProxies: proxies)
         var limits = IMAPPoolLimits()
         limits.perAccount = try reader.integer("imap.connections_per_account", in: 1...50) ?? limits.perAccount
         limits.global = try reader.integer("imap.connections_total", in: 1...1_000_000) ?? limits.global

@@ -63,9 +63,8 @@ extension GatewayResponder {
 
     func autodiscover(_ request: Request, context: Context) async -> Response {
         guard let credentials = Self.basicCredentials(request.headers[.authorization]) else { return Self.unauthorized() }
-        if !configuration.isTLS, !configuration.allowPlainHTTPBasicAuth, !Self.isLoopback(context.remoteAddress) {
-            return Self.plain(.forbidden)
-        }
+        let origin = origin(request, context)
+        if refusesClearTextCredentials(from: origin) { return Self.plain(.forbidden) }
         let text: String
         do {
             let buffer = try await request.body.collect(upTo: Self.maxAutodiscoverBytes)
@@ -73,7 +72,7 @@ extension GatewayResponder {
         } catch {
             return Self.plain(.contentTooLarge)
         }
-        if case .failure(let refusal) = await login(credentials, context: context) { return refusal.response }
+        if case .failure(let refusal) = await login(credentials, origin: origin) { return refusal.response }
         let address = Self.element("EMailAddress", in: text) ?? credentials.user
         switch Self.element("AcceptableResponseSchema", in: text) {
         case Self.mobileSyncResponseSchema?:

@@ -21,9 +21,13 @@ public struct GatewayHTTPConfiguration: Sendable {
     /// The IMAP and SMTP endpoints users reach directly, which Autodiscover hands to Outlook
     /// when it asks with the Outlook schema (that schema has no way to name an EAS server).
     public var outlookMailSettings: OutlookMailSettings?
+    /// Reverse proxies whose `X-Forwarded-For`/`X-Forwarded-Proto` name the client (for the
+    /// failed-login limits per address, the plain-HTTP check and the logs).
+    public var trustedProxies: [IPNetwork]
 
     public init(allowPlainHTTPBasicAuth: Bool = false, isTLS: Bool = false, serverName: String = "Airgate",
-                publicURL: String? = nil, outlookMailSettings: OutlookMailSettings? = nil) {
+                publicURL: String? = nil, outlookMailSettings: OutlookMailSettings? = nil, trustedProxies: [IPNetwork] = []) {
+        self.trustedProxies = trustedProxies
         self.allowPlainHTTPBasicAuth = allowPlainHTTPBasicAuth
         self.isTLS = isTLS
         self.serverName = serverName
@@ -71,6 +75,21 @@ public struct GatewayResponder: HTTPResponder {
     static let serverHeader = HTTPField.Name("MS-Server-ActiveSync")!
     static let policyKeyHeader = HTTPField.Name("X-MS-PolicyKey")!
     static let acceptMultiPartHeader = HTTPField.Name("MS-ASAcceptMultiPart")!
+    static let forwardedForHeader = HTTPField.Name("X-Forwarded-For")!
+    static let forwardedProtoHeader = HTTPField.Name("X-Forwarded-Proto")!
+
+    /// Basic credentials that crossed a network in clear text are refused (unless allowed):
+    /// refusing keeps clients from sending the password that way again and again.
+    func refusesClearTextCredentials(from origin: ClientOrigin) -> Bool {
+        !origin.isTLS && !configuration.allowPlainHTTPBasicAuth && !origin.isLoopback
+    }
+
+    /// The client behind the request (see `ClientOrigin`).
+    func origin(_ request: Request, _ context: Context) -> ClientOrigin {
+        ClientOrigin(peer: context.remoteAddress?.ipAddress, forwardedFor: request.headers[values: Self.forwardedForHeader],
+                     forwardedProto: request.headers[values: Self.forwardedProtoHeader], connectionIsTLS: configuration.isTLS,
+                     trusted: configuration.trustedProxies)
+    }
 
     public func respond(to request: Request, context: Context) async throws -> Response {
         let path = request.uri.path.lowercased()
@@ -103,14 +122,16 @@ public struct GatewayResponder: HTTPResponder {
             let query = request.uri.query.flatMap { EASQuery($0) }
             let credentials = Self.basicCredentials(request.headers[.authorization])
             let label = query.map { Self.command(named: $0.command)?.rawValue ?? "unknown" } ?? "none"
+            let origin = origin(request, context)
             let metadata: Logger.Metadata = [
                 "request": .string(RequestLog.newRequestId()),
+                "client": .string(origin.address ?? "-"),
                 "user": .string(credentials?.user ?? "-"),
                 "device": .string(query.map { String($0.deviceId.prefix(64)) } ?? "-"),
                 "command": .string(label),
             ]
             let response = await RequestLog.$metadata.withValue(metadata) {
-                await post(request, query: query, credentials: credentials, context: context)
+                await post(request, query: query, credentials: credentials, origin: origin)
             }
             gateway.metrics.request(command: label, status: response.status.code, duration: ContinuousClock.now - started)
             return response
@@ -133,13 +154,12 @@ public struct GatewayResponder: HTTPResponder {
         return Response(status: .ok, headers: headers, body: ResponseBody())
     }
 
-    func post(_ request: Request, query: EASQuery?, credentials: (user: String, password: String)?, context: Context) async
+    func post(_ request: Request, query: EASQuery?, credentials: (user: String, password: String)?, origin: ClientOrigin) async
         -> Response
     {
         guard let query else { return Self.plain(.badRequest) }
         guard let credentials else { return Self.unauthorized() }
-        if !configuration.isTLS, !configuration.allowPlainHTTPBasicAuth, !Self.isLoopback(context.remoteAddress) {
-            // Refusing here keeps clients from sending passwords in the clear again and again.
+        if refusesClearTextCredentials(from: origin) {
             logger.warning("Basic credentials over plain HTTP from a non-loopback address refused")
             return Self.plain(.forbidden)
         }
@@ -157,7 +177,7 @@ public struct GatewayResponder: HTTPResponder {
         guard EASCommand.implemented.contains(command) else { return Self.plain(.notImplemented) }
 
         let account: MailAccount
-        switch await login(credentials, context: context) {
+        switch await login(credentials, origin: origin) {
         case .success(let known): account = known
         case .failure(let refusal): return refusal.response
         }
@@ -223,8 +243,8 @@ public struct GatewayResponder: HTTPResponder {
     /// The account for Basic credentials, for EAS and Autodiscover alike: a password proven in
     /// the last minutes comes from the cache; otherwise IMAP decides, unless the throttle
     /// refuses first; failures are counted against user and address.
-    func login(_ credentials: (user: String, password: String), context: Context) async -> Result<MailAccount, LoginRefusal> {
-        let address = context.remoteAddress?.ipAddress
+    func login(_ credentials: (user: String, password: String), origin: ClientOrigin) async -> Result<MailAccount, LoginRefusal> {
+        let address = origin.address
         let known = await cache.account(user: credentials.user, password: credentials.password)
         if let (reason, wait) = await throttle.loginRefusal(user: credentials.user, address: address, proven: known != nil) {
             return .failure(LoginRefusal(response: throttled(reason, wait)))
@@ -318,10 +338,6 @@ public struct GatewayResponder: HTTPResponder {
         return (plainUser, password)
     }
 
-    static func isLoopback(_ address: SocketAddress?) -> Bool {
-        guard let ip = address?.ipAddress else { return false }
-        return ip.hasPrefix("127.") || ip == "::1" || ip.hasPrefix("::ffff:127.")
-    }
 }
 
 /// The request context: Hummingbird's core plus the peer's address (for the plain-HTTP check).

@@ -51,6 +51,32 @@ import Testing
         #expect(try await demo.send("FolderSync", Self.folderSync).status == 503)
     }
 
+    @Test func behindATrustedProxyTheForwardedAddressIsCounted() async throws {
+        guard Stack.available() else { return }
+        let gateway = try await RunningGateway.start { configuration in
+            configuration.limits = ThrottleLimits(failedLoginsPerUser: 100, failedLoginsPerAddress: 2)
+            configuration.http.trustedProxies = [IPNetwork("127.0.0.1")!, IPNetwork("::1")!]
+        }
+        defer { Task { await gateway.stop() } }
+        func from(_ address: String) -> [(String, String)] { [("X-Forwarded-For", address), ("X-Forwarded-Proto", "https")] }
+        // Two guesses from one client, at once (Dovecot delays each failure).
+        async let first = gateway.device(user: "nobody1@\(Stack["MAIL_DOMAIN"])", password: "x")
+            .send("FolderSync", Self.folderSync, extraHeaders: from("203.0.113.5"))
+        async let second = gateway.device(user: "nobody2@\(Stack["MAIL_DOMAIN"])", password: "x")
+            .send("FolderSync", Self.folderSync, extraHeaders: from("203.0.113.5"))
+        let statuses = try await [first.status, second.status]
+        #expect(statuses == [401, 401])
+        var demo = gateway.device()
+        #expect(try await demo.send("FolderSync", Self.folderSync, extraHeaders: from("203.0.113.5")).status == 503)
+        // Other clients behind the same proxy, and the proxy itself, are not held to it.
+        #expect(try await demo.send("FolderSync", Self.folderSync, extraHeaders: from("203.0.113.6")).status == 200)
+        #expect(try await demo.send("FolderSync", Self.folderSync).status == 200)
+        // Behind the proxy, a remote client that reached it over plain HTTP must not send a password.
+        let clear = try await demo.send("FolderSync", Self.folderSync,
+                                        extraHeaders: [("X-Forwarded-For", "203.0.113.7"), ("X-Forwarded-Proto", "http")])
+        #expect(clear.status == 403)
+    }
+
     @Test func aDeviceThatAsksTooOftenWaits() async throws {
         guard Stack.available() else { return }
         let gateway = try await RunningGateway.start { $0.limits = ThrottleLimits(requestsPerDeviceMinute: 5, requestsPerUserMinute: 1000) }
