@@ -32,7 +32,7 @@ extension ServerConfiguration {
         "limits.failed_login_window_seconds": .integer, "limits.requests_per_device_per_minute": .integer,
         "limits.requests_per_user_per_minute": .integer, "limits.concurrent_syncs": .integer,
         "access.default": .string, "access.rules": .strings, "access.exemptions": .strings,
-        "access.max_devices_per_user": .integer,
+        "access.max_devices_per_user": .integer, "access.quarantine_notice": .boolean,
         "log.level": .string,
         "cluster.node_name": .string, "cluster.tracker_lease_seconds": .integer, "cluster.folder_poll_seconds": .integer,
     ]
@@ -160,6 +160,7 @@ extension ServerConfiguration {
             access.exemptions[words[1].lowercased(), default: [:]][words[2]] = state
         }
         access.maxDevicesPerUser = try reader.integer("access.max_devices_per_user", in: 1...10_000) ?? access.maxDevicesPerUser
+        access.quarantineNotice = reader.boolean("access.quarantine_notice") ?? access.quarantineNotice
         gateway.access = access
         if let path = reader.string("server.address_book") {
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {

@@ -51,6 +51,8 @@ public struct DeviceAccessPolicy: Sendable, Equatable {
     public var exemptions: [String: [String: Device.AccessState]]
     /// Most devices one mailbox may have; a new device beyond it is refused (status 177).
     public var maxDevicesPerUser: Int
+    /// Tell the owner, in their Inbox, when one of their devices is quarantined.
+    public var quarantineNotice = true
 
     public init(defaultAccess: Device.AccessState = .allowed, rules: [Rule] = [],
                 exemptions: [String: [String: Device.AccessState]] = [:], maxDevicesPerUser: Int = 100) {

@@ -57,9 +57,11 @@ public final class Gateway: Sendable {
             protocolVersion: request.version.rawValue, at: Self.wallClockMilliseconds()))
         let (access, reason) = configuration.access.decide(device, user: request.user)
         if access != device.accessState || reason != device.accessReason {
+            let newlyQuarantined = access == .quarantined && device.accessState != .quarantined
             device.accessState = access
             device.accessReason = reason
             try await store.saveDevice(device)
+            if newlyQuarantined { await deliverQuarantineNotice(device, account: account) }
         }
         let context = RequestContext(request: request, account: account, accountId: accountId, device: device)
         traced = device.protocolTrace
