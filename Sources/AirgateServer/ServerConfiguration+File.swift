@@ -20,7 +20,7 @@ extension ServerConfiguration {
         "smtp.host": .string, "smtp.port": .integer, "smtp.security": .string,
         "sieve.host": .string, "sieve.port": .integer, "sieve.security": .string,
         "store.sqlite": .string, "store.postgres": .string,
-        "eas.protocol_ceiling": .string, "eas.require_provisioning": .boolean, "eas.heartbeat_min": .integer,
+        "eas.protocol_ceiling": .string, "eas.protocol_ceiling_users": .strings, "eas.require_provisioning": .boolean, "eas.heartbeat_min": .integer,
         "eas.heartbeat_max": .integer, "eas.max_ping_folders": .integer, "eas.sync_response_budget": .integer,
         "eas.max_request_bytes": .integer,
         "policy.device_password": .boolean, "policy.alphanumeric_password": .boolean, "policy.min_password_length": .integer,
@@ -102,6 +102,13 @@ extension ServerConfiguration {
             throw fail("\(reader.origin("eas.protocol_ceiling")): eas.protocol_ceiling is one of 12.0, 12.1, 14.0, 14.1, 16.0, 16.1")
         }
         var gateway = GatewayConfiguration(protocolCeiling: ceiling)
+        for text in reader.strings("eas.protocol_ceiling_users") {
+            let parts = text.split(separator: " ", omittingEmptySubsequences: true)
+            guard parts.count == 2, let version = EASProtocolVersion(headerValue: String(parts[1])), version >= .v12_0 else {
+                throw fail("\(reader.origin("eas.protocol_ceiling_users")): \"\(text)\" is not USER VERSION (e.g. \"ana@example.org 14.1\")")
+            }
+            gateway.protocolCeilingByUser[parts[0].lowercased()] = version
+        }
         gateway.allowNonProvisionableDevices = !(reader.boolean("eas.require_provisioning") ?? false)
         let heartbeatMin = try reader.integer("eas.heartbeat_min", in: 30...3540) ?? gateway.heartbeatBounds.lowerBound
         let heartbeatMax = try reader.integer("eas.heartbeat_max", in: 60...3540) ?? gateway.heartbeatBounds.upperBound

@@ -53,9 +53,17 @@ public struct GatewayConfiguration: Sendable {
         self.trackerQuietAfter = trackerQuietAfter
     }
 
+    /// Lower ceilings for some users (lower-cased login), e.g. to keep one user's client on
+    /// 14.1 while it misbehaves with 16.x.
+    public var protocolCeilingByUser: [String: EASProtocolVersion] = [:]
+
     /// The versions offered, oldest first.
-    public var offeredVersions: [EASProtocolVersion] {
-        EASProtocolVersion.allCases.filter { $0 >= protocolFloor && $0 <= protocolCeiling }
+    public var offeredVersions: [EASProtocolVersion] { offeredVersions(for: nil) }
+
+    /// The versions offered to `user` (the global set when nil or without a ceiling of its own).
+    public func offeredVersions(for user: String?) -> [EASProtocolVersion] {
+        let ceiling = user.flatMap { protocolCeilingByUser[$0.lowercased()] }.map { Swift.min($0, protocolCeiling) } ?? protocolCeiling
+        return EASProtocolVersion.allCases.filter { $0 >= protocolFloor && $0 <= ceiling }
     }
 }
 

@@ -115,7 +115,7 @@ public struct GatewayResponder: HTTPResponder {
         }
         switch request.method {
         case .options:
-            return options()
+            return options(user: Self.basicCredentials(request.headers[.authorization])?.user)
         case .post:
             let started = ContinuousClock.now
             // Parsed once: the log lines, the metrics and the request all use these.
@@ -142,11 +142,13 @@ public struct GatewayResponder: HTTPResponder {
         }
     }
 
-    /// [MS-ASHTTP] 2.2.3: the versions and commands this server has.
-    func options() -> Response {
+    /// [MS-ASHTTP] 2.2.3: the versions and commands this server has, for the user the Basic
+    /// credentials name if any (the list is not a secret: the password is not checked here).
+    func options(user: String?) -> Response {
         var headers = HTTPFields()
         headers[Self.serverHeader] = "15.1"
-        headers[Self.protocolVersionsHeader] = gateway.configuration.offeredVersions.map(\.rawValue).joined(separator: ",")
+        headers[Self.protocolVersionsHeader] = gateway.configuration.offeredVersions(for: user).map(\.rawValue)
+            .joined(separator: ",")
         headers[Self.protocolCommandsHeader] = EASCommand.implemented.map(\.rawValue).joined(separator: ",")
         headers[.allow] = "OPTIONS,POST"
         headers[.contentType] = Self.wbxmlType
@@ -172,7 +174,7 @@ public struct GatewayResponder: HTTPResponder {
         } else {
             version = .v12_1
         }
-        guard let version, gateway.configuration.offeredVersions.contains(version) else { return Self.plain(.badRequest) }
+        guard let version, gateway.configuration.offeredVersions(for: user).contains(version) else { return Self.plain(.badRequest) }
         guard let command = Self.command(named: query.command) else { return Self.plain(.badRequest) }
         guard EASCommand.implemented.contains(command) else { return Self.plain(.notImplemented) }
 

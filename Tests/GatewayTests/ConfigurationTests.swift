@@ -73,11 +73,36 @@ import Testing
         #expect(Self.failure(base, environment: ["AIRGATE_IMAP_PORT": "many"])?.contains("AIRGATE_IMAP_PORT: not a number") == true)
         #expect(Self.failure(base + "[eas]\nprotocol_ceiling = \"2.5\"\n")?.contains("eas.protocol_ceiling is one of") == true)
         #expect(Self.failure(base + "[server]\ntls_cert = \"/nonexistent\"\n")?.contains("go together") == true)
+        #expect(Self.failure(base + "[eas]\nprotocol_ceiling_users = [\"ana 15.0\"]\n")?.contains("is not USER VERSION") == true)
+        #expect(Self.failure(base + "[server]\ntrusted_proxies = [\"proxy.example\"]\n")?.contains("not an IP address") == true)
+        #expect(Self.failure(base + "[cluster]\nnode_name = \"a b\"\n")?.contains("without spaces") == true)
+        #expect(Self.failure(base + "[cluster]\ntracker_lease_seconds = 1\n")?.contains("cluster.tracker_lease_seconds") == true)
         // Comments, literal strings, arrays and escapes parse as TOML has them.
         let parsed = try? ConfigurationFile(text: "a = 'C:\\\\x' # c\nb = [\"x\", 'y'] \nc = \"q\\\"#\\\\\"\n", name: "t")
         #expect(parsed?.entries["a"]?.value == .string("C:\\\\x"))
         #expect(parsed?.entries["b"]?.value == .array([.string("x"), .string("y")]))
         #expect(parsed?.entries["c"]?.value == .string("q\"#\\"))
+    }
+}
+
+/// A lower protocol ceiling for one user: OPTIONS and the version check follow it.
+@Suite struct PerUserCeilingTests {
+    @Test func aUserWithALowerCeilingIsOfferedAndAllowedLess() async throws {
+        guard Stack.available() else { return }
+        let gateway = try await RunningGateway.start { configuration in
+            configuration.gateway.protocolCeilingByUser = [Stack["DEMO_USER"].lowercased(): .v14_1]
+        }
+        defer { Task { await gateway.stop() } }
+        let folderSync = EASElement(EASTag.FolderHierarchy.folderSync, children: [EASElement(EASTag.FolderHierarchy.syncKey, text: "0")])
+        let demo = gateway.device(type: "WindowsOutlook15", version: .v16_1)
+        #expect(try await demo.options().header("MS-ASProtocolVersions") == "12.0,12.1,14.0,14.1")
+        #expect(try await demo.send("FolderSync", folderSync).status == 400)
+        var demo141 = demo
+        demo141.version = .v14_1
+        #expect(try await demo141.send("FolderSync", folderSync).status == 200)
+        let other = gateway.device(type: "WindowsOutlook15", version: .v16_1, user: Stack["OTHER_USER"], password: Stack["OTHER_PASSWORD"])
+        #expect(try await other.options().header("MS-ASProtocolVersions")?.hasSuffix("16.0,16.1") == true)
+        #expect(try await other.send("FolderSync", folderSync).status == 200)
     }
 }
 
