@@ -31,6 +31,9 @@ public struct ServerConfiguration: Sendable {
     public var imapLimits: IMAPPoolLimits
     /// Failed-login, request-rate and concurrency limits.
     public var limits = ThrottleLimits()
+    /// A Dovecot master login for the gateway's IMAP sessions (after each user's own password
+    /// was checked with their own login); nil: sessions use the user's credentials.
+    public var imapMaster: IMAPMasterLogin?
     /// PEM certificate chain and private key: serve HTTPS (TLS 1.2 and later) instead of HTTP.
     public var tls: (certificateFile: String, keyFile: String)?
 
@@ -102,7 +105,8 @@ public enum AirgateServer {
                                                  help: "IMAP connections open now, in use or idle in a pool")
         let gateway = Gateway(configuration: configuration.gateway, store: store, notifier: notifier, codec: EtPanMIMECodec(),
                               metrics: metrics, logger: logger)
-        let authenticator = IMAPAccountAuthenticator(adapter: adapter, endpoint: configuration.imap, smtp: configuration.smtp,
+        let authenticator = IMAPAccountAuthenticator(adapter: adapter, endpoint: configuration.imap, master: configuration.imapMaster,
+                                                     smtp: configuration.smtp,
                                                      sieve: configuration.sieve,
                                                      defaultDomain: configuration.defaultDomain)
         var http = configuration.http

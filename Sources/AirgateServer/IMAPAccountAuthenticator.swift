@@ -4,8 +4,26 @@ import GatewayHTTP
 import MailUpstream
 import MailUpstreamEtPan
 
+/// A Dovecot master user: `USER*MASTER` with the master's password logs in as USER.
+public struct IMAPMasterLogin: Sendable, Hashable {
+    public var user: String
+    public var password: String
+    /// Dovecot's `auth_master_user_separator`.
+    public var separator: String
+
+    public init(user: String, password: String, separator: String = "*") {
+        self.user = user
+        self.password = password
+        self.separator = separator
+    }
+}
+
 /// Checks Basic credentials by logging in to IMAP with them, and keeps one connection pool and
 /// one IDLE watcher per account for as long as the process runs.
+///
+/// With a master login, the user's own login only checks the password (that connection is
+/// closed at once); the account's sessions and IDLE then log in as the master, so they keep
+/// working when the user changes the password until their devices present the new one.
 public actor IMAPAccountAuthenticator: AccountAuthenticator {
     private struct Account {
         var credentialDigest: SHA256Digest
@@ -14,6 +32,7 @@ public actor IMAPAccountAuthenticator: AccountAuthenticator {
 
     private let adapter: IMAPAdapter
     private let endpoint: ServerEndpoint
+    private let master: IMAPMasterLogin?
     /// The submission server SendMail uses, with the same credentials; nil: sending is refused.
     private let smtp: ServerEndpoint?
     /// ManageSieve for out-of-office, with the same credentials; nil: Settings Oof is refused.
@@ -23,10 +42,11 @@ public actor IMAPAccountAuthenticator: AccountAuthenticator {
     private var accounts: [String: Account] = [:]
     private let salt: [UInt8]
 
-    public init(adapter: IMAPAdapter, endpoint: ServerEndpoint, smtp: ServerEndpoint? = nil, sieve: ServerEndpoint? = nil,
-                defaultDomain: String? = nil) {
+    public init(adapter: IMAPAdapter, endpoint: ServerEndpoint, master: IMAPMasterLogin? = nil, smtp: ServerEndpoint? = nil,
+                sieve: ServerEndpoint? = nil, defaultDomain: String? = nil) {
         self.adapter = adapter
         self.endpoint = endpoint
+        self.master = master
         self.smtp = smtp
         self.sieve = sieve
         self.defaultDomain = defaultDomain
@@ -37,16 +57,39 @@ public actor IMAPAccountAuthenticator: AccountAuthenticator {
     public func account(user: String, password: String) async throws -> MailAccount {
         let digest = SHA256.hash(data: salt + Array(user.utf8) + [0] + Array(password.utf8))
         if let known = accounts[user], known.credentialDigest == digest { return known.mail }
-        let credentials = IMAPCredentials.login(user: user, password: password)
-        let pool = adapter.pool(endpoint: endpoint, credentials: credentials)
-        let session = IMAPMailSession(pool: pool)
+        let own = IMAPCredentials.login(user: user, password: password)
+        let ownPool = adapter.pool(endpoint: endpoint, credentials: own)
         do {
-            // The login itself is the check; the connection stays in the pool for the requests.
-            _ = try await session.capabilities()
+            // The login itself is the check; without a master login the connection stays in
+            // the pool for the requests.
+            _ = try await IMAPMailSession(pool: ownPool).capabilities()
         } catch {
-            await pool.close()
+            await ownPool.close()
             throw error
         }
+        let credentials: IMAPCredentials
+        let pool: IMAPConnectionPool
+        if let master {
+            await ownPool.close()
+            credentials = .master(user: user, masterUser: master.user, masterPassword: master.password, separator: master.separator)
+            pool = adapter.pool(endpoint: endpoint, credentials: credentials)
+            do {
+                _ = try await IMAPMailSession(pool: pool).capabilities()
+            } catch let error as UpstreamError where error.code == .authenticationFailed {
+                // The user's password was right: a refused master login is the operator's to
+                // fix, not a reason to ask the user for their password again.
+                await pool.close()
+                throw UpstreamError(.unavailable, "the IMAP server refused the master login (imap.master_user)",
+                                    retryAfter: .seconds(300))
+            } catch {
+                await pool.close()
+                throw error
+            }
+        } else {
+            credentials = own
+            pool = ownPool
+        }
+        let session = IMAPMailSession(pool: pool)
         if let old = accounts[user] {
             // The password changed: the old credentials' connections go.
             await (old.mail.session as? IMAPMailSession)?.pool.close()

@@ -15,7 +15,8 @@ extension ServerConfiguration {
         "server.tls_cert": .string, "server.tls_key": .string, "server.default_domain": .string,
         "server.address_book": .string, "server.trusted_proxies": .strings,
         "imap.host": .string, "imap.port": .integer, "imap.security": .string, "imap.ca_file": .string,
-        "imap.server_name": .string, "imap.verify_certificate": .boolean, "imap.timeout_seconds": .integer,
+        "imap.server_name": .string, "imap.master_user": .string, "imap.master_password": .string,
+        "imap.master_separator": .string, "imap.verify_certificate": .boolean, "imap.timeout_seconds": .integer,
         "imap.threads": .integer, "imap.connections_per_account": .integer, "imap.connections_total": .integer,
         "smtp.host": .string, "smtp.port": .integer, "smtp.security": .string,
         "sieve.host": .string, "sieve.port": .integer, "sieve.security": .string,
@@ -198,6 +199,17 @@ extension ServerConfiguration {
         let http = GatewayHTTPConfiguration(allowPlainHTTPBasicAuth: reader.boolean("server.allow_plain_http") ?? false,
                                             publicURL: reader.string("server.public_url"), outlookMailSettings: outlook,
                                             trustedProxies: proxies)
+        var master: IMAPMasterLogin?
+        switch (reader.string("imap.master_user"), reader.string("imap.master_password")) {
+        case (let user?, let password?):
+            let separator = reader.string("imap.master_separator") ?? "*"
+            guard !user.isEmpty, separator.count == 1 else {
+                throw fail("\(reader.origin("imap.master_separator")): imap.master_separator is one character")
+            }
+            master = IMAPMasterLogin(user: user, password: password, separator: separator)
+        case (nil, nil): master = nil
+        default: throw fail("imap.master_user and imap.master_password go together")
+        }
         var limits = IMAPPoolLimits()
         limits.perAccount = try reader.integer("imap.connections_per_account", in: 1...50) ?? limits.perAccount
         limits.global = try reader.integer("imap.connections_total", in: 1...1_000_000) ?? limits.global
@@ -226,6 +238,7 @@ extension ServerConfiguration {
             ?? limitsConfig.requestsPerUserMinute
         limitsConfig.concurrentSyncs = try reader.integer("limits.concurrent_syncs", in: 1...1_000_000) ?? limitsConfig.concurrentSyncs
         configuration.limits = limitsConfig
+        configuration.imapMaster = master
         let level = reader.string("log.level") ?? "info"
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) else {
             throw fail("\(reader.origin("log.level")): log.level is trace, debug, info, notice, warning, error or critical")
