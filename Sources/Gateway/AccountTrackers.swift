@@ -225,11 +225,15 @@ actor AccountTrackers {
                 continue
             }
             let mailbox = IMAPMailboxName(wire: inbox.mailboxName)
+            let folder = FolderRef(account: account, folderId: inbox.folderId)
+            let logs = logs
             do {
-                let activity = try await watcher.waitForActivity(in: mailbox, timeout: min(quietAfter, .seconds(20 * 60)))
+                let activity = try await watcher.waitForActivity(in: mailbox, timeout: min(quietAfter, .seconds(20 * 60))) {
+                    // Changes since the last look and before IDLE began are not reported by it.
+                    _ = try? await logs.catchUp(folder, mailbox: mailbox, session: mail.session)
+                }
                 if activity == .activity {
-                    _ = try await logs.catchUp(FolderRef(account: account, folderId: inbox.folderId), mailbox: mailbox,
-                                               session: mail.session)
+                    _ = try await logs.catchUp(folder, mailbox: mailbox, session: mail.session)
                 }
             } catch is CancellationError {
                 return

@@ -269,12 +269,16 @@ public actor InMemoryMailSession: MailSession, MailboxWatcher {
 
     /// Returns `.activity` as soon as anything changes the mailbox's state (a delivery, a flag
     /// change, an expunge, a recreation), like IDLE would.
-    public func waitForActivity(in mailbox: IMAPMailboxName, timeout: Duration) async throws -> MailboxActivity {
+    public func waitForActivity(in mailbox: IMAPMailboxName, timeout: Duration,
+                                whenListening: @Sendable () async -> Void) async throws -> MailboxActivity {
         let name = mailbox.wireName
         let id = nextWatcher
         nextWatcher += 1
+        // IDLE reports whatever happens after it started: here, any change from this state.
+        let listeningFrom = mailboxes[name]?.state
+        await whenListening()
         return try await withThrowingTaskGroup(of: MailboxActivity.self) { group in
-            group.addTask { try await self.activity(in: name, id: id) }
+            group.addTask { try await self.activity(in: name, id: id, since: listeningFrom) }
             group.addTask {
                 try await Task.sleep(for: timeout)
                 return .timedOut
@@ -295,11 +299,13 @@ public actor InMemoryMailSession: MailSession, MailboxWatcher {
         for continuation in waiting { continuation.resume(throwing: CancellationError()) }
     }
 
-    private func activity(in name: String, id: Int) async throws -> MailboxActivity {
+    private func activity(in name: String, id: Int, since listeningFrom: MailboxState?) async throws -> MailboxActivity {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 if Task.isCancelled {
                     continuation.resume(throwing: CancellationError())
+                } else if mailboxes[name]?.state != listeningFrom {
+                    continuation.resume(returning: .activity)
                 } else {
                     watchers[name, default: [:]][id] = continuation
                 }

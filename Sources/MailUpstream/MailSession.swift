@@ -229,10 +229,21 @@ public protocol MailboxWatcher: Sendable {
     /// Returns `.activity` as soon as the server says anything about `mailbox` (new message,
     /// expunge, flag change; the caller asks `changes(in:since:)` what it was), `.timedOut`
     /// after `timeout`. Task cancellation ends the wait cleanly and throws `CancellationError`.
-    func waitForActivity(in mailbox: IMAPMailboxName, timeout: Duration) async throws -> MailboxActivity
+    ///
+    /// `whenListening` runs once the server reports changes (IDLE is on), before the wait:
+    /// the place to look for changes made before that moment, which the wait cannot report.
+    func waitForActivity(in mailbox: IMAPMailboxName, timeout: Duration,
+                         whenListening: @Sendable () async -> Void) async throws -> MailboxActivity
 
     /// Ends any wait and lets go of the server connection.
     func stop() async
+}
+
+extension MailboxWatcher {
+    /// A wait with nothing to do once listening.
+    public func waitForActivity(in mailbox: IMAPMailboxName, timeout: Duration) async throws -> MailboxActivity {
+        try await waitForActivity(in: mailbox, timeout: timeout, whenListening: {})
+    }
 }
 
 public enum MailboxActivity: Hashable, Sendable {

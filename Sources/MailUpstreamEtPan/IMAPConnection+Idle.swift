@@ -45,7 +45,8 @@ public actor IMAPMailboxWatcher: MailboxWatcher {
         self.options = options
     }
 
-    public func waitForActivity(in mailbox: IMAPMailboxName, timeout: Duration) async throws -> MailboxActivity {
+    public func waitForActivity(in mailbox: IMAPMailboxName, timeout: Duration,
+                                whenListening: @Sendable () async -> Void) async throws -> MailboxActivity {
         guard !busy else { throw UpstreamError(.refused, "this watcher is already waiting") }
         busy = true
         defer { busy = false }
@@ -65,6 +66,8 @@ public actor IMAPMailboxWatcher: MailboxWatcher {
         let connection = try await connected()
         do {
             let (fd, alreadyReadable) = try await adapter.run { try connection.startIdle(in: mailbox.wireName) }
+            // What the server says meanwhile waits in the socket and is seen below.
+            await whenListening()
             var readable = alreadyReadable
             if !readable {
                 let monitor = adapter.monitor

@@ -140,5 +140,9 @@ struct InMemoryMailSessionTests {
         while await server.waitingWatchers == 0 { try await Task.sleep(for: .milliseconds(5)) }
         cancelled.cancel()
         await #expect(throws: CancellationError.self) { try await cancelled.value }
+        // What happens once the watcher listens is reported, even before the wait proper.
+        #expect(try await server.waitForActivity(in: inbox, timeout: .seconds(30)) {
+            _ = try? await server.deliver(message("while starting"))
+        } == .activity)
     }
 }
