@@ -128,13 +128,17 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
+        // `airgate probe`: runs a client's first steps against any EAS server and points out
+        // protocol violations; the checks are pure functions over the answers.
+        .target(name: "EASProbe", dependencies: ["EASClient", "EASProtocol", "WBXML"]),
         .executableTarget(
             name: "airgate",
             dependencies: [
                 "WBXML", "EASProtocol", "SyncStateSQL", "SyncStateSQLite", "SyncStatePostgres",
-                "Gateway", "GatewayHTTP", "MailUpstream", "MailUpstreamEtPan", "AirgateServer",
+                "Gateway", "GatewayHTTP", "MailUpstream", "MailUpstreamEtPan", "AirgateServer", "EASClient", "EASProbe",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -154,7 +158,7 @@ let package = Package(
             name: "GatewayTests",
             dependencies: [
                 "Gateway", "GatewayHTTP", "EASClient", "EASProtocol", "MailUpstream", "MailUpstreamEtPan", "SyncState",
-                "SyncStateSQLite", "AirgateServer", "AirgateTestSupport",
+                "SyncStateSQLite", "AirgateServer", "AirgateTestSupport", "EASProbe",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]

@@ -46,17 +46,7 @@ public struct EASDevice: Sendable {
 
     /// POSTs `body` (nil: an empty body) as `command`.
     public func send(_ command: String, _ body: EASElement?, extraHeaders: [(String, String)] = []) async throws -> Answer {
-        var headers = authorization() + [
-            ("MS-ASProtocolVersion", version.rawValue), ("Content-Type", "application/vnd.ms-sync.wbxml"),
-            ("User-Agent", userAgent),
-        ] + extraHeaders
-        if let policyKey { headers.append(("X-MS-PolicyKey", policyKey)) }
-        var bytes: [UInt8] = []
-        if let body {
-            var buffer = try body.wbxml()
-            bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
-        }
-        let response = try await exchange.send(method: .POST, path: query(command), headers: headers, body: bytes)
+        let response = try await post(command, body, extraHeaders: extraHeaders)
         var element: EASElement?
         if response.status == 200, !response.body.isEmpty,
            response.header("Content-Type")?.lowercased().contains("wbxml") == true
@@ -65,6 +55,27 @@ public struct EASDevice: Sendable {
         }
         return Answer(http: response, element: element)
     }
+
+    /// POSTs `body` as `command` and returns the response undecoded.
+    public func post(_ command: String, _ body: EASElement?, extraHeaders: [(String, String)] = []) async throws
+        -> HTTPExchangeResponse
+    {
+        var headers = authorization() + [
+            ("MS-ASProtocolVersion", version.rawValue), ("Content-Type", "application/vnd.ms-sync.wbxml"),
+            ("User-Agent", userAgent),
+        ] + extraHeaders
+        // [MS-ASHTTP]: no policy key with Ping.
+        if let policyKey, command != "Ping" { headers.append(("X-MS-PolicyKey", policyKey)) }
+        var bytes: [UInt8] = []
+        if let body {
+            var buffer = try body.wbxml()
+            bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
+        }
+        return try await exchange.send(method: .POST, path: query(command), headers: headers, body: bytes)
+    }
+
+    /// The `Authorization` header for this device's credentials.
+    public var basicAuthorization: [(String, String)] { authorization() }
 
     func authorization() -> [(String, String)] {
         let token = Array("\(user):\(password)".utf8)

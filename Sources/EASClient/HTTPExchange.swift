@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// An HTTP/1.1 response as it came off the wire: what `airgate probe` and the tests inspect,
 /// including what an ordinary HTTP client hides (a missing Content-Length, chunked bodies).
@@ -11,24 +12,57 @@ public struct HTTPExchangeResponse: Sendable {
     /// The body came with `Transfer-Encoding: chunked`.
     public var chunked: Bool
 
+    public init(status: Int, headers: [(name: String, value: String)], body: [UInt8], chunked: Bool) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.chunked = chunked
+    }
+
     public func header(_ name: String) -> String? {
         headers.first { $0.name.lowercased() == name.lowercased() }?.value
     }
 }
 
-/// A minimal HTTP/1.1 client on SwiftNIO: one connection per request, plain TCP.
+/// HTTPS for `HTTPExchange`: TLS 1.2 or later, the certificate checked against the system's
+/// roots (or a CA file) and the host name, unless told not to.
+public struct HTTPExchangeTLS: Sendable {
+    public var caFile: String?
+    public var verifyCertificate: Bool
+
+    public init(caFile: String? = nil, verifyCertificate: Bool = true) {
+        self.caFile = caFile
+        self.verifyCertificate = verifyCertificate
+    }
+}
+
+/// A minimal HTTP/1.1 client on SwiftNIO: one connection per request, plain TCP or TLS.
 public struct HTTPExchange: Sendable {
     public var host: String
     public var port: Int
     public var timeout: Duration
+    /// nil: plain HTTP.
+    public var tls: HTTPExchangeTLS?
 
     /// Largest response body read.
     public static let maxResponseBytes = 64 * 1024 * 1024
 
-    public init(host: String, port: Int, timeout: Duration = .seconds(120)) {
+    public init(host: String, port: Int, timeout: Duration = .seconds(120), tls: HTTPExchangeTLS? = nil) {
         self.host = host
         self.port = port
         self.timeout = timeout
+        self.tls = tls
+    }
+
+    /// The context for `tls`, made once per request (a probe makes a handful).
+    private func sslContext(_ tls: HTTPExchangeTLS) throws -> NIOSSLContext {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.minimumTLSVersion = .tlsv12
+        if let caFile = tls.caFile {
+            configuration.trustRoots = .file(caFile)
+        }
+        if !tls.verifyCertificate { configuration.certificateVerification = .none }
+        return try NIOSSLContext(configuration: configuration)
     }
 
     public func send(method: HTTPMethod, path: String, headers: [(String, String)], body: [UInt8]) async throws
@@ -39,10 +73,19 @@ public struct HTTPExchange: Sendable {
         let collector = ResponseCollector(promise: promise)
         let channel: any Channel
         do {
+            let context = try tls.map(sslContext)
+            let serverName = host.contains(":") || host.allSatisfy({ $0.isNumber || $0 == "." }) ? nil : host
             channel = try await ClientBootstrap(group: group)
                 .connectTimeout(.seconds(10))
                 .channelInitializer { channel in
-                    channel.pipeline.addHTTPClientHandlers().flatMap { channel.pipeline.addHandler(collector) }
+                    channel.eventLoop.makeCompletedFuture {
+                        if let context {
+                            try channel.pipeline.syncOperations.addHandler(
+                                try NIOSSLClientHandler(context: context, serverHostname: serverName))
+                        }
+                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                        try channel.pipeline.syncOperations.addHandler(collector)
+                    }
                 }
                 .connect(host: host, port: port).get()
         } catch {
