@@ -60,17 +60,24 @@ public struct EASDevice: Sendable {
     public func post(_ command: String, _ body: EASElement?, extraHeaders: [(String, String)] = []) async throws
         -> HTTPExchangeResponse
     {
+        var bytes: [UInt8] = []
+        if let body {
+            var buffer = try body.wbxml()
+            bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
+        }
+        return try await post(command, bytes: bytes, extraHeaders: extraHeaders)
+    }
+
+    /// POSTs an encoded body as `command`.
+    public func post(_ command: String, bytes: [UInt8], extraHeaders: [(String, String)] = []) async throws
+        -> HTTPExchangeResponse
+    {
         var headers = authorization() + [
             ("MS-ASProtocolVersion", version.rawValue), ("Content-Type", "application/vnd.ms-sync.wbxml"),
             ("User-Agent", userAgent),
         ] + extraHeaders
         // [MS-ASHTTP]: no policy key with Ping.
         if let policyKey, command != "Ping" { headers.append(("X-MS-PolicyKey", policyKey)) }
-        var bytes: [UInt8] = []
-        if let body {
-            var buffer = try body.wbxml()
-            bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
-        }
         return try await exchange.send(method: .POST, path: query(command), headers: headers, body: bytes)
     }
 

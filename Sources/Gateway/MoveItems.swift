@@ -53,6 +53,11 @@ extension Gateway {
                     responses.append(response(MoveStatus.invalidSource))
                     continue
                 }
+                // The device moved it itself: no Delete from the source, no Add in the destination.
+                try await store.adjustHeld(CollectionRef(device: context.deviceRef, folderId: source.folderId),
+                                           adding: [], removing: [item.uid])
+                try await store.adjustHeld(CollectionRef(device: context.deviceRef, folderId: destination.folderId),
+                                           adding: [newUID], removing: [])
                 responses.append(response(MoveStatus.success, ItemId(folderId: destination.folderId, uid: newUID).text))
             } catch let error as UpstreamError where error.code == .refused || error.code == .mailboxNotFound {
                 responses.append(response(MoveStatus.failed))

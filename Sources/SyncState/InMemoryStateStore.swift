@@ -331,6 +331,20 @@ public actor InMemoryStateStore: StateStore {
         try StateLimits.check(key.rawValue, max: StateLimits.maxSyncKeyLength, "SyncKey")
     }
 
+    public func adjustHeld(_ collection: CollectionRef, adding: [MessageUID], removing: [MessageUID]) throws {
+        try StateLimits.check(collection)
+        guard var data = collections[collection], !data.generations.isEmpty else { return }
+        let index = data.generations.count - 1
+        // As if the current generation had made the change: a replay of the previous key undoes it.
+        let removed = removing.filter { data.held.contains($0) }
+        let added = adding.filter { !data.held.contains($0) }
+        data.held.subtract(removed)
+        data.held.formUnion(added)
+        data.generations[index].removed += removed
+        data.generations[index].added += added
+        collections[collection] = data
+    }
+
     // MARK: Resync
 
     public func resetSyncState(_ device: DeviceRef, folderId: String?) throws {

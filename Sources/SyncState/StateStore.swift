@@ -125,6 +125,12 @@ public protocol StateStore: Sendable {
     func recordClientId(_ device: DeviceRef, scope: String, clientId: String, serverId: String) async throws
         -> String
 
+    /// Changes what the device holds in the collection's current generation without a new
+    /// key: for items the device moved itself (MoveItems), which its next Sync must neither
+    /// delete from the source nor add to the destination again. Nothing happens when the
+    /// device has no current key for the folder.
+    func adjustHeld(_ collection: CollectionRef, adding: [MessageUID], removing: [MessageUID]) async throws
+
     // MARK: Resync
 
     /// Forgets what the device was sent of `folderId` (every folder and the hierarchy when

@@ -612,6 +612,33 @@ public final class SQLStateStore: StateStore {
         }
     }
 
+    public func adjustHeld(_ collection: CollectionRef, adding: [MessageUID], removing: [MessageUID]) async throws {
+        try StateLimits.check(collection)
+        guard !adding.isEmpty || !removing.isEmpty else { return }
+        let lock = database.dialect == .postgres ? " FOR UPDATE OF c" : ""
+        try await database.transaction { db in
+            let rows = try await db.query(
+                """
+                SELECT c.device_pk, g.number FROM collections c JOIN devices d ON d.id = c.device_pk
+                JOIN collection_generations g ON g.device_pk = c.device_pk AND g.folder_id = c.folder_id AND g.sync_key = c.current_key
+                WHERE d.account_id = ? AND d.device_id = ? AND c.folder_id = ?\(lock)
+                """,
+                .integer(collection.device.account.rawValue), .text(collection.device.deviceId), .text(collection.folderId))
+            guard let row = rows.first else { return }
+            let (devicePK, number) = (try row.int(0), try row.int(1))
+            for uid in removing {
+                _ = try await db.query(
+                    "UPDATE held_messages SET removed_in = ? WHERE device_pk = ? AND folder_id = ? AND uid = ? AND removed_in IS NULL",
+                    .integer(number), .integer(devicePK), .text(collection.folderId), .integer(Int64(uid)))
+            }
+            for uid in adding {
+                _ = try await db.query(
+                    "INSERT INTO held_messages (device_pk, folder_id, uid, added_in) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    .integer(devicePK), .text(collection.folderId), .integer(Int64(uid)), .integer(number))
+            }
+        }
+    }
+
     // MARK: Resync
 
     public func resetSyncState(_ device: DeviceRef, folderId: String?) async throws {

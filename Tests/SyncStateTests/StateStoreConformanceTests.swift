@@ -421,6 +421,28 @@ struct StateStoreConformanceTests {
         }
     }
 
+    @Test("held messages adjusted for a device's own move, undone with its generation", arguments: backends)
+    func adjustHeld(backend: StoreBackend) async throws {
+        try await backend.withStore { store, _ in
+            let account = try await store.account(named: "demo@airgate.test")
+            let folder = try await inboxRef(store, account)
+            let device = try await registeredDevice(store, account)
+            let collection = CollectionRef(device: device, folderId: folder.folderId)
+            // No key yet: nothing to adjust, and no error.
+            try await store.adjustHeld(collection, adding: [9], removing: [])
+            #expect(try await store.heldMessages(collection) == [])
+            let g1 = try await store.advanceCollection(collection, from: .initial, expectedCurrent: nil, to: CollectionAdvance(cursor: 0))
+            let g2 = try await store.advanceCollection(collection, from: g1.key, expectedCurrent: g1.key,
+                                                       to: CollectionAdvance(cursor: 0, added: [1, 2, 3]))
+            try await store.adjustHeld(collection, adding: [7], removing: [2])
+            #expect(try await store.heldMessages(collection) == [1, 3, 7])
+            // A replay of g1's key undoes g2, the adjustment with it.
+            _ = try await store.advanceCollection(collection, from: g1.key, expectedCurrent: g2.key,
+                                                  to: CollectionAdvance(cursor: 0, added: [1, 2, 3]))
+            #expect(try await store.heldMessages(collection) == [1, 2, 3])
+        }
+    }
+
     @Test("one node holds an account's tracker lease until it lets go or stops renewing", arguments: backends)
     func trackerLeases(backend: StoreBackend) async throws {
         try await backend.withStore { store, _ in

@@ -1,0 +1,136 @@
+import AirgateTestSupport
+import EASClient
+import EASProtocol
+import Foundation
+import MailUpstream
+import Testing
+
+/// Each client profile against the real stack: from a fresh device through its set-up to the
+/// initial Sync of a 2,000-message folder (with a lost answer, a timeout and a duplicated
+/// request on the way), then flag and move round trips, a push through Ping, SendMail, and a
+/// steady state where nothing is sent twice or skipped.
+@Suite(.serialized) struct ClientProfileTests {
+    /// One 2,000-message folder for all profiles (each syncs it as a new device).
+    actor BigFolder {
+        static let shared = BigFolder()
+        static let count = 2_000
+        private var prepared: Task<IMAPMailboxName, any Error>?
+
+        func mailbox() async throws -> IMAPMailboxName {
+            if let prepared { return try await prepared.value }
+            let task = Task<IMAPMailboxName, any Error> {
+                let mailbox = IMAPMailboxName(display: "Profiles-\(UUID().uuidString.prefix(8))")
+                try await Stack.session().createTestMailbox(mailbox)
+                // A mix: plain and HTML, long and short, every tenth with an attachment.
+                _ = try await Stack.python(Stack.imaplibLogin + """
+                    import base64
+                    for i in range(int(sys.argv[2])):
+                        if i % 10 == 0:
+                            body = ("Content-Type: multipart/mixed; boundary=b\\r\\n\\r\\n--b\\r\\nContent-Type: text/plain\\r\\n\\r\\n"
+                                    "see attached %d\\r\\n--b\\r\\nContent-Type: application/octet-stream; name=f%d.bin\\r\\n"
+                                    "Content-Transfer-Encoding: base64\\r\\n\\r\\n%s\\r\\n--b--\\r\\n"
+                                    % (i, i, base64.b64encode(bytes(range(256)) * 8).decode()))
+                        elif i % 3 == 0:
+                            body = "Content-Type: text/html; charset=utf-8\\r\\n\\r\\n<p>" + ("message %d " % i) * 50 + "</p>\\r\\n"
+                        else:
+                            body = "Content-Type: text/plain; charset=utf-8\\r\\n\\r\\nmessage %d\\r\\n" % i
+                        message = ("From: sender%d@example.net\\r\\nTo: demo@airgate.test\\r\\nSubject: profile message %d\\r\\n"
+                                   "Message-ID: <p%d@example.net>\\r\\nMIME-Version: 1.0\\r\\n" % (i, i, i)) + body
+                        m.append(sys.argv[1], "(\\\\Seen)" if i % 2 else None, None, message.encode())
+                    m.logout()
+                    """, [mailbox.wireName, String(Self.count)])
+                return mailbox
+            }
+            prepared = task
+            return try await task.value
+        }
+    }
+
+    static func uid(_ serverId: String) -> UInt32? { serverId.split(separator: ":").last.flatMap { UInt32($0) } }
+
+    @Test(arguments: ClientProfile.all)
+    func aFreshDeviceReachesSteadyStateWithoutLosingOrDoublingMail(_ profile: ClientProfile) async throws {
+        guard Stack.available() else { return }
+        let big = try await BigFolder.shared.mailbox()
+        let session = Stack.session()
+        // A small folder of its own for the changes, and one to move into.
+        let work = IMAPMailboxName(display: "Work-\(UUID().uuidString.prefix(8))")
+        let archive = IMAPMailboxName(display: "Archive-\(UUID().uuidString.prefix(8))")
+        try await session.createTestMailbox(work)
+        try await session.createTestMailbox(archive)
+        for index in 0..<5 {
+            _ = try await session.append(to: work, message: Array("Subject: work \(index)\r\nFrom: a@example.net\r\n\r\nwork \(index)\r\n".utf8),
+                                         flags: [], internalDate: nil)
+        }
+        let gateway = try await RunningGateway.start { $0.gateway.heartbeatBounds = 5...3540 }
+        defer { Task { await gateway.stop() } }
+        var device = ProfiledDevice(profile: profile, host: "127.0.0.1", port: gateway.port, user: Stack["DEMO_USER"],
+                                    password: Stack["DEMO_PASSWORD"], deviceId: "P" + UUID().uuidString.prefix(12).replacing("-", with: ""))
+        try await device.setUp()
+        let bigFolder = try #require(device.folder(named: big.displayName))
+        let workFolder = try #require(device.folder(named: work.displayName))
+        let archiveFolder = try #require(device.folder(named: archive.displayName))
+        #expect(device.folder(type: 2) != nil && device.folder(type: 3) != nil && device.folder(type: 6) != nil)
+
+        // The initial Sync of 2,000 messages, through a lost answer, a timeout and a duplicate.
+        let initial = try await device.syncToEnd(bigFolder.serverId, faults: [1: .lostAnswer, 2: .timeout, 4: .duplicateRequest])
+        #expect(device.held[bigFolder.serverId]?.count == BigFolder.count, "\(profile): \(initial.added.count) added")
+        #expect(Set(initial.added.compactMap(Self.uid)).count == BigFolder.count)
+        // Steady state: nothing more comes, and a heartbeat Sync (Android) does not fail.
+        let quiet = try await device.syncOnce(bigFolder.serverId)
+        #expect(quiet.added.isEmpty && quiet.changed.isEmpty && quiet.deleted.isEmpty)
+        if profile.emptyHeartbeatSyncs { #expect(try await device.emptySync() == 200) }
+
+        // Flags both ways: read on the device → \Seen on IMAP; \Seen set on IMAP → a Change.
+        _ = try await device.syncToEnd(workFolder.serverId)
+        let items = Array(device.held[workFolder.serverId] ?? []).sorted()
+        #expect(items.count == 5)
+        try await device.setRead(items[0], in: workFolder.serverId, read: true)
+        let (_, flags) = try await session.listing(of: work)
+        #expect(flags.first { $0.uid == Self.uid(items[0]) }?.flags.contains("\\Seen") == true)
+        try await session.setFlags(in: work, uids: UIDSet(uids: [Self.uid(items[1])!]), add: ["\\Seen"], remove: [])
+        let flagged = try await device.syncToEnd(workFolder.serverId)
+        #expect(flagged.changed == [items[1]], "\(profile): \(flagged)")
+
+        // Move both ways: by the device (IMAP follows, no echo), then on IMAP (the device follows).
+        _ = try await device.syncToEnd(archiveFolder.serverId)
+        let moved = try await device.move(items[2], from: workFolder.serverId, to: archiveFolder.serverId)
+        #expect(try await session.listing(of: archive).1.count == 1)
+        let afterMove = try await device.syncToEnd(workFolder.serverId)
+        #expect(afterMove.deleted.isEmpty && afterMove.added.isEmpty, "\(profile): \(afterMove)")
+        let arrived = try await device.syncToEnd(archiveFolder.serverId)
+        #expect(arrived.added.isEmpty, "\(profile): the moved item came back as an Add: \(arrived)")
+        _ = moved
+        _ = try await session.move(from: work, uids: UIDSet(uids: [Self.uid(items[3])!]), to: archive)
+        let serverMove = try await device.syncToEnd(workFolder.serverId)
+        #expect(serverMove.deleted == [items[3]])
+        #expect(try await device.syncToEnd(archiveFolder.serverId).added.count == 1)
+
+        // Push: a Ping on the folders waits; a new message ends it; the next Sync carries it.
+        let delivery = Task.detached {
+            try await Task.sleep(for: .milliseconds(1500))
+            _ = try await Stack.session().append(to: work, message: Array("Subject: pushed\r\nFrom: a@example.net\r\n\r\nnew\r\n".utf8),
+                                                 flags: [], internalDate: nil)
+        }
+        let ping = try await device.ping([workFolder.serverId, archiveFolder.serverId], heartbeat: 60)
+        try await delivery.value
+        #expect(ping.status == "2" && ping.folders == [workFolder.serverId], "\(profile): \(ping)")
+        #expect(try await device.syncToEnd(workFolder.serverId).added.count == 1)
+
+        // SendMail, kept in Sent.
+        let subject = "profile-send-\(UUID().uuidString)"
+        try await device.sendMail(Array("From: \(Stack["DEMO_USER"])\r\nTo: \(Stack["OTHER_USER"])\r\nSubject: \(subject)\r\n\r\nsent\r\n".utf8),
+                                  clientId: UUID().uuidString)
+        let sent = try await session.search(in: IMAPMailboxName(wire: "Sent"), MailSearch(subject: subject))
+        #expect(sent.count == 1)
+
+        // Steady state again, and every message held exactly once; the answers pass libwbxml.
+        #expect(device.held[bigFolder.serverId]?.count == BigFolder.count)
+        #expect(device.resets == 0, "\(profile): sent back to key 0 \(device.resets) times")
+        let log = ResponseLog()
+        for answer in device.answers.suffix(40) { log.record(bytes: answer.body) }
+        try log.validate()
+        try? await session.deleteMailbox(work)
+        try? await session.deleteMailbox(archive)
+    }
+}
