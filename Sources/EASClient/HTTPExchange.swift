@@ -43,6 +43,9 @@ public struct HTTPExchange: Sendable {
     public var timeout: Duration
     /// nil: plain HTTP.
     public var tls: HTTPExchangeTLS?
+    /// For fault injection: drop the connection once this many body bytes have come (the
+    /// request then fails as a cut-off answer does).
+    public var cutAfterBodyBytes: Int?
 
     /// Largest response body read.
     public static let maxResponseBytes = 64 * 1024 * 1024
@@ -70,7 +73,7 @@ public struct HTTPExchange: Sendable {
     {
         let group = MultiThreadedEventLoopGroup.singleton
         let promise = group.any().makePromise(of: HTTPExchangeResponse.self)
-        let collector = ResponseCollector(promise: promise)
+        let collector = ResponseCollector(promise: promise, cutAfter: cutAfterBodyBytes)
         let channel: any Channel
         do {
             let context = try tls.map(sslContext)
@@ -118,9 +121,11 @@ private final class ResponseCollector: ChannelInboundHandler, @unchecked Sendabl
 
     private let promise: EventLoopPromise<HTTPExchangeResponse>
     private var response: HTTPExchangeResponse?
+    private let cutAfter: Int?
 
-    init(promise: EventLoopPromise<HTTPExchangeResponse>) {
+    init(promise: EventLoopPromise<HTTPExchangeResponse>, cutAfter: Int?) {
         self.promise = promise
+        self.cutAfter = cutAfter
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -138,6 +143,10 @@ private final class ResponseCollector: ChannelInboundHandler, @unchecked Sendabl
             }
             current.body += buffer.readBytes(length: buffer.readableBytes) ?? []
             response = current
+            if let cutAfter, current.body.count >= cutAfter {
+                promise.fail(ChannelError.inputClosed)
+                context.close(promise: nil)
+            }
         case .end:
             if let response { promise.succeed(response) }
         }

@@ -21,6 +21,9 @@ public struct ProfiledDevice: Sendable {
         case timeout
         /// The same request goes out twice; the device applies the second answer.
         case duplicateRequest
+        /// The connection drops in the middle of the answer (after 1,000 bytes of it): the
+        /// same request goes again.
+        case cutResponse
     }
 
     public let profile: ClientProfile
@@ -48,7 +51,9 @@ public struct ProfiledDevice: Sendable {
     // MARK: Requests, with the client's reactions
 
     /// Sends one request as the profile encodes it; reacts to "provision first" and "busy".
-    public mutating func send(_ command: String, _ body: EASElement?, timeout: Duration? = nil) async throws -> EASDevice.Answer {
+    public mutating func send(_ command: String, _ body: EASElement?, timeout: Duration? = nil, cutAfter: Int? = nil) async throws
+        -> EASDevice.Answer
+    {
         for _ in 0..<4 {
             var bytes: [UInt8] = []
             if let body {
@@ -58,6 +63,7 @@ public struct ProfiledDevice: Sendable {
             }
             var sender = device
             if let timeout { sender.exchange.timeout = timeout }
+            sender.exchange.cutAfterBodyBytes = cutAfter
             let response = try await sender.post(command, bytes: bytes)
             var element: EASElement?
             if response.status == 200, !response.body.isEmpty,
@@ -231,6 +237,9 @@ public struct ProfiledDevice: Sendable {
         switch fault {
         case .lostAnswer?, .duplicateRequest?:
             _ = try await send("Sync", request)
+            answer = try await send("Sync", request)
+        case .cutResponse?:
+            _ = try? await send("Sync", request, cutAfter: 1000)
             answer = try await send("Sync", request)
         case .timeout?:
             _ = try? await send("Sync", request, timeout: .milliseconds(1))

@@ -39,6 +39,16 @@ public enum ProbeChecks {
     /// a body must be WBXML (every command but ItemOperations multipart and GetAttachment).
     public static func http(_ response: HTTPExchangeResponse, expectsWBXML: Bool = true) -> [ProbeFinding] {
         var findings: [ProbeFinding] = []
+        if response.status == 200, response.body.isEmpty, expectsWBXML {
+            // The 14.0+ "nothing changed" Sync: iOS ignores it as text/html or gzip.
+            if let type = response.header("Content-Type")?.lowercased(), !type.hasPrefix(wbxmlContentType) {
+                findings.append(ProbeFinding(.violation, "an empty answer as \(type): iOS ignores an empty Sync that is "
+                    + "not \(wbxmlContentType)"))
+            }
+            if response.header("Content-Encoding")?.lowercased().contains("gzip") == true {
+                findings.append(ProbeFinding(.violation, "an empty answer gzip-encoded: iOS ignores it"))
+            }
+        }
         switch response.status {
         case 500...599 where response.status != 503:
             findings.append(ProbeFinding(.violation, "HTTP \(response.status): an EAS server answers 503 with Retry-After "

@@ -6,8 +6,8 @@ import MailUpstream
 import Testing
 
 /// Each client profile against the real stack: from a fresh device through its set-up to the
-/// initial Sync of a 2,000-message folder (with a lost answer, a timeout and a duplicated
-/// request on the way), then flag and move round trips, a push through Ping, SendMail, and a
+/// initial Sync of a 2,000-message folder (with a lost answer, a timeout, a duplicated request
+/// and an answer cut off mid-way), then flag and move round trips, a push through Ping, SendMail, and a
 /// steady state where nothing is sent twice or skipped.
 @Suite(.serialized) struct ClientProfileTests {
     /// One 2,000-message folder for all profiles (each syncs it as a new device).
@@ -72,8 +72,10 @@ import Testing
         let archiveFolder = try #require(device.folder(named: archive.displayName))
         #expect(device.folder(type: 2) != nil && device.folder(type: 3) != nil && device.folder(type: 6) != nil)
 
-        // The initial Sync of 2,000 messages, through a lost answer, a timeout and a duplicate.
-        let initial = try await device.syncToEnd(bigFolder.serverId, faults: [1: .lostAnswer, 2: .timeout, 4: .duplicateRequest])
+        // The initial Sync of 2,000 messages, through a lost answer, a timeout, a duplicate
+        // request and an answer cut off in the middle.
+        let initial = try await device.syncToEnd(bigFolder.serverId,
+                                                 faults: [1: .lostAnswer, 2: .timeout, 3: .cutResponse, 4: .duplicateRequest])
         #expect(device.held[bigFolder.serverId]?.count == BigFolder.count, "\(profile): \(initial.added.count) added")
         #expect(Set(initial.added.compactMap(Self.uid)).count == BigFolder.count)
         // Steady state: nothing more comes, and a heartbeat Sync (Android) does not fail.

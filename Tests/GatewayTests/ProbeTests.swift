@@ -235,5 +235,13 @@ import Testing
         let challenged = HTTPExchangeResponse(status: 401, headers: [("Content-Length", "0"), ("WWW-Authenticate", "Basic realm=x")],
                                               body: [], chunked: false)
         #expect(ProbeChecks.http(challenged) == [])
+        // The empty "nothing changed" Sync as text/html or gzip.
+        let emptyHTML = HTTPExchangeResponse(status: 200, headers: [("Content-Length", "0"), ("Content-Type", "text/html")],
+                                             body: [], chunked: false)
+        #expect(ProbeChecks.http(emptyHTML).map(\.severity) == [.violation])
+        let emptyGzip = HTTPExchangeResponse(status: 200, headers: [("Content-Length", "0"), ("Content-Encoding", "gzip"),
+                                                                    ("Content-Type", "application/vnd.ms-sync.wbxml")],
+                                             body: [], chunked: false)
+        #expect(ProbeChecks.http(emptyGzip).map(\.severity) == [.violation])
     }
 }
