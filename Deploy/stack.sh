@@ -22,6 +22,9 @@ OTHER_PASSWORD=other-password
 # A user of its own for tests that change account-wide settings (automatic replies).
 AWAY_USER=away@$MAIL_DOMAIN
 AWAY_PASSWORD=away-password
+# A user whose Inbox holds the 2,000 messages the client-profile tests sync.
+PROFILES_USER=profiles@$MAIL_DOMAIN
+PROFILES_PASSWORD=profiles-password
 MASTER_USER=airgate-master
 MASTER_PASSWORD=master-password
 PG_USER=airgate
@@ -77,7 +80,7 @@ Ports (environment variable, default):
 AIRGATE_START_TIMEOUT (seconds, default 60) bounds the wait for each service.
 
 Users: $DEMO_USER / $DEMO_PASSWORD, $OTHER_USER / $OTHER_PASSWORD, $AWAY_USER / $AWAY_PASSWORD,
-master user $MASTER_USER / $MASTER_PASSWORD (log in as "USER*$MASTER_USER").
+$PROFILES_USER / $PROFILES_PASSWORD, master user $MASTER_USER / $MASTER_PASSWORD (log in as "USER*$MASTER_USER").
 EOF
 }
 
@@ -432,6 +435,7 @@ ensure_default_users() {
     has_passwd_entry "$users" "$DEMO_USER" || upsert_passwd_entry "$users" "$DEMO_USER" "$DEMO_PASSWORD"
     has_passwd_entry "$users" "$OTHER_USER" || upsert_passwd_entry "$users" "$OTHER_USER" "$OTHER_PASSWORD"
     has_passwd_entry "$users" "$AWAY_USER" || upsert_passwd_entry "$users" "$AWAY_USER" "$AWAY_PASSWORD"
+    has_passwd_entry "$users" "$PROFILES_USER" || upsert_passwd_entry "$users" "$PROFILES_USER" "$PROFILES_PASSWORD"
     has_passwd_entry "$masters" "$MASTER_USER" || upsert_passwd_entry "$masters" "$MASTER_USER" "$MASTER_PASSWORD"
 }
 
@@ -651,6 +655,8 @@ write_env() {
         env_line OTHER_USER "$OTHER_USER"
         env_line OTHER_PASSWORD "$OTHER_PASSWORD"
         env_line AWAY_USER "$AWAY_USER"
+        env_line PROFILES_USER "$PROFILES_USER"
+        env_line PROFILES_PASSWORD "$PROFILES_PASSWORD"
         env_line AWAY_PASSWORD "$AWAY_PASSWORD"
         env_line MASTER_USER "$MASTER_USER"
         env_line MASTER_PASSWORD "$MASTER_PASSWORD"

@@ -6,24 +6,35 @@ import MailUpstream
 import Testing
 
 /// Each client profile against the real stack: from a fresh device through its set-up to the
-/// initial Sync of a 2,000-message folder (with a lost answer, a timeout, a duplicated request
+/// initial Sync of a 2,000-message Inbox (with a lost answer, a timeout, a duplicated request
 /// and an answer cut off mid-way), then flag and move round trips, a push through Ping, SendMail, and a
 /// steady state where nothing is sent twice or skipped.
 @Suite(.serialized) struct ClientProfileTests {
-    /// One 2,000-message folder for all profiles (each syncs it as a new device).
-    actor BigFolder {
-        static let shared = BigFolder()
-        static let count = 2_000
-        private var prepared: Task<IMAPMailboxName, any Error>?
+    static var user: String { Stack["PROFILES_USER"] }
+    static var password: String { Stack["PROFILES_PASSWORD"] }
 
-        func mailbox() async throws -> IMAPMailboxName {
+    /// The profiles user's Inbox, emptied and filled with 2,000 messages once per test run;
+    /// each profile syncs it as a new device.
+    actor BigInbox {
+        static let shared = BigInbox()
+        static let count = 2_000
+        private var prepared: Task<Void, any Error>?
+
+        func prepare() async throws {
             if let prepared { return try await prepared.value }
-            let task = Task<IMAPMailboxName, any Error> {
-                let mailbox = IMAPMailboxName(display: "Profiles-\(UUID().uuidString.prefix(8))")
-                try await Stack.session().createTestMailbox(mailbox)
+            let task = Task<Void, any Error> {
                 // A mix: plain and HTML, long and short, every tenth with an attachment.
-                _ = try await Stack.python(Stack.imaplibLogin + """
-                    import base64
+                _ = try await Stack.python("""
+                    import base64, imaplib, os, ssl, sys
+                    ctx = ssl.create_default_context(cafile=os.environ["TLS_CA_FILE"])
+                    ctx.check_hostname = False
+                    m = imaplib.IMAP4(os.environ["IMAP_HOST"], int(os.environ["IMAP_PORT"]))
+                    m.starttls(ssl_context=ctx)
+                    m.login(os.environ["PROFILES_USER"], os.environ["PROFILES_PASSWORD"])
+                    _, existing = m.select("INBOX")
+                    if int(existing[0]) > 0:
+                        m.store("1:*", "+FLAGS.SILENT", "(\\\\Deleted)")
+                        m.expunge()
                     for i in range(int(sys.argv[2])):
                         if i % 10 == 0:
                             body = ("Content-Type: multipart/mixed; boundary=b\\r\\n\\r\\n--b\\r\\nContent-Type: text/plain\\r\\n\\r\\n"
@@ -34,12 +45,11 @@ import Testing
                             body = "Content-Type: text/html; charset=utf-8\\r\\n\\r\\n<p>" + ("message %d " % i) * 50 + "</p>\\r\\n"
                         else:
                             body = "Content-Type: text/plain; charset=utf-8\\r\\n\\r\\nmessage %d\\r\\n" % i
-                        message = ("From: sender%d@example.net\\r\\nTo: demo@airgate.test\\r\\nSubject: profile message %d\\r\\n"
+                        message = ("From: sender%d@example.net\\r\\nTo: profiles@airgate.test\\r\\nSubject: profile message %d\\r\\n"
                                    "Message-ID: <p%d@example.net>\\r\\nMIME-Version: 1.0\\r\\n" % (i, i, i)) + body
                         m.append(sys.argv[1], "(\\\\Seen)" if i % 2 else None, None, message.encode())
                     m.logout()
-                    """, [mailbox.wireName, String(Self.count)])
-                return mailbox
+                    """, ["INBOX", String(Self.count)])
             }
             prepared = task
             return try await task.value
@@ -51,8 +61,8 @@ import Testing
     @Test(arguments: ClientProfile.all)
     func aFreshDeviceReachesSteadyStateWithoutLosingOrDoublingMail(_ profile: ClientProfile) async throws {
         guard Stack.available() else { return }
-        let big = try await BigFolder.shared.mailbox()
-        let session = Stack.session()
+        try await BigInbox.shared.prepare()
+        let session = Stack.session(Self.user, Self.password)
         // A small folder of its own for the changes, and one to move into.
         let work = IMAPMailboxName(display: "Work-\(UUID().uuidString.prefix(8))")
         let archive = IMAPMailboxName(display: "Archive-\(UUID().uuidString.prefix(8))")
@@ -64,10 +74,10 @@ import Testing
         }
         let gateway = try await RunningGateway.start { $0.gateway.heartbeatBounds = 5...3540 }
         defer { Task { await gateway.stop() } }
-        var device = ProfiledDevice(profile: profile, host: "127.0.0.1", port: gateway.port, user: Stack["DEMO_USER"],
-                                    password: Stack["DEMO_PASSWORD"], deviceId: "P" + UUID().uuidString.prefix(12).replacing("-", with: ""))
+        var device = ProfiledDevice(profile: profile, host: "127.0.0.1", port: gateway.port, user: Self.user,
+                                    password: Self.password, deviceId: "P" + UUID().uuidString.prefix(12).replacing("-", with: ""))
         try await device.setUp()
-        let bigFolder = try #require(device.folder(named: big.displayName))
+        let bigFolder = try #require(device.folder(type: 2))
         let workFolder = try #require(device.folder(named: work.displayName))
         let archiveFolder = try #require(device.folder(named: archive.displayName))
         #expect(device.folder(type: 2) != nil && device.folder(type: 3) != nil && device.folder(type: 6) != nil)
@@ -76,8 +86,8 @@ import Testing
         // request and an answer cut off in the middle.
         let initial = try await device.syncToEnd(bigFolder.serverId,
                                                  faults: [1: .lostAnswer, 2: .timeout, 3: .cutResponse, 4: .duplicateRequest])
-        #expect(device.held[bigFolder.serverId]?.count == BigFolder.count, "\(profile): \(initial.added.count) added")
-        #expect(Set(initial.added.compactMap(Self.uid)).count == BigFolder.count)
+        #expect(device.held[bigFolder.serverId]?.count == BigInbox.count, "\(profile): \(initial.added.count) added")
+        #expect(Set(initial.added.compactMap(Self.uid)).count == BigInbox.count)
         // Steady state: nothing more comes, and a heartbeat Sync (Android) does not fail.
         let quiet = try await device.syncOnce(bigFolder.serverId)
         #expect(quiet.added.isEmpty && quiet.changed.isEmpty && quiet.deleted.isEmpty)
@@ -111,7 +121,7 @@ import Testing
         // Push: a Ping on the folders waits; a new message ends it; the next Sync carries it.
         let delivery = Task.detached {
             try await Task.sleep(for: .milliseconds(1500))
-            _ = try await Stack.session().append(to: work, message: Array("Subject: pushed\r\nFrom: a@example.net\r\n\r\nnew\r\n".utf8),
+            _ = try await Stack.session(Self.user, Self.password).append(to: work, message: Array("Subject: pushed\r\nFrom: a@example.net\r\n\r\nnew\r\n".utf8),
                                                  flags: [], internalDate: nil)
         }
         let ping = try await device.ping([workFolder.serverId, archiveFolder.serverId], heartbeat: 60)
@@ -121,13 +131,13 @@ import Testing
 
         // SendMail, kept in Sent.
         let subject = "profile-send-\(UUID().uuidString)"
-        try await device.sendMail(Array("From: \(Stack["DEMO_USER"])\r\nTo: \(Stack["OTHER_USER"])\r\nSubject: \(subject)\r\n\r\nsent\r\n".utf8),
+        try await device.sendMail(Array("From: \(Self.user)\r\nTo: \(Stack["OTHER_USER"])\r\nSubject: \(subject)\r\n\r\nsent\r\n".utf8),
                                   clientId: UUID().uuidString)
         let sent = try await session.search(in: IMAPMailboxName(wire: "Sent"), MailSearch(subject: subject))
         #expect(sent.count == 1)
 
         // Steady state again, and every message held exactly once; the answers pass libwbxml.
-        #expect(device.held[bigFolder.serverId]?.count == BigFolder.count)
+        #expect(device.held[bigFolder.serverId]?.count == BigInbox.count)
         #expect(device.resets == 0, "\(profile): sent back to key 0 \(device.resets) times")
         let log = ResponseLog()
         for answer in device.answers.suffix(40) { log.record(bytes: answer.body) }
