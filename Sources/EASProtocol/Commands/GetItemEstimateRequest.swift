@@ -14,8 +14,9 @@ public struct GetItemEstimateRequest: Hashable, Sendable {
         guard entries.count <= SyncRequest.maxCollections else { throw EASRequestError("too many collections") }
         var collections: [Collection] = []
         for entry in entries {
-            guard let id = entry.text(of: EASTag.GetItemEstimate.collectionId) ?? entry.text(of: EASTag.AirSync.collectionId)
-            else { throw EASRequestError("GetItemEstimate collection without CollectionId") }
+            var named = try entry.id(of: EASTag.GetItemEstimate.collectionId)
+            if named == nil { named = try entry.id(of: EASTag.AirSync.collectionId) }
+            guard let id = named else { throw EASRequestError("GetItemEstimate collection without CollectionId") }
             // 12.x puts SyncKey and FilterType directly in Collection, 14.0+ inside Options.
             let options = entry.child(EASTag.AirSync.options)
             collections.append(Collection(

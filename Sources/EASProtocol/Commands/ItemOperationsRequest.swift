@@ -45,14 +45,14 @@ public struct ItemOperationsRequest: Hashable, Sendable {
                 }
                 operations.append(.fetch(Fetch(
                     store: child.text(of: EASTag.ItemOperations.store) ?? "Mailbox",
-                    collectionId: child.text(of: EASTag.AirSync.collectionId),
-                    serverId: child.text(of: EASTag.AirSync.serverId),
+                    collectionId: try child.id(of: EASTag.AirSync.collectionId),
+                    serverId: try child.id(of: EASTag.AirSync.serverId),
                     fileReference: child.text(of: EASTag.AirSyncBase.fileReference),
                     bodyPreferences: preferences,
                     mimeSupport: try options?.integer(of: EASTag.AirSync.mimeSupport),
                     range: range)))
             case EASTag.ItemOperations.emptyFolderContents:
-                guard let id = child.text(of: EASTag.AirSync.collectionId) else {
+                guard let id = try child.id(of: EASTag.AirSync.collectionId) else {
                     throw EASRequestError("EmptyFolderContents without CollectionId")
                 }
                 let deleteSubFolders = child.child(EASTag.ItemOperations.options)?.child(EASTag.ItemOperations.deleteSubFolders) != nil

@@ -14,6 +14,14 @@ extension EASElement {
         child(tag)?.text
     }
 
+    /// The id in child `tag` (CollectionId, ServerId, ClientId, …): at most 64 characters in
+    /// every [MS-ASCMD] schema. A longer one is refused here, so that no answer echoes it.
+    func id(of tag: EASTag) throws(EASRequestError) -> String? {
+        guard let text = text(of: tag) else { return nil }
+        guard text.utf8.count <= 64 else { throw EASRequestError("\(tag) longer than 64 characters") }
+        return text
+    }
+
     /// The integer in child `tag`; nil if absent, an error if not a number.
     func integer(of tag: EASTag) throws(EASRequestError) -> Int? {
         guard let text = text(of: tag) else { return nil }

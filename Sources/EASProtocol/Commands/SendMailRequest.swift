@@ -44,8 +44,8 @@ public struct MoveItemsRequest: Hashable, Sendable {
         guard entries.count <= Self.maxMoves else { throw EASRequestError("too many moves") }
         var moves: [Move] = []
         for entry in entries {
-            guard let message = entry.text(of: EASTag.Move.srcMsgId), let source = entry.text(of: EASTag.Move.srcFldId),
-                  let destination = entry.text(of: EASTag.Move.dstFldId)
+            guard let message = try entry.id(of: EASTag.Move.srcMsgId), let source = try entry.id(of: EASTag.Move.srcFldId),
+                  let destination = try entry.id(of: EASTag.Move.dstFldId)
             else { throw EASRequestError("Move without SrcMsgId, SrcFldId or DstFldId") }
             moves.append(Move(sourceMessageId: message, sourceFolderId: source, destinationFolderId: destination))
         }

@@ -75,7 +75,7 @@ public struct SyncRequest: Hashable, Sendable {
         guard elements.count <= Self.maxCollections else { throw EASRequestError("too many collections") }
         var parsed: [Collection] = []
         for item in elements {
-            guard let key = item.text(of: EASTag.AirSync.syncKey), let id = item.text(of: EASTag.AirSync.collectionId) else {
+            guard let key = item.text(of: EASTag.AirSync.syncKey), let id = try item.id(of: EASTag.AirSync.collectionId) else {
                 throw EASRequestError("Collection without SyncKey or CollectionId")
             }
             var collection = Collection(syncKey: key, collectionId: id)
@@ -89,6 +89,10 @@ public struct SyncRequest: Hashable, Sendable {
                 collection.options.append(try Self.options(options))
             }
             collection.commands = item.child(EASTag.AirSync.commands)?.children ?? []
+            for command in collection.commands {
+                _ = try command.id(of: EASTag.AirSync.serverId)
+                _ = try command.id(of: EASTag.AirSync.clientId)
+            }
             parsed.append(collection)
         }
         collections = parsed
