@@ -81,6 +81,18 @@ public struct EASDevice: Sendable {
         return try await exchange.send(method: .POST, path: query(command), headers: headers, body: bytes)
     }
 
+    /// [MS-ASCMD] 2.2.1.1: the mobile-sync Autodiscover request for `address`.
+    public static func autodiscoverRequest(for address: String) -> [UInt8] {
+        let escaped = address.replacing("&", with: "&amp;").replacing("<", with: "&lt;").replacing(">", with: "&gt;")
+        return Array("""
+            <?xml version="1.0" encoding="utf-8"?>
+            <Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/mobilesync/requestschema/2006">
+            <Request><EMailAddress>\(escaped)</EMailAddress>
+            <AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006</AcceptableResponseSchema>
+            </Request></Autodiscover>
+            """.utf8)
+    }
+
     /// The `Authorization` header for this device's credentials.
     public var basicAuthorization: [(String, String)] { authorization() }
 

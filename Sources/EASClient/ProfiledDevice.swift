@@ -130,13 +130,7 @@ public struct ProfiledDevice: Sendable {
     /// preliminaries, Provision, FolderSync.
     public mutating func setUp() async throws {
         if profile.usesAutodiscover {
-            let body = Array("""
-                <?xml version="1.0" encoding="utf-8"?>
-                <Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/mobilesync/requestschema/2006">
-                <Request><EMailAddress>\(device.user)</EMailAddress>
-                <AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006</AcceptableResponseSchema>
-                </Request></Autodiscover>
-                """.utf8)
+            let body = EASDevice.autodiscoverRequest(for: device.user)
             let answer = try await device.exchange.send(method: .POST, path: "/Autodiscover/Autodiscover.xml",
                                                         headers: device.basicAuthorization + [("Content-Type", "text/xml")], body: body)
             guard answer.status == 200, String(decoding: answer.body, as: UTF8.self).contains("<Type>MobileSync</Type>") else {

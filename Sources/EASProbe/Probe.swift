@@ -270,13 +270,7 @@ public struct Probe: Sendable {
     /// [MS-ASCMD] 2.2.1.1: the mobile-sync Autodiscover request, at the URL's own host.
     private func autodiscover(_ report: inout ProbeReport) async throws {
         let address = options.user.contains("@") ? options.user : options.user + "@" + options.host
-        let body = Array("""
-            <?xml version="1.0" encoding="utf-8"?>
-            <Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/mobilesync/requestschema/2006">
-            <Request><EMailAddress>\(Self.escaped(address))</EMailAddress>
-            <AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006</AcceptableResponseSchema>
-            </Request></Autodiscover>
-            """.utf8)
+        let body = EASDevice.autodiscoverRequest(for: address)
         let device = EASDevice(exchange: exchange, user: options.user, password: options.password, deviceId: options.deviceId)
         _ = try await step("Autodiscover", &report) {
             let response = try await exchange.send(method: .POST, path: "/autodiscover/autodiscover.xml",
@@ -298,9 +292,5 @@ public struct Probe: Sendable {
               let close = text[open.upperBound...].firstRange(of: "</Url>")
         else { return nil }
         return String(text[open.upperBound..<close.lowerBound])
-    }
-
-    static func escaped(_ text: String) -> String {
-        text.replacing("&", with: "&amp;").replacing("<", with: "&lt;").replacing(">", with: "&gt;")
     }
 }
