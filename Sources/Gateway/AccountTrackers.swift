@@ -11,7 +11,8 @@ import SyncState
 /// IDLE and polling loops, the others retry the lease now and then and take over when its
 /// holder stops renewing it. Folders in use are noted in the store, so the holder watches the
 /// folders of devices connected to other nodes too; its log appends wake their Pings through
-/// the store's notifier. An entry ends when the account has been quiet for `quietAfter`: no
+/// the store's notifier. With a store only this process uses (SQLite, memory) there is nothing
+/// to elect: no leases, no notes, no store traffic for them. An entry ends when the account has been quiet for `quietAfter`: no
 /// Sync or Ping started on any node and no Ping held on this one.
 actor AccountTrackers {
     private struct Tracker {
@@ -29,6 +30,9 @@ actor AccountTrackers {
     private var trackers: [AccountID: Tracker] = [:]
     private let logs: FolderLogs
     private let store: any StateStore
+    /// False for a store only this process uses: then this node tracks every account without
+    /// leases or folder notes (no store traffic for them).
+    private let shared: Bool
     private let node: String
     private let pollInterval: Duration
     private let quietAfter: Duration
@@ -44,6 +48,7 @@ actor AccountTrackers {
          leaseDuration: Duration = .seconds(60), metrics: GatewayMetrics, logger: Logger) {
         self.logs = logs
         self.store = store
+        self.shared = store.sharedByNodes
         self.node = node
         self.pollInterval = pollInterval
         self.quietAfter = quietAfter
@@ -97,7 +102,7 @@ actor AccountTrackers {
             // Only after its loops are done, so that the watcher is not stopped mid-wait.
             await tracker.task.value
             await tracker.mail.watcher?.stop()
-            if tracker.holdsLease { try? await store.releaseTrackerLease(account, node: node) }
+            if tracker.holdsLease, shared { try? await store.releaseTrackerLease(account, node: node) }
         }
     }
 
@@ -110,7 +115,7 @@ actor AccountTrackers {
     /// Notes the entry's folders in the store when new, or when their last note is getting
     /// old (a quarter of `quietAfter`), so that a lease holder elsewhere keeps watching them.
     private func noteFolders(_ account: AccountID) async {
-        guard let tracker = trackers[account], !isQuiet(tracker) else { return }
+        guard shared, let tracker = trackers[account], !isQuiet(tracker) else { return }
         let stale = tracker.folders.keys.filter { folderId in
             tracker.noted[folderId].map { ContinuousClock.now - $0 > quietAfter / 4 } ?? true
         }
@@ -136,7 +141,7 @@ actor AccountTrackers {
                 await track(account)
                 setHoldsLease(account, false)
                 if !Task.isCancelled, trackers[account] != nil, isQuiet(trackers[account]!) {
-                    try? await store.releaseTrackerLease(account, node: node)
+                    if shared { try? await store.releaseTrackerLease(account, node: node) }
                     break
                 }
             } else {
@@ -156,6 +161,7 @@ actor AccountTrackers {
     }
 
     private func claim(_ account: AccountID) async -> Bool {
+        guard shared else { return true }
         let now = Gateway.wallClockMilliseconds()
         do {
             return try await store.claimTrackerLease(account, node: node, now: now,
@@ -197,6 +203,7 @@ actor AccountTrackers {
     private func state(_ account: AccountID) async -> (folders: [Folder], mail: MailAccount, quiet: Bool)? {
         guard let tracker = trackers[account] else { return nil }
         var folders = tracker.folders
+        guard shared else { return (Array(folders.values), tracker.mail, isQuiet(tracker)) }
         let since = Gateway.wallClockMilliseconds() - Self.milliseconds(quietAfter)
         guard let noted = try? await store.trackedFolders(account, since: since) else {
             return (Array(folders.values), tracker.mail, isQuiet(tracker))

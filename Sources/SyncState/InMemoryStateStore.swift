@@ -362,6 +362,8 @@ public actor InMemoryStateStore: StateStore {
 
     // MARK: Trackers across nodes
 
+    public nonisolated var sharedByNodes: Bool { false }
+
     public func claimTrackerLease(_ account: AccountID, node: String, now: Int64, expiresAt: Int64) -> Bool {
         if let lease = trackerLeases[account], lease.node != node, lease.expiresAt >= now { return false }
         trackerLeases[account] = (node, expiresAt)

@@ -140,6 +140,10 @@ public protocol StateStore: Sendable {
 
     // MARK: Trackers across nodes
 
+    /// Whether other processes may use this store at the same time (PostgreSQL): only then
+    /// do trackers need leases and shared folder notes.
+    var sharedByNodes: Bool { get }
+
     /// Takes the account's tracker lease for `node` until `expiresAt` (milliseconds since 1970)
     /// when it is free, expired at `now`, or `node`'s already. Returns whether `node` holds it.
     func claimTrackerLease(_ account: AccountID, node: String, now: Int64, expiresAt: Int64) async throws -> Bool

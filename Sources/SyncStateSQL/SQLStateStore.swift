@@ -666,6 +666,8 @@ public final class SQLStateStore: StateStore {
 
     // MARK: Trackers across nodes
 
+    public var sharedByNodes: Bool { database.dialect == .postgres }
+
     public func claimTrackerLease(_ account: AccountID, node: String, now: Int64, expiresAt: Int64) async throws -> Bool {
         try await database.transaction { db in
             _ = try await db.query(

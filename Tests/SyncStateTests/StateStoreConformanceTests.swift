@@ -447,6 +447,8 @@ struct StateStoreConformanceTests {
     func trackerLeases(backend: StoreBackend) async throws {
         try await backend.withStore { store, _ in
             let account = try await store.account(named: "demo@airgate.test")
+            // Only PostgreSQL is shared by nodes; the others' trackers skip the lease entirely.
+            #expect(store.sharedByNodes == (backend == .postgres))
             #expect(try await store.claimTrackerLease(account, node: "a", now: 1_000, expiresAt: 61_000))
             #expect(try await !store.claimTrackerLease(account, node: "b", now: 2_000, expiresAt: 62_000))
             // The holder renews.
