@@ -157,9 +157,8 @@ extension Gateway {
                          EASElement(AS.status, text: status)]
             return EASElement(AS.collection, children: children + rest)
         }
-        guard collection.syncKey.utf8.count <= 64, collection.collectionId.utf8.count <= 64 else {
-            return answer(collection.syncKey.utf8.count <= 64 ? collection.syncKey : "0", SyncStatus.protocolError)
-        }
+        // CollectionId and ServerIds are bounded when the request is read; a key is checked here.
+        guard collection.syncKey.utf8.count <= 64 else { return answer("0", SyncStatus.protocolError) }
         let isOutbox = collection.collectionId == VirtualOutbox.folderId
         guard isOutbox || folders[collection.collectionId] != nil else {
             // Not a folder of this account (deleted, or never one): the client runs FolderSync.
