@@ -103,24 +103,13 @@ public struct EASDevice: Sendable {
 
     /// Runs Provision twice (policy, then acknowledgement) and keeps the final key.
     public mutating func provision() async throws {
-        typealias P = EASTag.Provision
-        let ask = EASElement(P.provision, children: [EASElement(P.policies, children: [
-            EASElement(P.policy, children: [EASElement(P.policyType, text: "MS-EAS-Provisioning-WBXML")]),
-        ])])
-        let first = try await send("Provision", ask)
-        guard let temporary = first.element?.child(P.policies)?.child(P.policy)?.child(P.policyKey)?.text else {
+        let first = try await send("Provision", EASRequests.provision())
+        guard let temporary = EASRequests.policyKey(in: first.element) else {
             throw EASClientError("Provision gave no temporary key (HTTP \(first.status))")
         }
         policyKey = temporary
-        let acknowledge = EASElement(P.provision, children: [EASElement(P.policies, children: [
-            EASElement(P.policy, children: [
-                EASElement(P.policyType, text: "MS-EAS-Provisioning-WBXML"),
-                EASElement(P.policyKey, text: temporary),
-                EASElement(P.status, text: "1"),
-            ]),
-        ])])
-        let second = try await send("Provision", acknowledge)
-        guard let final = second.element?.child(P.policies)?.child(P.policy)?.child(P.policyKey)?.text else {
+        let second = try await send("Provision", EASRequests.provision(acknowledging: temporary))
+        guard let final = EASRequests.policyKey(in: second.element) else {
             throw EASClientError("Provision gave no final key (HTTP \(second.status))")
         }
         policyKey = final

@@ -102,23 +102,14 @@ public struct ProfiledDevice: Sendable {
     }
 
     public mutating func provision() async throws {
-        typealias P = EASTag.Provision
-        let ask = EASElement(P.provision, children: [EASElement(P.policies, children: [
-            EASElement(P.policy, children: [EASElement(P.policyType, text: "MS-EAS-Provisioning-WBXML")]),
-        ])])
         device.policyKey = nil
-        let first = try await send("Provision", ask)
-        guard let temporary = first.element?.child(P.policies)?.child(P.policy)?.child(P.policyKey)?.text else {
+        let first = try await send("Provision", EASRequests.provision())
+        guard let temporary = EASRequests.policyKey(in: first.element) else {
             throw EASClientError("\(profile): Provision gave no temporary key (HTTP \(first.status))")
         }
         device.policyKey = temporary
-        let second = try await send("Provision", EASElement(P.provision, children: [EASElement(P.policies, children: [
-            EASElement(P.policy, children: [
-                EASElement(P.policyType, text: "MS-EAS-Provisioning-WBXML"), EASElement(P.policyKey, text: temporary),
-                EASElement(P.status, text: "1"),
-            ]),
-        ])]))
-        guard let final = second.element?.child(P.policies)?.child(P.policy)?.child(P.policyKey)?.text else {
+        let second = try await send("Provision", EASRequests.provision(acknowledging: temporary))
+        guard let final = EASRequests.policyKey(in: second.element) else {
             throw EASClientError("\(profile): Provision gave no final key (HTTP \(second.status))")
         }
         device.policyKey = final
@@ -146,7 +137,7 @@ public struct ProfiledDevice: Sendable {
             // The account check runs as a device of its own, DeviceId "validate".
             var probe = self
             probe.device.deviceId = "validate"
-            _ = try await probe.send("FolderSync", Self.folderSyncRequest("0"))
+            _ = try await probe.send("FolderSync", EASRequests.folderSync(key: "0"))
         }
         if profile.settingsFirst {
             typealias S = EASTag.Settings
@@ -161,14 +152,10 @@ public struct ProfiledDevice: Sendable {
         try await folderSync()
     }
 
-    static func folderSyncRequest(_ key: String) -> EASElement {
-        EASElement(EASTag.FolderHierarchy.folderSync, children: [EASElement(EASTag.FolderHierarchy.syncKey, text: key)])
-    }
-
     /// FolderSync from the current key; Status 9 sends it back to 0.
     public mutating func folderSync() async throws {
         typealias FH = EASTag.FolderHierarchy
-        let answer = try await send("FolderSync", Self.folderSyncRequest(folderKey))
+        let answer = try await send("FolderSync", EASRequests.folderSync(key: folderKey))
         guard let element = answer.element, let status = element.child(FH.status)?.text else {
             throw EASClientError("\(profile): FolderSync answered HTTP \(answer.status)")
         }
@@ -339,12 +326,7 @@ public struct ProfiledDevice: Sendable {
     /// A Ping on `folderIds`; the folders it reports changed (empty: none).
     public mutating func ping(_ folderIds: [String], heartbeat: Int) async throws -> (status: String, folders: [String]) {
         typealias PG = EASTag.Ping
-        let answer = try await send("Ping", EASElement(PG.ping, children: [
-            EASElement(PG.heartbeatInterval, text: String(heartbeat)),
-            EASElement(PG.folders, children: folderIds.map { id in
-                EASElement(PG.folder, children: [EASElement(PG.id, text: id), EASElement(PG.class, text: "Email")])
-            }),
-        ]))
+        let answer = try await send("Ping", EASRequests.ping(folders: folderIds, heartbeat: heartbeat))
         guard let status = answer.element?.child(PG.status)?.text else {
             throw EASClientError("\(profile): Ping answered HTTP \(answer.status)")
         }

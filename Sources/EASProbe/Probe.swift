@@ -151,30 +151,21 @@ public struct Probe: Sendable {
 
         // Provision, two steps; servers may not ask for it (403/501, or Status 2).
         typealias P = EASTag.Provision
-        let ask = EASElement(P.provision, children: [EASElement(P.policies, children: [
-            EASElement(P.policy, children: [EASElement(P.policyType, text: "MS-EAS-Provisioning-WBXML")]),
-        ])])
-        let (_, offer) = try await command("Provision", "Provision", ask, device: device, &report) { response, element in
+        let (_, offer) = try await command("Provision", "Provision", EASRequests.provision(), device: device, &report) { response, element in
             "HTTP \(response.status), status \(element?.child(P.status)?.text ?? "-")"
         }
         if offer != nil { report.steps[report.steps.count - 1].findings += ProbeChecks.provisionOffer(offer) }
-        if let temporary = offer?.child(P.policies)?.child(P.policy)?.child(P.policyKey)?.text {
+        if let temporary = EASRequests.policyKey(in: offer) {
             device.policyKey = temporary
-            let acknowledge = EASElement(P.provision, children: [EASElement(P.policies, children: [
-                EASElement(P.policy, children: [
-                    EASElement(P.policyType, text: "MS-EAS-Provisioning-WBXML"), EASElement(P.policyKey, text: temporary),
-                    EASElement(P.status, text: "1"),
-                ]),
-            ])])
-            let (_, final) = try await command("Provision (acknowledge)", "Provision", acknowledge, device: device, &report) { r, e in
-                "HTTP \(r.status), policy key \(e?.child(P.policies)?.child(P.policy)?.child(P.policyKey)?.text ?? "-")"
+            let (_, final) = try await command("Provision (acknowledge)", "Provision", EASRequests.provision(acknowledging: temporary),
+                                               device: device, &report) { r, e in
+                "HTTP \(r.status), policy key \(EASRequests.policyKey(in: e) ?? "-")"
             }
-            device.policyKey = final?.child(P.policies)?.child(P.policy)?.child(P.policyKey)?.text ?? temporary
+            device.policyKey = EASRequests.policyKey(in: final) ?? temporary
         }
 
         // FolderSync from 0.
-        let folderSync = EASElement(FH.folderSync, children: [EASElement(FH.syncKey, text: "0")])
-        let (folderResponse, folders) = try await command("FolderSync", "FolderSync", folderSync, device: device, &report) { r, e in
+        let (folderResponse, folders) = try await command("FolderSync", "FolderSync", EASRequests.folderSync(key: "0"), device: device, &report) { r, e in
             "HTTP \(r.status), \(e?.child(FH.changes)?.children(FH.add).count ?? 0) folders"
         }
         if folderResponse.status == 200 { report.steps[report.steps.count - 1].findings += ProbeChecks.folderSync(folders) }
@@ -231,12 +222,7 @@ public struct Probe: Sendable {
         // A Ping on the folder, after the Sync above made it current.
         if let seconds = options.pingSeconds {
             typealias PG = EASTag.Ping
-            let ping = EASElement(PG.ping, children: [
-                EASElement(PG.heartbeatInterval, text: String(seconds)),
-                EASElement(PG.folders, children: [EASElement(PG.folder, children: [
-                    EASElement(PG.id, text: collectionId), EASElement(PG.class, text: "Email"),
-                ])]),
-            ])
+            let ping = EASRequests.ping(folders: [collectionId], heartbeat: seconds)
             let (_, answer) = try await command("Ping (\(seconds) s)", "Ping", ping, device: device, &report) { r, e in
                 "HTTP \(r.status), status \(e?.child(PG.status)?.text ?? "-")"
             }

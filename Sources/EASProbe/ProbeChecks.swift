@@ -1,5 +1,6 @@
 import EASClient
 import EASProtocol
+import Foundation
 
 /// Something a probe saw: a `violation` breaks a real client (the probe exits non-zero), a
 /// `warning` is legal but known to trouble some client, a `note` is for the reader.
@@ -133,9 +134,7 @@ public enum ProbeChecks {
         return (versions, findings)
     }
 
-    static func trimmed(_ text: Substring) -> String {
-        String(text.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
-    }
+    static func trimmed(_ text: Substring) -> String { text.trimmingCharacters(in: .whitespaces) }
 
     // MARK: Provision ([MS-ASPROV])
 

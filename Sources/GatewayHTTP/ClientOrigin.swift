@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -99,14 +100,14 @@ public struct ClientOrigin: Sendable, Equatable {
         // Right to left: each trusted hop appended the address it saw; the first one not
         // trusted is the client. Garbage stops the walk at the last good hop.
         let entries = forwardedFor.flatMap { $0.split(separator: ",") }.suffix(Self.maxForwardedEntries)
-            .map { $0.trimmingCharacters(in: " \t") }
+            .map { $0.trimmingCharacters(in: .whitespaces) }
         for entry in entries.reversed() {
             guard let bytes = IPNetwork.address(Self.strippingPort(entry)) else { break }
             address = IPNetwork.text(bytes)
             if !isTrusted(bytes) { break }
         }
         if let scheme = forwardedProto.flatMap({ $0.split(separator: ",") }).last {
-            isTLS = scheme.trimmingCharacters(in: " \t").lowercased() == "https"
+            isTLS = scheme.trimmingCharacters(in: .whitespaces).lowercased() == "https"
         }
     }
 
@@ -120,17 +121,4 @@ public struct ClientOrigin: Sendable, Equatable {
         }
         return entry
     }
-}
-
-extension String {
-    fileprivate func trimmingCharacters(in set: String) -> String {
-        var slice = Substring(self)
-        while let first = slice.first, set.contains(first) { slice.removeFirst() }
-        while let last = slice.last, set.contains(last) { slice.removeLast() }
-        return String(slice)
-    }
-}
-
-extension Substring {
-    fileprivate func trimmingCharacters(in set: String) -> String { String(self).trimmingCharacters(in: set) }
 }

@@ -93,16 +93,22 @@ public enum LocalStack {
         public var description: String { "helper failed: \(message)" }
     }
 
-    /// Python prologue: an imaplib connection as the demo user, over STARTTLS.
-    public static let imaplibLogin = """
+    /// Python prologue: an imaplib connection `m` as the demo user, over STARTTLS.
+    public static let imaplibLogin = imaplibLogin(as: "DEMO")
+
+    /// The same as another stack user: `imaplibLogin(as: "AWAY")` logs in with the stack's
+    /// AWAY_USER and AWAY_PASSWORD.
+    public static func imaplibLogin(as user: String) -> String {
+        """
         import imaplib, os, ssl, sys
         ctx = ssl.create_default_context(cafile=os.environ["TLS_CA_FILE"])
         ctx.check_hostname = False
         m = imaplib.IMAP4(os.environ["IMAP_HOST"], int(os.environ["IMAP_PORT"]))
         m.starttls(ssl_context=ctx)
-        m.login(os.environ["DEMO_USER"], os.environ["DEMO_PASSWORD"])
+        m.login(os.environ["\(user)_USER"], os.environ["\(user)_PASSWORD"])
 
         """
+    }
 }
 
 extension MailSession {

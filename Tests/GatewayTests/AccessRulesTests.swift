@@ -60,22 +60,17 @@ import Testing
         #expect(held.element?.child(FH.status)?.text == "129")
         // The owner is told in their Inbox, once, naming the device.
         #expect(try await stranger.send("FolderSync", folderSync).element?.child(FH.status)?.text == "129")
-        let notices = try await Stack.python("""
-            import email, imaplib, os, ssl, sys
-            ctx = ssl.create_default_context(cafile=os.environ["TLS_CA_FILE"])
-            ctx.check_hostname = False
-            imap = imaplib.IMAP4(os.environ["IMAP_HOST"], int(os.environ["IMAP_PORT"]))
-            imap.starttls(ssl_context=ctx)
-            imap.login(sys.argv[1], sys.argv[2])
-            imap.select("INBOX")
-            _, found = imap.uid("SEARCH", "TEXT", sys.argv[3])
+        let notices = try await Stack.python(LocalStack.imaplibLogin(as: "AWAY") + """
+            import email
+            m.select("INBOX")
+            _, found = m.uid("SEARCH", "TEXT", sys.argv[1])
             for uid in found[0].split():
-                _, data = imap.uid("FETCH", uid, "(RFC822)")
+                _, data = m.uid("FETCH", uid, "(RFC822)")
                 message = email.message_from_bytes(data[0][1])
                 print(message["Subject"], "|", message["Auto-Submitted"], "|", "QuarantinedPhone" in message.get_payload())
-                imap.uid("STORE", uid, "+FLAGS", "(\\Deleted)")
-            imap.expunge()
-            """, [Stack["AWAY_USER"], Stack["AWAY_PASSWORD"], stranger.deviceId])
+                m.uid("STORE", uid, "+FLAGS", "(\\Deleted)")
+            m.expunge()
+            """, [stranger.deviceId])
         #expect(notices.split(separator: "\n") == ["A new device is waiting for approval | auto-generated | True"])
         let listed = try await LocalStack.run(DevicesCommandTests.binary, ["devices", "list", "--sqlite", store])
         #expect(listed.output.contains("quarantined (rule)"))

@@ -24,13 +24,8 @@ import Testing
             if let prepared { return try await prepared.value }
             let task = Task<Void, any Error> {
                 // A mix: plain and HTML, long and short, every tenth with an attachment.
-                _ = try await Stack.python("""
-                    import base64, imaplib, os, ssl, sys
-                    ctx = ssl.create_default_context(cafile=os.environ["TLS_CA_FILE"])
-                    ctx.check_hostname = False
-                    m = imaplib.IMAP4(os.environ["IMAP_HOST"], int(os.environ["IMAP_PORT"]))
-                    m.starttls(ssl_context=ctx)
-                    m.login(os.environ["PROFILES_USER"], os.environ["PROFILES_PASSWORD"])
+                _ = try await Stack.python(LocalStack.imaplibLogin(as: "PROFILES") + """
+                    import base64
                     _, existing = m.select("INBOX")
                     if int(existing[0]) > 0:
                         m.store("1:*", "+FLAGS.SILENT", "(\\\\Deleted)")
