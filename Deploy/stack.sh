@@ -25,6 +25,14 @@ AWAY_PASSWORD=away-password
 # A user whose Inbox holds the 2,000 messages the client-profile tests sync.
 PROFILES_USER=profiles@$MAIL_DOMAIN
 PROFILES_PASSWORD=profiles-password
+# A second, separate Dovecot serves BETA_DOMAIN, so that tests can check that the
+# gateway sends each domain to its own IMAP server. Its users log in by local
+# part alone ("demo", not "demo@beta.test") and have their own passwords.
+BETA_DOMAIN=beta.test
+BETA_USER=demo
+BETA_PASSWORD=beta-demo-password
+BETA_OTHER_USER=other
+BETA_OTHER_PASSWORD=beta-other-password
 MASTER_USER=airgate-master
 MASTER_PASSWORD=master-password
 PG_USER=airgate
@@ -37,9 +45,12 @@ PACKAGES=(dovecot-imapd dovecot-lmtpd dovecot-managesieved dovecot-sieve
 
 # name:default for every port; AIRGATE_<name> overrides.
 PORT_DEFAULTS=(IMAP_PORT:10143 IMAPS_PORT:10993 SMTP_PORT:10587 SMTP_PLAIN_PORT:10025
-               LMTP_PORT:10024 SIEVE_PORT:14190 PG_PORT:15432)
+               LMTP_PORT:10024 SIEVE_PORT:14190 PG_PORT:15432
+               BETA_IMAP_PORT:10144 BETA_LMTP_PORT:10034 BETA_SIEVE_PORT:14191
+               BETA_SMTP_PORT:10588)
 DOVECOT_PORTS=(IMAP_PORT IMAPS_PORT LMTP_PORT SIEVE_PORT)
-POSTFIX_PORTS=(SMTP_PORT SMTP_PLAIN_PORT)
+BETA_DOVECOT_PORTS=(BETA_IMAP_PORT BETA_LMTP_PORT BETA_SIEVE_PORT)
+POSTFIX_PORTS=(SMTP_PORT SMTP_PLAIN_PORT BETA_SMTP_PORT)
 POSTGRES_PORTS=(PG_PORT)
 
 RUNTIME=""
@@ -70,17 +81,21 @@ Commands:
   seed [OPTIONS]            append generated test mail over IMAP
                             (Deploy/seed-mail.py; see 'seed --help')
   check                     end-to-end self-test of the running stack
-  user add EMAIL PASSWORD   add or update a mail user (@$MAIL_DOMAIN)
+  user add EMAIL PASSWORD   add or update a mail user (@$MAIL_DOMAIN, or
+                            @$BETA_DOMAIN on the second Dovecot)
   -h, --help                show this help
 
 Ports (environment variable, default):
   AIRGATE_IMAP_PORT 10143, AIRGATE_IMAPS_PORT 10993, AIRGATE_SMTP_PORT 10587
   (submission), AIRGATE_SMTP_PLAIN_PORT 10025, AIRGATE_LMTP_PORT 10024,
   AIRGATE_SIEVE_PORT 14190, AIRGATE_PG_PORT 15432.
+Second Dovecot ($BETA_DOMAIN): AIRGATE_BETA_IMAP_PORT 10144, AIRGATE_BETA_LMTP_PORT 10034,
+  AIRGATE_BETA_SIEVE_PORT 14191; its submission AIRGATE_BETA_SMTP_PORT 10588.
 AIRGATE_START_TIMEOUT (seconds, default 60) bounds the wait for each service.
 
 Users: $DEMO_USER / $DEMO_PASSWORD, $OTHER_USER / $OTHER_PASSWORD, $AWAY_USER / $AWAY_PASSWORD,
 $PROFILES_USER / $PROFILES_PASSWORD, master user $MASTER_USER / $MASTER_PASSWORD (log in as "USER*$MASTER_USER").
+On $BETA_DOMAIN, by local part: $BETA_USER / $BETA_PASSWORD, $BETA_OTHER_USER / $BETA_OTHER_PASSWORD, same master user.
 EOF
 }
 
@@ -210,7 +225,7 @@ wait_for_greeting() {
 # The daemon's own pid file inside the runtime dir.
 daemon_pid_file() {
     case $1 in
-        dovecot)  echo "$RUNTIME/dovecot/run/master.pid" ;;
+        dovecot|dovecot-beta) echo "$RUNTIME/$1/run/master.pid" ;;
         postfix)  echo "$RUNTIME/postfix-queue/pid/master.pid" ;;
         postgres) echo "$RUNTIME/pg/data/postmaster.pid" ;;
     esac
@@ -223,7 +238,8 @@ pid_is_ours() {
     [[ $pid =~ ^[0-9]+$ && -d /proc/$pid ]] || return 1
     [[ $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) != Z ]] || return 1
     case $service in
-        dovecot)  marker="$RUNTIME/dovecot/dovecot.conf"; tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$marker" ;;
+        dovecot|dovecot-beta)
+                  marker="$RUNTIME/$service/dovecot.conf"; tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$marker" ;;
         postgres) marker="$RUNTIME/pg/data";               tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$marker" ;;
         postfix)  postfix_master_is_ours "$pid" ;;
     esac
@@ -365,11 +381,15 @@ ensure_runtime() {
 }
 
 # Render template $1 into $2 (mode $3); sets CONFIG_CHANGED=1 if $2 changed.
+# Further arguments NAME=value fill {{NAME}} placeholders of this copy only.
 render() {
-    local template=$TEMPLATE_DIR/$1 dest=$2 mode=$3 text var
+    local template=$TEMPLATE_DIR/$1 dest=$2 mode=$3 text var pair
+    shift 3
     text=$(<"$template")
-    for var in RUNTIME MAIL_DOMAIN VMAIL_UID VMAIL_GID "${DOVECOT_PORTS[@]}" \
-               "${POSTFIX_PORTS[@]}" "${POSTGRES_PORTS[@]}"; do
+    for pair in "$@"; do
+        text=${text//"{{${pair%%=*}}}"/${pair#*=}}
+    done
+    for var in RUNTIME MAIL_DOMAIN BETA_DOMAIN VMAIL_UID VMAIL_GID "${PORT_DEFAULTS[@]%%:*}"; do
         text=${text//"{{$var}}"/${!var}}
     done
     [[ $text != *'{{'* ]] || die "unrendered placeholder left in $template"
@@ -400,7 +420,8 @@ ensure_tls_cert() {
 }
 
 ensure_logs() {
-    touch "$RUNTIME/logs/dovecot.log" "$RUNTIME/logs/postfix.log" "$RUNTIME/logs/postgres.log"
+    touch "$RUNTIME/logs/dovecot.log" "$RUNTIME/logs/dovecot-beta.log" "$RUNTIME/logs/postfix.log" \
+          "$RUNTIME/logs/postgres.log"
     chown postgres: "$RUNTIME/logs/postgres.log"
 }
 
@@ -423,47 +444,81 @@ has_passwd_entry() {
 
 # Postfix only accepts recipients listed in this texthash map.
 sync_postfix_mailboxes() {
-    local dir=$RUNTIME/postfix
-    cut -d: -f1 "$RUNTIME/dovecot/users" | sed 's/$/ OK/' >"$dir/vmailbox.new"
+    local dir=$RUNTIME/postfix beta_users=$RUNTIME/dovecot-beta/users
+    {
+        cut -d: -f1 "$RUNTIME/dovecot/users"
+        # The second Dovecot knows its users by local part.
+        if [[ -f $beta_users ]]; then
+            cut -d: -f1 "$beta_users" | sed "s/\$/@$BETA_DOMAIN/"
+        fi
+    } | sed 's/$/ OK/' >"$dir/vmailbox.new"
     mv -f "$dir/vmailbox.new" "$dir/vmailbox"
-    printf 'postmaster@%s %s\n' "$MAIL_DOMAIN" "$DEMO_USER" >"$dir/virtual"
+    printf 'postmaster@%s %s\n' "$MAIL_DOMAIN" "$DEMO_USER" "$BETA_DOMAIN" "$BETA_USER@$BETA_DOMAIN" \
+        >"$dir/virtual"
     chmod 644 "$dir/vmailbox" "$dir/virtual"
 }
 
+# The default users of Dovecot instance $1, and the master user.
 ensure_default_users() {
-    local users=$RUNTIME/dovecot/users masters=$RUNTIME/dovecot/master-users
-    has_passwd_entry "$users" "$DEMO_USER" || upsert_passwd_entry "$users" "$DEMO_USER" "$DEMO_PASSWORD"
-    has_passwd_entry "$users" "$OTHER_USER" || upsert_passwd_entry "$users" "$OTHER_USER" "$OTHER_PASSWORD"
-    has_passwd_entry "$users" "$AWAY_USER" || upsert_passwd_entry "$users" "$AWAY_USER" "$AWAY_PASSWORD"
-    has_passwd_entry "$users" "$PROFILES_USER" || upsert_passwd_entry "$users" "$PROFILES_USER" "$PROFILES_PASSWORD"
+    local users=$RUNTIME/$1/users masters=$RUNTIME/$1/master-users
+    case $1 in
+        dovecot)      set -- "$DEMO_USER" "$DEMO_PASSWORD" "$OTHER_USER" "$OTHER_PASSWORD" \
+                             "$AWAY_USER" "$AWAY_PASSWORD" "$PROFILES_USER" "$PROFILES_PASSWORD" ;;
+        dovecot-beta) set -- "$BETA_USER" "$BETA_PASSWORD" "$BETA_OTHER_USER" "$BETA_OTHER_PASSWORD" ;;
+    esac
+    while (($# >= 2)); do
+        has_passwd_entry "$users" "$1" || upsert_passwd_entry "$users" "$1" "$2"
+        shift 2
+    done
     has_passwd_entry "$masters" "$MASTER_USER" || upsert_passwd_entry "$masters" "$MASTER_USER" "$MASTER_PASSWORD"
 }
 
 # -------------------------------------------------------------- dovecot
 
+# Both Dovecot instances come from one template: $1 is "dovecot" ($MAIL_DOMAIN,
+# users keyed by address) or "dovecot-beta" ($BETA_DOMAIN, users keyed by local
+# part, so LMTP drops the domain of the recipient). Each has its own directory
+# under the runtime dir (config, users, sockets, state), mail dir and log.
 configure_dovecot() {
-    local dir=$RUNTIME/dovecot errors
+    local instance=$1 dir=$RUNTIME/$1 mail values errors
     CONFIG_CHANGED=0
-    mkdir -p "$dir" "$RUNTIME/mail"
-    chown "$VMAIL_USER:$VMAIL_USER" "$RUNTIME/mail"
-    chmod 750 "$RUNTIME/mail"
-    render dovecot.conf "$dir/dovecot.conf" 644
-    ensure_default_users
+    case $instance in
+        dovecot)
+            mail=$RUNTIME/mail
+            values=(DOVECOT_INSTANCE=airgate-stack "DOVECOT_DOMAIN=$MAIL_DOMAIN"
+                    "DOVECOT_HOME=$mail/%d/%n" DOVECOT_LMTP_USERNAME=%Lu
+                    "DOVECOT_IMAP_PORT=$IMAP_PORT" "DOVECOT_IMAPS_PORT=$IMAPS_PORT"
+                    "DOVECOT_LMTP_PORT=$LMTP_PORT" "DOVECOT_SIEVE_PORT=$SIEVE_PORT") ;;
+        dovecot-beta)
+            mail=$RUNTIME/mail-beta
+            values=(DOVECOT_INSTANCE=airgate-stack-beta "DOVECOT_DOMAIN=$BETA_DOMAIN"
+                    "DOVECOT_HOME=$mail/%n" DOVECOT_LMTP_USERNAME=%Ln
+                    "DOVECOT_IMAP_PORT=$BETA_IMAP_PORT" DOVECOT_IMAPS_PORT=0
+                    "DOVECOT_LMTP_PORT=$BETA_LMTP_PORT" "DOVECOT_SIEVE_PORT=$BETA_SIEVE_PORT") ;;
+    esac
+    mkdir -p "$dir" "$mail"
+    chown "$VMAIL_USER:$VMAIL_USER" "$mail"
+    chmod 750 "$mail"
+    render dovecot.conf "$dir/dovecot.conf" 644 "DOVECOT=$instance" "${values[@]}"
+    ensure_default_users "$instance"
     errors=$(doveconf -c "$dir/dovecot.conf" -n 2>&1 >/dev/null) ||
-        die "Dovecot rejects its configuration: $errors"
+        die "Dovecot ($instance) rejects its configuration: $errors"
 }
 
 start_dovecot() {
-    local conf=$RUNTIME/dovecot/dovecot.conf
+    local instance=$1 conf=$RUNTIME/$1/dovecot.conf log=$RUNTIME/logs/$1.log
     # A stale master.pid (e.g. after a reboot) would make Dovecot refuse to start.
-    rm -f "$(daemon_pid_file dovecot)"
-    require_ports_free "${DOVECOT_PORTS[@]}"
-    say "starting dovecot"
+    rm -f "$(daemon_pid_file "$instance")"
+    if [[ $instance == dovecot ]]; then
+        require_ports_free "${DOVECOT_PORTS[@]}"
+    else
+        require_ports_free "${BETA_DOVECOT_PORTS[@]}"
+    fi
+    say "starting $instance"
     # Dovecot keeps its stderr open: never hand it the caller's terminal or pipe.
-    launch dovecot -c "$conf" >>"$RUNTIME/logs/dovecot.log" 2>&1 ||
-        die "dovecot failed to start; see $RUNTIME/logs/dovecot.log"
-    wait_for_file "$(daemon_pid_file dovecot)" dovecot "$RUNTIME/logs/dovecot.log"
-    record_pid dovecot
+    launch dovecot -c "$conf" >>"$log" 2>&1 || die "$instance failed to start; see $log"
+    wait_for_file "$(daemon_pid_file "$instance")" "$instance" "$log"
+    record_pid "$instance"
 }
 
 wait_for_file() {
@@ -565,6 +620,8 @@ ensure_database() {
 # ------------------------------------------------------------- lifecycle
 
 # Start service $1 unless it already runs; restart it when its config changed.
+# "dovecot-beta" is started by start_dovecot: the part before any "-" names the
+# functions, the whole name is their argument (ignored by the others).
 bring_up() {
     local service=$1 config_changed=$2 pid
     if pid=$(service_pid "$service"); then
@@ -576,7 +633,7 @@ bring_up() {
             return
         fi
     fi
-    "start_$service"
+    "start_${service%%-*}" "$service"
 }
 
 stop_service() {
@@ -599,7 +656,7 @@ stop_service() {
 stop_all() {
     # Postfix first (it delivers into Dovecot), PostgreSQL last.
     local service
-    for service in postfix dovecot postgres; do
+    for service in postfix dovecot dovecot-beta postgres; do
         stop_service "$service"
     done
 }
@@ -609,7 +666,12 @@ wait_until_ready() {
     wait_for_greeting "Dovecot IMAP" "$IMAP_PORT" '^\* OK' "$logs/dovecot.log" "a LOGOUT"
     wait_for_greeting "Dovecot LMTP" "$LMTP_PORT" '^220 ' "$logs/dovecot.log" "QUIT"
     wait_for_greeting "Dovecot ManageSieve" "$SIEVE_PORT" '^"IMPLEMENTATION"' "$logs/dovecot.log" "LOGOUT"
+    wait_for_greeting "Dovecot ($BETA_DOMAIN) IMAP" "$BETA_IMAP_PORT" '^\* OK' "$logs/dovecot-beta.log" "a LOGOUT"
+    wait_for_greeting "Dovecot ($BETA_DOMAIN) LMTP" "$BETA_LMTP_PORT" '^220 ' "$logs/dovecot-beta.log" "QUIT"
+    wait_for_greeting "Dovecot ($BETA_DOMAIN) ManageSieve" "$BETA_SIEVE_PORT" '^"IMPLEMENTATION"' \
+        "$logs/dovecot-beta.log" "LOGOUT"
     wait_for_greeting "Postfix submission" "$SMTP_PORT" '^220 ' "$logs/postfix.log" "QUIT"
+    wait_for_greeting "Postfix submission ($BETA_DOMAIN)" "$BETA_SMTP_PORT" '^220 ' "$logs/postfix.log" "QUIT"
     wait_for_greeting "Postfix SMTP" "$SMTP_PLAIN_PORT" '^220 ' "$logs/postfix.log" "QUIT"
     local deadline=$((SECONDS + START_TIMEOUT))
     until "$(pg_bin)/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"; do
@@ -661,13 +723,25 @@ write_env() {
         env_line MASTER_USER "$MASTER_USER"
         env_line MASTER_PASSWORD "$MASTER_PASSWORD"
         env_line MASTER_SEPARATOR '*'
+        env_line BETA_DOMAIN "$BETA_DOMAIN"
+        env_line BETA_IMAP_PORT "$BETA_IMAP_PORT"
+        env_line BETA_LMTP_PORT "$BETA_LMTP_PORT"
+        env_line BETA_SIEVE_PORT "$BETA_SIEVE_PORT"
+        env_line BETA_SMTP_PORT "$BETA_SMTP_PORT"
+        env_line BETA_USER "$BETA_USER"
+        env_line BETA_PASSWORD "$BETA_PASSWORD"
+        env_line BETA_OTHER_USER "$BETA_OTHER_USER"
+        env_line BETA_OTHER_PASSWORD "$BETA_OTHER_PASSWORD"
         env_line TLS_CA_FILE "$RUNTIME/tls/cert.pem"
         env_line DOVECOT_CONFIG "$RUNTIME/dovecot/dovecot.conf"
+        env_line BETA_DOVECOT_CONFIG "$RUNTIME/dovecot-beta/dovecot.conf"
         env_line POSTFIX_CONFIG_DIR "$RUNTIME/postfix"
         env_line DOVECOT_LOG "$RUNTIME/logs/dovecot.log"
+        env_line BETA_DOVECOT_LOG "$RUNTIME/logs/dovecot-beta.log"
         env_line POSTFIX_LOG "$RUNTIME/logs/postfix.log"
         env_line POSTGRES_LOG "$RUNTIME/logs/postgres.log"
         env_line DOVECOT_PID_FILE "$PID_DIR/dovecot.pid"
+        env_line BETA_DOVECOT_PID_FILE "$PID_DIR/dovecot-beta.pid"
         env_line POSTFIX_PID_FILE "$PID_DIR/postfix.pid"
         env_line POSTGRES_PID_FILE "$PID_DIR/postgres.pid"
     } >"$tmp"
@@ -686,9 +760,9 @@ cmd_up() {
     ensure_vmail_user
     ensure_tls_cert
     ensure_logs
-    # Dovecot before Postfix: Postfix's SASL socket and LMTP target live there.
-    for service in postgres dovecot postfix; do
-        "configure_$service"
+    # Dovecot before Postfix: Postfix's SASL sockets and LMTP targets live there.
+    for service in postgres dovecot dovecot-beta postfix; do
+        "configure_${service%%-*}" "$service"
         bring_up "$service" "$CONFIG_CHANGED"
     done
     wait_until_ready
@@ -718,9 +792,11 @@ cmd_down() {
 # Prints one row per port; returns non-zero when anything is not up.
 print_status() {
     local failures=0 service pid state name row
-    printf '%-10s %-16s %-7s %s\n' COMPONENT LISTENER PORT STATE
+    printf '%-12s %-16s %-7s %s\n' COMPONENT LISTENER PORT STATE
     for row in "dovecot:imap:IMAP_PORT" "dovecot:imaps:IMAPS_PORT" "dovecot:lmtp:LMTP_PORT" \
-               "dovecot:managesieve:SIEVE_PORT" "postfix:submission:SMTP_PORT" \
+               "dovecot:managesieve:SIEVE_PORT" "dovecot-beta:imap:BETA_IMAP_PORT" \
+               "dovecot-beta:lmtp:BETA_LMTP_PORT" "dovecot-beta:managesieve:BETA_SIEVE_PORT" \
+               "postfix:submission:SMTP_PORT" "postfix:submission-beta:BETA_SMTP_PORT" \
                "postfix:smtp:SMTP_PLAIN_PORT" "postgres:postgresql:PG_PORT"; do
         IFS=: read -r service name var <<<"$row"
         if pid=$(service_pid "$service") && port_listening "${!var}"; then
@@ -732,12 +808,14 @@ print_status() {
             state="STOPPED"
             failures=$((failures + 1))
         fi
-        printf '%-10s %-16s %-7s %s\n' "$service" "$name" "${!var}" "$state"
+        printf '%-12s %-16s %-7s %s\n' "$service" "$name" "${!var}" "$state"
     done
     ((failures == 0))
 }
 
 cmd_status() {
+    # Defaults first, so that an env file from before a port was added still works.
+    resolve_ports
     if ! load_env; then
         if load_runtime_record; then
             echo "stack is half up (no $ENV_FILE); run '$0 up' to repair it"
@@ -771,21 +849,28 @@ cmd_check() {
 
 cmd_user() {
     [[ ${1:-} == add && $# -eq 3 ]] || die "usage: $0 user add EMAIL PASSWORD"
-    local email=$2 password=$3
+    local email=$2 password=$3 instance login
     need_root "user add"
     take_lock
     require_env
     load_env
-    [[ $email =~ ^[A-Za-z0-9._%+-]+@${MAIL_DOMAIN//./\\.}$ ]] ||
-        die "'$email' is not an address in $MAIL_DOMAIN (the only domain the stack serves)"
+    if [[ $email =~ ^[A-Za-z0-9._%+-]+@${MAIL_DOMAIN//./\\.}$ ]]; then
+        instance=dovecot login=$email
+    elif [[ $email =~ ^([A-Za-z0-9._%+-]+)@${BETA_DOMAIN//./\\.}$ ]]; then
+        # The second Dovecot knows its users by local part.
+        instance=dovecot-beta login=${BASH_REMATCH[1]}
+    else
+        die "'$email' is not an address in $MAIL_DOMAIN or $BETA_DOMAIN (the domains the stack serves)"
+    fi
     [[ $password != *:* && $password != *$'\n'* && -n $password ]] ||
         die "the password must be non-empty and contain no ':' or newline"
-    upsert_passwd_entry "$RUNTIME/dovecot/users" "$email" "$password"
+    [[ -d $RUNTIME/$instance ]] || die "$RUNTIME/$instance is missing; run '$0 up' first"
+    upsert_passwd_entry "$RUNTIME/$instance/users" "$login" "$password"
     sync_postfix_mailboxes
     if service_pid postfix >/dev/null; then
         postfix -c "$RUNTIME/postfix" reload >/dev/null 2>&1 || warn "postfix reload failed"
     fi
-    say "user $email set (Dovecot re-reads its passwd-file by itself)"
+    say "user $email set as login '$login' on $instance (Dovecot re-reads its passwd-file by itself)"
 }
 
 main() {

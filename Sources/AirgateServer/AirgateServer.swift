@@ -18,22 +18,15 @@ import SyncStateSQLite
 public struct ServerConfiguration: Sendable {
     public var host: String
     public var port: Int
-    public var imap: ServerEndpoint
-    /// Submission for SendMail; nil refuses sending.
-    public var smtp: ServerEndpoint?
-    /// ManageSieve for out-of-office replies; nil refuses Settings Oof.
-    public var sieve: ServerEndpoint?
+    /// The mail servers: per domain, and the fallback for other logins.
+    public var routes: MailRoutes
     public var store: Store
     public var gateway: GatewayConfiguration
     public var http: GatewayHTTPConfiguration
-    public var defaultDomain: String?
     public var imapThreads: Int
     public var imapLimits: IMAPPoolLimits
     /// Failed-login, request-rate and concurrency limits.
     public var limits = ThrottleLimits()
-    /// A Dovecot master login for the gateway's IMAP sessions (after each user's own password
-    /// was checked with their own login); nil: sessions use the user's credentials.
-    public var imapMaster: IMAPMasterLogin?
     /// PEM certificate chain and private key: serve HTTPS (TLS 1.2 and later) instead of HTTP.
     public var tls: (certificateFile: String, keyFile: String)?
 
@@ -43,21 +36,29 @@ public struct ServerConfiguration: Sendable {
         case memory
     }
 
+    public init(host: String = "127.0.0.1", port: Int = 8080, routes: MailRoutes, store: Store,
+                gateway: GatewayConfiguration = GatewayConfiguration(), http: GatewayHTTPConfiguration = GatewayHTTPConfiguration(),
+                imapThreads: Int = 16, imapLimits: IMAPPoolLimits = IMAPPoolLimits()) {
+        self.host = host
+        self.port = port
+        self.routes = routes
+        self.store = store
+        self.gateway = gateway
+        self.http = http
+        self.imapThreads = imapThreads
+        self.imapLimits = imapLimits
+    }
+
+    /// One IMAP server (and its SMTP and ManageSieve) for every login.
     public init(host: String = "127.0.0.1", port: Int = 8080, imap: ServerEndpoint, smtp: ServerEndpoint? = nil,
                 sieve: ServerEndpoint? = nil, store: Store,
                 gateway: GatewayConfiguration = GatewayConfiguration(), http: GatewayHTTPConfiguration = GatewayHTTPConfiguration(),
                 defaultDomain: String? = nil, imapThreads: Int = 16, imapLimits: IMAPPoolLimits = IMAPPoolLimits()) {
-        self.host = host
-        self.port = port
-        self.imap = imap
-        self.smtp = smtp
-        self.sieve = sieve
-        self.store = store
-        self.gateway = gateway
-        self.http = http
-        self.defaultDomain = defaultDomain
-        self.imapThreads = imapThreads
-        self.imapLimits = imapLimits
+        var gateway = gateway
+        gateway.defaultDomain = gateway.defaultDomain ?? defaultDomain?.lowercased()
+        self.init(host: host, port: port,
+                  routes: MailRoutes(fallback: MailRoute(imap: imap, smtp: smtp, sieve: sieve), defaultDomain: defaultDomain),
+                  store: store, gateway: gateway, http: http, imapThreads: imapThreads, imapLimits: imapLimits)
     }
 }
 
@@ -105,10 +106,7 @@ public enum AirgateServer {
                                                  help: "IMAP connections open now, in use or idle in a pool")
         let gateway = Gateway(configuration: configuration.gateway, store: store, notifier: notifier, codec: EtPanMIMECodec(),
                               metrics: metrics, logger: logger)
-        let authenticator = IMAPAccountAuthenticator(adapter: adapter, endpoint: configuration.imap, master: configuration.imapMaster,
-                                                     smtp: configuration.smtp,
-                                                     sieve: configuration.sieve,
-                                                     defaultDomain: configuration.defaultDomain)
+        let authenticator = IMAPAccountAuthenticator(adapter: adapter, routes: configuration.routes)
         var http = configuration.http
         var server = HTTPServerBuilder.http1()
         if let tls = configuration.tls {
@@ -119,12 +117,27 @@ public enum AirgateServer {
             server = try .tls(.http1(), tlsConfiguration: tlsConfiguration)
             http.isTLS = true
         }
-        var imapProbe = configuration.imap
-        imapProbe.timeout = .seconds(5)
-        let readiness = [
-            ReadinessCheck(name: "state store") { _ = try await store.username(of: AccountID(0)) },
-            ReadinessCheck(name: "imap") { [imapProbe] in try await adapter.checkReachable(imapProbe) },
-        ]
+        var readiness = [ReadinessCheck(name: "state store") { _ = try await store.username(of: AccountID(0)) }]
+        if var imapProbe = configuration.routes.fallback?.imap {
+            imapProbe.timeout = .seconds(5)
+            readiness.insert(ReadinessCheck(name: "imap") { [imapProbe] in try await adapter.checkReachable(imapProbe) }, at: 0)
+        }
+        // One customer's mail server being down must not take the node out of a load balancer
+        // for all the others: domains' servers are not readiness checks, but are named in the
+        // log at start (and `airgate domains check` tests them).
+        for domain in configuration.routes.domains {
+            var probe = domain.route.imap
+            probe.timeout = .seconds(5)
+            Task {
+                do {
+                    try await adapter.checkReachable(probe)
+                } catch {
+                    logger.warning("a domain's IMAP server does not answer", metadata: [
+                        "domain": "\(domain.name)", "imap": "\(probe.host):\(probe.port)", "error": "\(error)",
+                    ])
+                }
+            }
+        }
         let responder = GatewayResponder(gateway: gateway, authenticator: authenticator, configuration: http,
                                          readinessChecks: readiness, metricsText: {
                                              // Sampled when scraped.

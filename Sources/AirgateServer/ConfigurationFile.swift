@@ -1,7 +1,8 @@
 /// The configuration file: a small subset of TOML ([toml.io] v1.0) — `[section]` headers, `key =
 /// value` with basic strings ("…" with \" \\ \n \t escapes), literal strings ('…'), integers,
 /// booleans and one-line arrays of those, `#` comments. Values are kept by their dotted path
-/// (`imap.host`) with the line they came from, for error messages.
+/// (`imap.host`) with the line they came from, for error messages. A path segment may be quoted
+/// (`[domain."example.org".imap]`) so that it can hold dots; it stays quoted in the path.
 public struct ConfigurationFile: Sendable {
     public enum Value: Sendable, Equatable, CustomStringConvertible {
         case string(String)
@@ -48,18 +49,21 @@ public struct ConfigurationFile: Sendable {
                 guard line.hasSuffix("]"), !line.hasPrefix("[["), line.count > 2 else {
                     throw Failure(description: "\(origin): a section header is [name]")
                 }
-                section = String(line.dropFirst().dropLast()).trimmingCharacters(in: " \t")
-                guard Self.isKeyPath(section) else { throw Failure(description: "\(origin): bad section name \(section)") }
+                let name = String(line.dropFirst().dropLast())
+                guard let path = Self.keyPath(name) else { throw Failure(description: "\(origin): bad section name \(name)") }
+                section = path
                 continue
             }
             guard let equals = line.firstIndex(of: "=") else {
                 throw Failure(description: "\(origin): expected key = value")
             }
-            let key = String(line[..<equals]).trimmingCharacters(in: " \t")
-            guard Self.isKeyPath(key) else { throw Failure(description: "\(origin): bad key \(key)") }
+            // A quoted key segment may hold "=": the key ends at the first "=" outside quotes.
+            let keyEnd = Self.firstUnquoted("=", in: line) ?? equals
+            let keyText = String(line[..<keyEnd])
+            guard let key = Self.keyPath(keyText) else { throw Failure(description: "\(origin): bad key \(keyText)") }
             let path = section.isEmpty ? key : section + "." + key
             guard entries[path] == nil else { throw Failure(description: "\(origin): \(path) is set twice") }
-            var rest = Substring(String(line[line.index(after: equals)...]).trimmingCharacters(in: " \t"))
+            var rest = Substring(String(line[line.index(after: keyEnd)...]).trimmingCharacters(in: " \t"))
             let value = try Self.value(&rest, origin)
             guard rest.trimmingCharacters(in: " \t").isEmpty else {
                 throw Failure(description: "\(origin): unexpected text after the value of \(path)")
@@ -123,12 +127,43 @@ public struct ConfigurationFile: Sendable {
         return line
     }
 
-    static func isKeyPath(_ text: String) -> Bool {
-        !text.isEmpty && text.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { part in
-            !part.isEmpty && part.unicodeScalars.allSatisfy {
-                ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-"
+    /// A dotted path with spaces around the dots removed, or nil: bare segments are letters,
+    /// digits, `_` and `-`; quoted ones ("…", no escapes) anything printable but quotes.
+    static func keyPath(_ text: String) -> String? {
+        var segments: [String] = []
+        var rest = Substring(text.trimmingCharacters(in: " \t"))
+        while true {
+            if rest.first == "\"" {
+                let body = rest.dropFirst()
+                guard let close = body.firstIndex(of: "\""), close > body.startIndex,
+                      !body[..<close].contains(where: { $0 == "\\" || ($0.asciiValue ?? 32) < 32 })
+                else { return nil }
+                segments.append("\"" + body[..<close] + "\"")
+                rest = body[body.index(after: close)...]
+            } else {
+                let bare = rest.prefix { character in
+                    character.unicodeScalars.allSatisfy {
+                        ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-"
+                    }
+                }
+                guard !bare.isEmpty else { return nil }
+                segments.append(String(bare))
+                rest = rest.dropFirst(bare.count)
             }
+            rest = rest.drop { $0 == " " || $0 == "\t" }
+            if rest.isEmpty { return segments.joined(separator: ".") }
+            guard rest.first == "." else { return nil }
+            rest = rest.dropFirst().drop { $0 == " " || $0 == "\t" }
         }
+    }
+
+    /// The first `character` outside a quoted key segment.
+    static func firstUnquoted(_ character: Character, in line: String) -> String.Index? {
+        var quoted = false
+        for index in line.indices {
+            if line[index] == "\"" { quoted.toggle() } else if line[index] == character, !quoted { return index }
+        }
+        return nil
     }
 
     static func value(_ text: inout Substring, _ origin: String) throws(Failure) -> Value {

@@ -19,7 +19,8 @@ public struct IMAPMasterLogin: Sendable, Hashable {
 }
 
 /// Checks Basic credentials by logging in to IMAP with them, and keeps one connection pool and
-/// one IDLE watcher per account for as long as the process runs.
+/// one IDLE watcher per account for as long as the process runs. The login's domain picks the
+/// mail servers (`MailRoutes`); a login no route serves is refused like a wrong password.
 ///
 /// With a master login, the user's own login only checks the password (that connection is
 /// closed at once); the account's sessions and IDLE then log in as the master, so they keep
@@ -31,25 +32,13 @@ public actor IMAPAccountAuthenticator: AccountAuthenticator {
     }
 
     private let adapter: IMAPAdapter
-    private let endpoint: ServerEndpoint
-    private let master: IMAPMasterLogin?
-    /// The submission server SendMail uses, with the same credentials; nil: sending is refused.
-    private let smtp: ServerEndpoint?
-    /// ManageSieve for out-of-office, with the same credentials; nil: Settings Oof is refused.
-    private let sieve: ServerEndpoint?
-    /// Appended to logins without a domain to make the account's address.
-    private let defaultDomain: String?
+    private let routes: MailRoutes
     private var accounts: [String: Account] = [:]
     private let salt: [UInt8]
 
-    public init(adapter: IMAPAdapter, endpoint: ServerEndpoint, master: IMAPMasterLogin? = nil, smtp: ServerEndpoint? = nil,
-                sieve: ServerEndpoint? = nil, defaultDomain: String? = nil) {
+    public init(adapter: IMAPAdapter, routes: MailRoutes) {
         self.adapter = adapter
-        self.endpoint = endpoint
-        self.master = master
-        self.smtp = smtp
-        self.sieve = sieve
-        self.defaultDomain = defaultDomain
+        self.routes = routes
         var generator = SystemRandomNumberGenerator()
         salt = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
     }
@@ -57,8 +46,12 @@ public actor IMAPAccountAuthenticator: AccountAuthenticator {
     public func account(user: String, password: String) async throws -> MailAccount {
         let digest = SHA256.hash(data: salt + Array(user.utf8) + [0] + Array(password.utf8))
         if let known = accounts[user], known.credentialDigest == digest { return known.mail }
-        let own = IMAPCredentials.login(user: user, password: password)
-        let ownPool = adapter.pool(endpoint: endpoint, credentials: own)
+        guard let resolved = routes.resolve(login: user) else {
+            throw UpstreamError(.authenticationFailed, "no mail server serves the domain of \(user)")
+        }
+        let route = resolved.route
+        let own = IMAPCredentials.login(user: resolved.imapUser, password: password)
+        let ownPool = adapter.pool(endpoint: route.imap, credentials: own)
         do {
             // The login itself is the check; without a master login the connection stays in
             // the pool for the requests.
@@ -69,10 +62,11 @@ public actor IMAPAccountAuthenticator: AccountAuthenticator {
         }
         let credentials: IMAPCredentials
         let pool: IMAPConnectionPool
-        if let master {
+        if let master = route.master {
             await ownPool.close()
-            credentials = .master(user: user, masterUser: master.user, masterPassword: master.password, separator: master.separator)
-            pool = adapter.pool(endpoint: endpoint, credentials: credentials)
+            credentials = .master(user: resolved.imapUser, masterUser: master.user, masterPassword: master.password,
+                                  separator: master.separator)
+            pool = adapter.pool(endpoint: route.imap, credentials: credentials)
             do {
                 _ = try await IMAPMailSession(pool: pool).capabilities()
             } catch let error as UpstreamError where error.code == .authenticationFailed {
@@ -95,15 +89,15 @@ public actor IMAPAccountAuthenticator: AccountAuthenticator {
             await (old.mail.session as? IMAPMailSession)?.pool.close()
             await old.mail.watcher?.stop()
         }
-        let address = user.contains("@") ? user : defaultDomain.map { "\(user)@\($0)" } ?? user
-        let submitter = smtp.map {
-            SMTPMailSubmitter(adapter: adapter, endpoint: $0, credentials: .plain(user: user, password: password))
+        let submitter = route.smtp.map {
+            SMTPMailSubmitter(adapter: adapter, endpoint: $0, credentials: .plain(user: resolved.imapUser, password: password))
         }
-        let outOfOffice = sieve.map {
-            ManageSieveOutOfOffice(adapter: adapter, endpoint: $0, user: user, password: password, address: address)
+        let outOfOffice = route.sieve.map {
+            ManageSieveOutOfOffice(adapter: adapter, endpoint: $0, user: resolved.imapUser, password: password,
+                                   address: resolved.address)
         }
-        let mail = MailAccount(user: user, emailAddress: address, session: session,
-                               watcher: adapter.watcher(endpoint: endpoint, credentials: credentials), submitter: submitter,
+        let mail = MailAccount(user: user, emailAddress: resolved.address, session: session,
+                               watcher: adapter.watcher(endpoint: route.imap, credentials: credentials), submitter: submitter,
                                outOfOffice: outOfOffice)
         accounts[user] = Account(credentialDigest: digest, mail: mail)
         return mail

@@ -38,10 +38,48 @@ extension ServerConfiguration {
         "cluster.node_name": .string, "cluster.tracker_lease_seconds": .integer, "cluster.folder_poll_seconds": .integer,
     ]
 
-    /// What a file sets, checked against `keys`.
+    /// The keys a `[domain."NAME"]` section may set (docs/configuration.md, "Domains").
+    public static let domainKeys: [String: ConfigurationKind] = {
+        var domainKeys: [String: ConfigurationKind] = [
+            "aliases": .strings, "login": .string, "public_url": .string,
+            "check.user": .string, "check.password": .string,
+            "features.out_of_office": .boolean, "features.send_mail": .boolean,
+        ]
+        for (path, kind) in keys where path.hasPrefix("imap.") || path.hasPrefix("smtp.") || path.hasPrefix("sieve.")
+            || path.hasPrefix("policy.") || path.hasPrefix("autodiscover.")
+        {
+            domainKeys[path] = kind
+        }
+        for path in ["imap.threads", "imap.connections_per_account", "imap.connections_total"] { domainKeys[path] = nil }
+        for path in ["eas.protocol_ceiling", "eas.require_provisioning", "access.max_devices_per_user",
+                     "limits.requests_per_device_per_minute", "limits.requests_per_user_per_minute"] {
+            domainKeys[path] = keys[path]
+        }
+        return domainKeys
+    }()
+
+    /// `domain."NAME".KEY` (or `domain.NAME.KEY`) split into the name as written in the path
+    /// (quotes kept), the name itself and the key.
+    static func domainPath(_ path: String) -> (written: String, name: String, key: String)? {
+        guard path.hasPrefix("domain.") else { return nil }
+        let rest = path.dropFirst("domain.".count)
+        let written: Substring
+        if rest.first == "\"" {
+            guard let close = rest.dropFirst().firstIndex(of: "\"") else { return nil }
+            written = rest[...close]
+        } else {
+            written = rest.prefix { $0 != "." }
+        }
+        let after = rest.dropFirst(written.count)
+        guard after.first == ".", after.count > 1 else { return nil }
+        return (String(written), String(written.filter { $0 != "\"" }), String(after.dropFirst()))
+    }
+
+    /// What a file sets, checked against `keys` (and `domainKeys` in domain sections).
     public static func check(_ file: ConfigurationFile) throws(ConfigurationFile.Failure) {
         for (path, entry) in file.entries {
-            guard let kind = keys[path] else {
+            let known = domainPath(path).map { domainKeys[$0.key] } ?? keys[path]
+            guard let kind = known else {
                 throw ConfigurationFile.Failure(description: "\(entry.origin): unknown key \(path)")
             }
             let fits: Bool
@@ -55,7 +93,9 @@ extension ServerConfiguration {
     }
 
     /// The server configuration the settings describe, with the log level.
-    public static func make(from file: ConfigurationFile) throws(ConfigurationFile.Failure)
+    /// Without `requiringStore` (commands that only look at the mail servers), a missing store
+    /// is `.memory`.
+    public static func make(from file: ConfigurationFile, requiringStore: Bool = true) throws(ConfigurationFile.Failure)
         -> (configuration: ServerConfiguration, logLevel: String)
     {
         try check(file)
@@ -68,33 +108,19 @@ extension ServerConfiguration {
         else { throw fail("\(reader.origin("server.listen")): server.listen is HOST:PORT, not \(listen)") }
         let listenHost = String(listen[..<colon]).trimmingCharacters(in: "[]")
 
-        guard let imapHost = reader.string("imap.host") else {
+        let domainNames = try domainSections(file)
+        let fallback = try route(reader, prefix: "", global: nil)
+        if fallback == nil, domainNames.isEmpty {
             throw fail("imap.host is required (the IMAP server to front); set it in the file, AIRGATE_IMAP_HOST or --imap-host")
-        }
-        let imapSecurity = try reader.security("imap.security", default: .startTLS)
-        let imapPort = try reader.port("imap.port", default: imapSecurity == .implicitTLS ? 993 : 143)
-        let timeout = Duration.seconds(try reader.integer("imap.timeout_seconds", in: 1...600) ?? 30)
-        let caFile = reader.string("imap.ca_file")
-        let serverName = reader.string("imap.server_name")
-        let verify = reader.boolean("imap.verify_certificate") ?? true
-        func endpoint(_ host: String, _ port: Int, _ security: TransportSecurity) -> ServerEndpoint {
-            ServerEndpoint(host: host, port: port, security: security, verifyCertificate: verify, caFile: caFile,
-                           serverName: serverName, timeout: timeout)
-        }
-        let imap = endpoint(imapHost, imapPort, imapSecurity)
-        let smtpSecurity = try reader.security("smtp.security", default: .startTLS)
-        let smtp = endpoint(reader.string("smtp.host") ?? imapHost,
-                            try reader.port("smtp.port", default: smtpSecurity == .implicitTLS ? 465 : 587), smtpSecurity)
-        var sieve: ServerEndpoint?
-        if let sieveHost = reader.string("sieve.host") {
-            sieve = endpoint(sieveHost, try reader.port("sieve.port", default: 4190), try reader.security("sieve.security", default: .startTLS))
         }
 
         let store: Store
         switch (reader.string("store.sqlite"), reader.string("store.postgres")) {
         case (let path?, nil): store = .sqlite(path: path)
         case (nil, let url?): store = .postgres(url: url)
-        case (nil, nil): throw fail("store.sqlite or store.postgres is required")
+        case (nil, nil):
+            guard !requiringStore else { throw fail("store.sqlite or store.postgres is required") }
+            store = .memory
         default: throw fail("\(reader.origin("store.postgres")): set store.sqlite or store.postgres, not both")
         }
 
@@ -130,21 +156,7 @@ extension ServerConfiguration {
         if let poll = try reader.integer("cluster.folder_poll_seconds", in: 1...3600) {
             gateway.pingPollInterval = .seconds(poll)
         }
-        var policy = gateway.policy
-        policy.devicePasswordEnabled = reader.boolean("policy.device_password") ?? policy.devicePasswordEnabled
-        policy.alphanumericDevicePasswordRequired = reader.boolean("policy.alphanumeric_password")
-            ?? policy.alphanumericDevicePasswordRequired
-        policy.minDevicePasswordLength = try reader.integer("policy.min_password_length", in: 1...16) ?? policy.minDevicePasswordLength
-        policy.maxInactivityTimeDeviceLock = try reader.integer("policy.max_inactivity_lock_seconds", in: 60...9999)
-            ?? policy.maxInactivityTimeDeviceLock
-        policy.maxDevicePasswordFailedAttempts = try reader.integer("policy.max_failed_attempts", in: 4...16)
-            ?? policy.maxDevicePasswordFailedAttempts
-        policy.requireDeviceEncryption = reader.boolean("policy.require_encryption") ?? policy.requireDeviceEncryption
-        policy.attachmentsEnabled = reader.boolean("policy.attachments") ?? policy.attachmentsEnabled
-        policy.maxAttachmentSize = try reader.integer("policy.max_attachment_size", in: 0...Int(Int32.max)) ?? policy.maxAttachmentSize
-        policy.allowHTMLEmail = reader.boolean("policy.html_email") ?? policy.allowHTMLEmail
-        policy.allowCamera = reader.boolean("policy.camera") ?? policy.allowCamera
-        policy.allowSimpleDevicePassword = reader.boolean("policy.simple_password") ?? policy.allowSimpleDevicePassword
+        let policy = try Self.policy(reader, prefix: "", base: gateway.policy)
         gateway.policy = policy
         var access = DeviceAccessPolicy()
         if let level = reader.string("access.default") {
@@ -177,18 +189,7 @@ extension ServerConfiguration {
             gateway.addressBook = AddressBook(text: text)
         }
 
-        var outlook: OutlookMailSettings?
-        switch (reader.string("autodiscover.public_imap"), reader.string("autodiscover.public_smtp")) {
-        case (nil, nil):
-            break
-        case let (imapText?, smtpText?):
-            guard let imapEndpoint = OutlookMailSettings.Endpoint(imapText), let smtpEndpoint = OutlookMailSettings.Endpoint(smtpText) else {
-                throw fail("autodiscover.public_imap and public_smtp are HOST:PORT[:tls|starttls|plain]")
-            }
-            outlook = OutlookMailSettings(imap: imapEndpoint, smtp: smtpEndpoint)
-        default:
-            throw fail("autodiscover.public_imap and autodiscover.public_smtp go together")
-        }
+        let outlook = try Self.outlookSettings(reader, prefix: "")
         var proxies: [IPNetwork] = []
         for text in reader.strings("server.trusted_proxies") {
             guard let network = IPNetwork(text) else {
@@ -199,24 +200,26 @@ extension ServerConfiguration {
         let http = GatewayHTTPConfiguration(allowPlainHTTPBasicAuth: reader.boolean("server.allow_plain_http") ?? false,
                                             publicURL: reader.string("server.public_url"), outlookMailSettings: outlook,
                                             trustedProxies: proxies)
-        var master: IMAPMasterLogin?
-        switch (reader.string("imap.master_user"), reader.string("imap.master_password")) {
-        case (let user?, let password?):
-            let separator = reader.string("imap.master_separator") ?? "*"
-            guard !user.isEmpty, separator.count == 1 else {
-                throw fail("\(reader.origin("imap.master_separator")): imap.master_separator is one character")
-            }
-            master = IMAPMasterLogin(user: user, password: password, separator: separator)
-        case (nil, nil): master = nil
-        default: throw fail("imap.master_user and imap.master_password go together")
-        }
         var limits = IMAPPoolLimits()
         limits.perAccount = try reader.integer("imap.connections_per_account", in: 1...50) ?? limits.perAccount
         limits.global = try reader.integer("imap.connections_total", in: 1...1_000_000) ?? limits.global
         var configuration = ServerConfiguration(
-            host: listenHost, port: listenPort, imap: imap, smtp: smtp, sieve: sieve, store: store, gateway: gateway, http: http,
-            defaultDomain: reader.string("server.default_domain"), imapThreads: try reader.integer("imap.threads", in: 1...512) ?? 16,
+            host: listenHost, port: listenPort, routes: MailRoutes(fallback: fallback, defaultDomain: reader.string("server.default_domain")),
+            store: store, gateway: gateway, http: http, imapThreads: try reader.integer("imap.threads", in: 1...512) ?? 16,
             imapLimits: limits)
+        for written in domainNames {
+            let domain = try Self.domain(reader, written: written, fallback: fallback, global: configuration)
+            guard configuration.routes.add(domain.mail) else {
+                throw fail("\(reader.origin("domain.\(written).aliases")): a name of domain \(domain.mail.name) "
+                           + "is already another domain's name or alias")
+            }
+            for name in domain.mail.names {
+                configuration.gateway.domainSettings[name] = domain.settings
+                configuration.http.autodiscoverDomains[name] = domain.autodiscover
+            }
+        }
+        configuration.gateway.defaultDomain = configuration.routes.defaultDomain
+        configuration.http.autodiscoverOtherDomains = fallback != nil
         switch (reader.string("server.tls_cert"), reader.string("server.tls_key")) {
         case (nil, nil): break
         case let (cert?, key?):
@@ -238,7 +241,6 @@ extension ServerConfiguration {
             ?? limitsConfig.requestsPerUserMinute
         limitsConfig.concurrentSyncs = try reader.integer("limits.concurrent_syncs", in: 1...1_000_000) ?? limitsConfig.concurrentSyncs
         configuration.limits = limitsConfig
-        configuration.imapMaster = master
         let level = reader.string("log.level") ?? "info"
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) else {
             throw fail("\(reader.origin("log.level")): log.level is trace, debug, info, notice, warning, error or critical")

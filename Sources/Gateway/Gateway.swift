@@ -50,12 +50,14 @@ public final class Gateway: Sendable {
     }
 
     private func answer(_ request: EASRequest, account: MailAccount, traced: inout Bool) async throws -> EASResponse {
+        // The user's domain may have its own policy, limits and ceiling.
+        let domainConfiguration = configuration.applyingDomain(ofUser: request.user)
         let accountId = try await store.account(named: request.user)
         let ref = DeviceRef(account: accountId, deviceId: request.deviceId)
         var device = try await store.recordContact(DeviceContact(
             ref: ref, deviceType: request.deviceType, userAgent: request.userAgent,
             protocolVersion: request.version.rawValue, at: Self.wallClockMilliseconds()))
-        let (access, reason) = configuration.access.decide(device, user: request.user)
+        let (access, reason) = domainConfiguration.access.decide(device, user: request.user)
         if access != device.accessState || reason != device.accessReason {
             let newlyQuarantined = access == .quarantined && device.accessState != .quarantined
             device.accessState = access
@@ -63,12 +65,12 @@ public final class Gateway: Sendable {
             try await store.saveDevice(device)
             if newlyQuarantined { await deliverQuarantineNotice(device, account: account) }
         }
-        let context = RequestContext(request: request, account: account, accountId: accountId, device: device)
+        let context = RequestContext(request: request, account: account, accountId: accountId, device: device, settings: domainConfiguration)
         traced = device.protocolTrace
 
         // A new partnership beyond the mailbox's limit is not made.
         if device.firstSeen == device.lastSeen, device.policyState == .none,
-           try await store.devices(of: accountId).count > configuration.access.maxDevicesPerUser {
+           try await store.devices(of: accountId).count > domainConfiguration.access.maxDevicesPerUser {
             try await store.removeDevice(ref)
             logger.notice("device refused: too many devices", metadata: ["user": "\(request.user)"])
             return accessRefused(context, status: "177")
@@ -154,6 +156,8 @@ struct RequestContext: Sendable {
     var account: MailAccount
     var accountId: AccountID
     var device: Device
+    /// The gateway's settings with the user's domain's own values applied.
+    var settings: GatewayConfiguration
 
     var deviceRef: DeviceRef { device.ref }
     var version: EASProtocolVersion { request.version }

@@ -33,6 +33,10 @@ public struct GatewayConfiguration: Sendable {
     public var addressBook: AddressBook = AddressBook(entries: [])
     /// Which devices may sync: exemptions, rules, default level, devices per mailbox.
     public var access = DeviceAccessPolicy()
+    /// The domain of logins without `@` (lower-cased).
+    public var defaultDomain: String?
+    /// Per-domain values, by every name of the domain (lower-cased).
+    public var domainSettings: [String: DomainSettings] = [:]
 
     public init(protocolCeiling: EASProtocolVersion = .v16_1, protocolFloor: EASProtocolVersion = .v12_0,
                 policy: ProvisioningPolicy = ProvisioningPolicy(), allowNonProvisionableDevices: Bool = true,
@@ -60,9 +64,11 @@ public struct GatewayConfiguration: Sendable {
     /// The versions offered, oldest first.
     public var offeredVersions: [EASProtocolVersion] { offeredVersions(for: nil) }
 
-    /// The versions offered to `user` (the global set when nil or without a ceiling of its own).
+    /// The versions offered to `user`: up to their domain's ceiling (else the global one),
+    /// lowered by their own if set.
     public func offeredVersions(for user: String?) -> [EASProtocolVersion] {
-        let ceiling = user.flatMap { protocolCeilingByUser[$0.lowercased()] }.map { Swift.min($0, protocolCeiling) } ?? protocolCeiling
+        let domainCeiling = user.flatMap { domainSettings(ofUser: $0)?.protocolCeiling } ?? protocolCeiling
+        let ceiling = user.flatMap { protocolCeilingByUser[$0.lowercased()] }.map { Swift.min($0, domainCeiling) } ?? domainCeiling
         return EASProtocolVersion.allCases.filter { $0 >= protocolFloor && $0 <= ceiling }
     }
 }

@@ -2,12 +2,20 @@ import CoreMetrics
 
 /// What the gateway counts, through swift-metrics: `airgate serve` hands in a Prometheus
 /// factory and serves the numbers at `/metrics`; without one nothing is recorded. Labels only
-/// ever take values from small fixed sets (command names, statuses), never user input.
+/// ever take values from small fixed sets (command names, statuses, configured domains), never
+/// user input.
 public struct GatewayMetrics: Sendable {
     let factory: any MetricsFactory
 
     public init(factory: any MetricsFactory = NOOPMetricsHandler.instance) {
         self.factory = factory
+    }
+
+    /// One answered request of a user of a configured domain (the domain's own name, never
+    /// an alias: one series per domain).
+    public func domainRequest(domain: String, status: Int) {
+        Counter(label: "airgate_domain_requests_total", dimensions: [("domain", domain), ("status", String(status))], factory: factory)
+            .increment()
     }
 
     /// One HTTP request: its EAS command (or `none`), HTTP status and time taken.

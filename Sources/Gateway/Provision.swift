@@ -42,7 +42,7 @@ extension Gateway {
         device.policyKey = temporary
         device.policyState = .temporary
         try await store.saveDevice(device)
-        return Self.policyAnswer(policyType, status: "1", key: temporary, document: configuration.policy.document())
+        return Self.policyAnswer(policyType, status: "1", key: temporary, document: context.settings.policy.document())
     }
 
     /// [MS-ASPROV] 2.2.2.38 Policy in a Provision answer: type, status, then key and document
@@ -60,8 +60,8 @@ extension Gateway {
 
     /// Whether the request may proceed without (re)provisioning.
     func policySatisfied(_ context: RequestContext) async throws -> Bool {
-        if configuration.allowNonProvisionableDevices,
-           configuration.nonProvisionableDeviceTypes.contains(context.request.deviceType)
+        if context.settings.allowNonProvisionableDevices,
+           context.settings.nonProvisionableDeviceTypes.contains(context.request.deviceType)
         {
             return true
         }

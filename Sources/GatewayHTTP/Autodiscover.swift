@@ -51,6 +51,19 @@ public struct OutlookMailSettings: Sendable, Equatable {
     }
 }
 
+/// What Autodiscover tells one domain's users instead of the global settings.
+public struct AutodiscoverDomain: Sendable {
+    /// The EAS URL for the domain's phones.
+    public var publicURL: String?
+    /// The IMAP and SMTP endpoints for the domain's Outlook.
+    public var outlookMailSettings: OutlookMailSettings?
+
+    public init(publicURL: String? = nil, outlookMailSettings: OutlookMailSettings? = nil) {
+        self.publicURL = publicURL
+        self.outlookMailSettings = outlookMailSettings
+    }
+}
+
 /// Autodiscover v1, the plain-old-XML form ([MS-ASCMD] 2.2.1.1 for the mobile-sync schema,
 /// [MS-OXDSCLI] for the Outlook schema): after checking the caller's credentials, tells a phone
 /// which URL serves EAS, and tells Outlook where the IMAP and SMTP servers are.
@@ -74,11 +87,21 @@ extension GatewayResponder {
         }
         if case .failure(let refusal) = await login(credentials, origin: origin) { return refusal.response }
         let address = Self.element("EMailAddress", in: text) ?? credentials.user
+        // Each domain gets its own answer; a domain nobody here serves gets an error, never
+        // another domain's settings.
+        let served = servedDomain(of: address)
         switch Self.element("AcceptableResponseSchema", in: text) {
         case Self.mobileSyncResponseSchema?:
-            return Self.autodiscoverXML(Self.mobileSyncAnswer(address: address, url: easURL(request)))
+            guard let served else {
+                return Self.autodiscoverXML(Self.autodiscoverError(code: 601, message: "Provider is not available"))
+            }
+            return Self.autodiscoverXML(Self.mobileSyncAnswer(address: address, url: easURL(request, domain: served)))
         case Self.outlookResponseSchema?:
-            guard let settings = configuration.outlookMailSettings else {
+            // [MS-OXDSCLI] 2.2.4.1.1.1.3: 500, the address cannot be found.
+            guard let served else {
+                return Self.autodiscoverXML(Self.autodiscoverError(code: 500, message: "The email address cannot be found."))
+            }
+            guard let settings = served.outlookMailSettings ?? configuration.outlookMailSettings else {
                 return Self.autodiscoverXML(Self.autodiscoverError(code: 601, message: "Provider is not available"))
             }
             return Self.autodiscoverXML(Self.outlookAnswer(address: address, login: credentials.user, settings: settings))
@@ -89,10 +112,18 @@ extension GatewayResponder {
         }
     }
 
-    /// The URL of this EAS endpoint as clients reach it: the configured public URL, else built
-    /// from the request's Host.
-    func easURL(_ request: Request) -> String {
-        if let configured = configuration.publicURL { return configured }
+    /// What Autodiscover answers for an address's domain: its own settings, the global ones
+    /// (empty) for other domains when those are served, nil when the domain is not served here.
+    func servedDomain(of address: String) -> AutodiscoverDomain? {
+        let domain = GatewayConfiguration.domain(ofUser: address, defaultDomain: gateway.configuration.defaultDomain)
+        if let domain, let own = configuration.autodiscoverDomains[domain] { return own }
+        return configuration.autodiscoverOtherDomains ? AutodiscoverDomain() : nil
+    }
+
+    /// The URL of this EAS endpoint as a domain's clients reach it: the domain's public URL,
+    /// else the global one, else built from the request's Host.
+    func easURL(_ request: Request, domain: AutodiscoverDomain = AutodiscoverDomain()) -> String {
+        if let configured = domain.publicURL ?? configuration.publicURL { return configured }
         let host = request.head.authority ?? "localhost"
         return "\(configuration.isTLS ? "https" : "http")://\(host)/Microsoft-Server-ActiveSync"
     }

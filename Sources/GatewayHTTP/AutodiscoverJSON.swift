@@ -38,7 +38,10 @@ extension GatewayResponder {
                 "ErrorMessage": "The given protocol value is invalid. Supported values are '\(supported)'.",
             ])
         }
-        let eas = easURL(request)
+        guard let served = servedDomain(of: email) else {
+            return Self.json(.notFound, ["ErrorCode": "InvalidUser", "ErrorMessage": "No mailbox of this domain is served here."])
+        }
+        let eas = easURL(request, domain: served)
         let url: String
         if name == "ActiveSync" {
             url = eas

@@ -24,6 +24,12 @@ public struct GatewayHTTPConfiguration: Sendable {
     /// Reverse proxies whose `X-Forwarded-For`/`X-Forwarded-Proto` name the client (for the
     /// failed-login limits per address, the plain-HTTP check and the logs).
     public var trustedProxies: [IPNetwork]
+    /// What Autodiscover answers for each configured domain, by every name of the domain
+    /// (lower-cased).
+    public var autodiscoverDomains: [String: AutodiscoverDomain] = [:]
+    /// Whether Autodiscover answers for domains not in `autodiscoverDomains` (with the global
+    /// settings): true when logins of any domain have a mail server.
+    public var autodiscoverOtherDomains = true
 
     public init(allowPlainHTTPBasicAuth: Bool = false, isTLS: Bool = false, serverName: String = "Airgate",
                 publicURL: String? = nil, outlookMailSettings: OutlookMailSettings? = nil, trustedProxies: [IPNetwork] = []) {
@@ -134,6 +140,9 @@ public struct GatewayResponder: HTTPResponder {
                 await post(request, query: query, credentials: credentials, origin: origin)
             }
             gateway.metrics.request(command: label, status: response.status.code, duration: ContinuousClock.now - started)
+            if let user = credentials?.user, let domain = gateway.configuration.domainSettings(ofUser: user) {
+                gateway.metrics.domainRequest(domain: domain.name, status: response.status.code)
+            }
             return response
         default:
             var response = Self.plain(.methodNotAllowed)
@@ -183,7 +192,10 @@ public struct GatewayResponder: HTTPResponder {
         case .success(let known): account = known
         case .failure(let refusal): return refusal.response
         }
-        if let (reason, wait) = await throttle.requestRefusal(user: user, deviceId: query.deviceId) {
+        let domain = gateway.configuration.domainSettings(ofUser: user)
+        if let (reason, wait) = await throttle.requestRefusal(user: user, deviceId: query.deviceId,
+                                                              perDevice: domain?.requestsPerDeviceMinute,
+                                                              perUser: domain?.requestsPerUserMinute) {
             return throttled(reason, wait)
         }
         // Android's account check: a login test, not a device ([MS-ASHTTP] has no such id).

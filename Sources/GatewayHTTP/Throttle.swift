@@ -76,13 +76,14 @@ public actor Throttle {
         if let address { count("login-address:" + address, window: limits.failedLoginWindow, now) }
     }
 
-    /// Counts one request; nil when it may go on.
-    public func requestRefusal(user: String, deviceId: String) -> (Refusal, Duration)? {
+    /// Counts one request; nil when it may go on. `perDevice`/`perUser` replace the limits'
+    /// budgets (a domain's own).
+    public func requestRefusal(user: String, deviceId: String, perDevice: Int? = nil, perUser: Int? = nil) -> (Refusal, Duration)? {
         let now = ContinuousClock.now
         let device = "device:" + user.lowercased() + "\u{0}" + deviceId
         let account = "user:" + user.lowercased()
-        if let wait = full(device, limit: limits.requestsPerDeviceMinute, window: .seconds(60), now) { return (.deviceRate, wait) }
-        if let wait = full(account, limit: limits.requestsPerUserMinute, window: .seconds(60), now) { return (.userRate, wait) }
+        if let wait = full(device, limit: perDevice ?? limits.requestsPerDeviceMinute, window: .seconds(60), now) { return (.deviceRate, wait) }
+        if let wait = full(account, limit: perUser ?? limits.requestsPerUserMinute, window: .seconds(60), now) { return (.userRate, wait) }
         count(device, window: .seconds(60), now)
         count(account, window: .seconds(60), now)
         return nil

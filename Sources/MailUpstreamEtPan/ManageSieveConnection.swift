@@ -42,6 +42,13 @@ final class ManageSieveConnection: @unchecked Sendable {
 
     /// Connects, protects the session as the endpoint says, and logs in with AUTHENTICATE PLAIN.
     static func open(_ endpoint: ServerEndpoint, user: String, password: String) throws -> ManageSieveConnection {
+        let connection = try connect(endpoint)
+        try connection.logIn(user: user, password: password)
+        return connection
+    }
+
+    /// Connects and protects the session as the endpoint says, without logging in.
+    static func connect(_ endpoint: ServerEndpoint) throws -> ManageSieveConnection {
         let stream = try IMAPConnection.openStream(endpoint, implicitTLS: endpoint.security == .implicitTLS,
                                                    service: "ManageSieve")
         let connection = ManageSieveConnection(stream: stream, endpoint: endpoint)
@@ -56,19 +63,23 @@ final class ManageSieveConnection: @unchecked Sendable {
             // [RFC 5804] 2.2: the server sends its capabilities again, now trustworthy.
             try connection.readCapabilities()
         }
-        guard connection.capabilities["SASL"]?.uppercased().split(separator: " ").contains("PLAIN") == true else {
-            throw UpstreamError(.authenticationFailed, "\(connection.place) does not offer SASL PLAIN")
+        return connection
+    }
+
+    /// AUTHENTICATE PLAIN.
+    private func logIn(user: String, password: String) throws {
+        guard capabilities["SASL"]?.uppercased().split(separator: " ").contains("PLAIN") == true else {
+            throw UpstreamError(.authenticationFailed, "\(place) does not offer SASL PLAIN")
         }
         let token = Base64.encode(Array("\0\(user)\0\(password)".utf8))
-        let answer = try connection.command("AUTHENTICATE \"PLAIN\" \(quoted(token))")
+        let answer = try command("AUTHENTICATE \"PLAIN\" \(Self.quoted(token))")
         switch answer.status {
         case "OK": break
         case "NO" where answer.code?.uppercased().hasPrefix("TRYLATER") == true:
-            throw UpstreamError(.unavailable, "\(connection.place): login for now refused: \(answer.text)", retryAfter: .seconds(30))
+            throw UpstreamError(.unavailable, "\(place): login for now refused: \(answer.text)", retryAfter: .seconds(30))
         default:
-            throw UpstreamError(.authenticationFailed, "\(connection.place): login for \(user) refused: \(answer.text)")
+            throw UpstreamError(.authenticationFailed, "\(place): login for \(user) refused: \(answer.text)")
         }
-        return connection
     }
 
     func listScripts() throws -> [(name: String, active: Bool)] {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Gateway
 import SyncState
 import SyncStatePostgres
 import SyncStateSQLite
@@ -139,11 +140,19 @@ struct DevicesCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List devices (all, or one user's).")
         @OptionGroup var store: StoreOptions
         @Option(help: "Only this user's devices.") var user: String?
+        @Option(help: "Only devices of users of this mail domain (logins without one count as server.default_domain's).")
+        var domain: String?
         @Flag(help: "JSON instead of a table.") var json = false
 
         func run() async throws {
-            let rows = try await store.withStore { store in
-                try await DevicesCommand.rows(store, user: user).map { Row($0.0, user: $0.1) }
+            // The default domain, to place logins typed without one.
+            let file = domain == nil ? nil : try? store.settings.load()
+            let defaultDomain: String? = if case .string(let name)? = file?.entries["server.default_domain"]?.value { name } else { nil }
+            let rows = try await store.withStore { [user, domain] store in
+                try await DevicesCommand.rows(store, user: user).filter { row in
+                    guard let domain else { return true }
+                    return GatewayConfiguration.domain(ofUser: row.1, defaultDomain: defaultDomain) == domain.lowercased()
+                }.map { Row($0.0, user: $0.1) }
             }
             if json { return try DevicesCommand.printJSON(rows) }
             let header = ["USER", "DEVICE", "TYPE", "MODEL", "OS", "EAS", "LAST SEEN", "ACCESS", "WIPE"]
