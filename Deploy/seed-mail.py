@@ -459,9 +459,15 @@ class Appender:
 
 
 def login(env, user):
-    """Log in as `user`: with its own password when known, else as master user."""
+    """Log in as `user`: with its own password when known, else as master user.
+    Addresses in BETA_DOMAIN live on the second Dovecot, which knows them by local part."""
     known = {env["DEMO_USER"]: env["DEMO_PASSWORD"], env["OTHER_USER"]: env["OTHER_PASSWORD"]}
-    conn = imaplib.IMAP4(env["IMAP_HOST"], int(env["IMAP_PORT"]), timeout=60)
+    port = env["IMAP_PORT"]
+    local, _, domain = user.rpartition("@")
+    if env.get("BETA_DOMAIN") and domain.lower() == env["BETA_DOMAIN"]:
+        known = {env["BETA_USER"]: env["BETA_PASSWORD"], env["BETA_OTHER_USER"]: env["BETA_OTHER_PASSWORD"]}
+        user, port = local, env["BETA_IMAP_PORT"]
+    conn = imaplib.IMAP4(env["IMAP_HOST"], int(port), timeout=60)
     if user in known:
         conn.login(user, known[user])
     else:

@@ -52,13 +52,14 @@ class Stack:
         ctx.check_hostname = True
         return ctx
 
-    def imap(self, user=None, password=None, tls=None):
-        """Logged-in IMAP connection; tls is None, 'starttls' or 'implicit'."""
+    def imap(self, user=None, password=None, tls=None, port_key="IMAP_PORT"):
+        """Logged-in IMAP connection; tls is None, 'starttls' or 'implicit'.
+        port_key BETA_IMAP_PORT selects the second Dovecot (beta.test)."""
         if tls == "implicit":
             conn = imaplib.IMAP4_SSL(self.host, self.port("IMAPS_PORT"),
                                      ssl_context=self.tls_context(), timeout=TIMEOUT)
         else:
-            conn = imaplib.IMAP4(self.host, self.port("IMAP_PORT"), timeout=TIMEOUT)
+            conn = imaplib.IMAP4(self.host, self.port(port_key), timeout=TIMEOUT)
             if tls == "starttls":
                 conn.starttls(ssl_context=self.tls_context())
         conn.login(user or self.env["DEMO_USER"], password or self.env["DEMO_PASSWORD"])
@@ -82,6 +83,13 @@ class Stack:
     def other(self):
         return (self.env["OTHER_USER"], self.env["OTHER_PASSWORD"])
 
+    def beta(self):
+        """The beta.test demo user: logs in by local part, on the second Dovecot."""
+        return (self.env["BETA_USER"], self.env["BETA_PASSWORD"])
+
+    def beta_address(self, user):
+        return f"{user}@{self.env['BETA_DOMAIN']}"
+
 
 def new_message(sender, recipient, subject):
     msg = EmailMessage()
@@ -100,9 +108,10 @@ def ok_response(typ, data, what):
     return data
 
 
-def wait_for_search(stack, credentials, criteria, seconds=DELIVERY_WAIT):
-    """Poll INBOX of `credentials` until SEARCH `criteria` finds something."""
-    conn = stack.imap(*credentials)
+def wait_for_search(stack, credentials, criteria, seconds=DELIVERY_WAIT, port_key="IMAP_PORT"):
+    """Poll INBOX of `credentials` until SEARCH `criteria` finds something.
+    seconds=0 searches once: False then means "not there now"."""
+    conn = stack.imap(*credentials, port_key=port_key)
     try:
         ok_response(*conn.select("INBOX"), "SELECT INBOX")
         deadline = time.monotonic() + seconds
@@ -306,9 +315,9 @@ def sieve_read_response(reader):
             return lines
 
 
-def check_managesieve(stack):
-    user, password = stack.demo()
-    with socket.create_connection((stack.host, stack.port("SIEVE_PORT")), TIMEOUT) as sock:
+def check_managesieve(stack, credentials=None, port_key="SIEVE_PORT"):
+    user, password = credentials or stack.demo()
+    with socket.create_connection((stack.host, stack.port(port_key)), TIMEOUT) as sock:
         reader = sock.makefile("rb")
         greeting = sieve_read_response(reader)
         if not greeting[-1].startswith(b"OK"):
@@ -329,6 +338,107 @@ def find_psql():
     if not candidates:
         raise CheckFailed("psql not found")
     return candidates[-1]
+
+
+def expect_login_refused(stack, user, password, port_key):
+    try:
+        conn = stack.imap(user, password, port_key=port_key)
+    except imaplib.IMAP4.error:
+        return
+    conn.logout()
+    raise CheckFailed(f"LOGIN {user} / {password} on {port_key} succeeded")
+
+
+def check_beta_imap_login(stack):
+    conn = stack.imap(*stack.beta(), tls="starttls", port_key="BETA_IMAP_PORT")
+    try:
+        ok_response(*conn.select("INBOX", readonly=True), "SELECT INBOX")
+        data = ok_response(*conn.capability(), "CAPABILITY")
+        missing = REQUIRED_CAPABILITIES - set(data[0].decode().upper().split())
+        if missing:
+            raise CheckFailed(f"missing {' '.join(sorted(missing))}")
+    finally:
+        conn.logout()
+
+
+def check_beta_imap_master_user(stack):
+    env = stack.env
+    login = f"{env['BETA_USER']}{env.get('MASTER_SEPARATOR', '*')}{env['MASTER_USER']}"
+    conn = stack.imap(login, env["MASTER_PASSWORD"], port_key="BETA_IMAP_PORT")
+    try:
+        ok_response(*conn.select("INBOX", readonly=True), "SELECT INBOX")
+    finally:
+        conn.logout()
+
+
+def check_beta_imap_local_part_only(stack):
+    """beta.test users are known by local part: the full address is no login there."""
+    user, password = stack.beta()
+    expect_login_refused(stack, stack.beta_address(user), password, "BETA_IMAP_PORT")
+
+
+def check_domains_keep_passwords_apart(stack):
+    """demo@airgate.test and demo@beta.test are different users with their own passwords."""
+    env = stack.env
+    expect_login_refused(stack, env["BETA_USER"], env["DEMO_PASSWORD"], "BETA_IMAP_PORT")
+    expect_login_refused(stack, env["DEMO_USER"], env["DEMO_PASSWORD"], "BETA_IMAP_PORT")
+    expect_login_refused(stack, env["DEMO_USER"], env["BETA_PASSWORD"], "IMAP_PORT")
+
+
+def check_beta_submission_rejects_first_domain_login(stack):
+    try:
+        conn = stack.smtp("BETA_SMTP_PORT", auth_as=stack.demo())
+    except smtplib.SMTPAuthenticationError:
+        return
+    conn.quit()
+    raise CheckFailed(f"{stack.env['DEMO_USER']} authenticated on BETA_SMTP_PORT")
+
+
+def message_id_search(msg):
+    return ["HEADER", "Message-ID", msg["Message-ID"]]
+
+
+def send(stack, port_key, credentials, msg):
+    conn = stack.smtp(port_key, auth_as=credentials)
+    try:
+        refused = conn.send_message(msg)
+    finally:
+        conn.quit()
+    if refused:
+        raise CheckFailed(f"recipients refused: {refused}")
+
+
+def check_beta_submission_routes_per_domain(stack):
+    """Sent by the beta.test demo: to demo@beta.test lands on the second Dovecot only,
+    to demo@airgate.test on the first only."""
+    beta_user = stack.beta_address(stack.env["BETA_USER"])
+    to_beta = new_message(beta_user, beta_user, "stack check: beta to beta")
+    to_first = new_message(beta_user, stack.env["DEMO_USER"], "stack check: beta to airgate")
+    send(stack, "BETA_SMTP_PORT", stack.beta(), to_beta)
+    send(stack, "BETA_SMTP_PORT", stack.beta(), to_first)
+    if not wait_for_search(stack, stack.beta(), message_id_search(to_beta), port_key="BETA_IMAP_PORT"):
+        raise CheckFailed(f"{to_beta['Message-ID']} not in {beta_user}'s INBOX after {DELIVERY_WAIT}s")
+    if not wait_for_search(stack, stack.demo(), message_id_search(to_first)):
+        raise CheckFailed(f"{to_first['Message-ID']} not in {stack.env['DEMO_USER']}'s INBOX "
+                          f"after {DELIVERY_WAIT}s")
+    # Both were delivered by now: a copy on the wrong server would be there too.
+    if wait_for_search(stack, stack.demo(), message_id_search(to_beta), seconds=0):
+        raise CheckFailed(f"mail to {beta_user} also reached {stack.env['DEMO_USER']} (first Dovecot)")
+    if wait_for_search(stack, stack.beta(), message_id_search(to_first), seconds=0,
+                       port_key="BETA_IMAP_PORT"):
+        raise CheckFailed(f"mail to {stack.env['DEMO_USER']} also reached {beta_user} (second Dovecot)")
+
+
+def check_submission_delivers_to_beta(stack):
+    beta_user = stack.beta_address(stack.env["BETA_USER"])
+    msg = new_message(stack.env["DEMO_USER"], beta_user, "stack check: airgate to beta")
+    send(stack, "SMTP_PORT", stack.demo(), msg)
+    if not wait_for_search(stack, stack.beta(), message_id_search(msg), port_key="BETA_IMAP_PORT"):
+        raise CheckFailed(f"{msg['Message-ID']} not in {beta_user}'s INBOX after {DELIVERY_WAIT}s")
+
+
+def check_beta_managesieve(stack):
+    check_managesieve(stack, credentials=stack.beta(), port_key="BETA_SIEVE_PORT")
 
 
 def check_postgres(stack):
@@ -355,6 +465,15 @@ CHECKS = [
     ("imap-idle-push", check_imap_idle_push),
     ("managesieve-auth", check_managesieve),
     ("postgres-select-1", check_postgres),
+    # The second Dovecot, for beta.test (users log in by local part).
+    ("beta-imap-starttls-login-capabilities", check_beta_imap_login),
+    ("beta-imap-master-user-login", check_beta_imap_master_user),
+    ("beta-imap-refuses-full-address-login", check_beta_imap_local_part_only),
+    ("domains-keep-passwords-apart", check_domains_keep_passwords_apart),
+    ("beta-submission-refuses-first-domain-login", check_beta_submission_rejects_first_domain_login),
+    ("beta-submission-routes-per-domain", check_beta_submission_routes_per_domain),
+    ("smtp-submission-delivers-to-beta", check_submission_delivers_to_beta),
+    ("beta-managesieve-auth", check_beta_managesieve),
 ]
 
 

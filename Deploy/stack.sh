@@ -839,12 +839,12 @@ require_env() {
 
 cmd_seed() {
     require_env
-    exec "$(python_bin)" "$DEPLOY_DIR/seed-mail.py" "$@"
+    PYTHONDONTWRITEBYTECODE=1 exec "$(python_bin)" "$DEPLOY_DIR/seed-mail.py" "$@"
 }
 
 cmd_check() {
     require_env
-    exec "$(python_bin)" "$DEPLOY_DIR/stack-check.py" "$@"
+    PYTHONDONTWRITEBYTECODE=1 exec "$(python_bin)" "$DEPLOY_DIR/stack-check.py" "$@"
 }
 
 cmd_user() {

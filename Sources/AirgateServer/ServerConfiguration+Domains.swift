@@ -47,16 +47,18 @@ extension ServerConfiguration {
     /// The mail servers under `prefix` (`""` for the top level, `domain."NAME".` for a domain);
     /// nil when its `imap.host` is not set. A domain takes the CA file, certificate check and
     /// timeout from the top level unless it sets its own.
-    static func route(_ reader: Reader, prefix: String, global: MailRoute?) throws(ConfigurationFile.Failure) -> MailRoute? {
+    static func route(_ reader: Reader, prefix: String) throws(ConfigurationFile.Failure) -> MailRoute? {
         func fail(_ text: String) -> ConfigurationFile.Failure { ConfigurationFile.Failure(description: text) }
         guard let imapHost = reader.string(prefix + "imap.host") else { return nil }
+        // The top level's, also when it names no server of its own.
+        let global = (caFile: reader.string("imap.ca_file"), verify: reader.boolean("imap.verify_certificate"),
+                      timeout: try reader.integer("imap.timeout_seconds", in: 1...600))
         let imapSecurity = try reader.security(prefix + "imap.security", default: .startTLS)
         let imapPort = try reader.port(prefix + "imap.port", default: imapSecurity == .implicitTLS ? 993 : 143)
-        let timeout = try reader.integer(prefix + "imap.timeout_seconds", in: 1...600).map { Duration.seconds($0) }
-            ?? global?.imap.timeout ?? .seconds(30)
-        let caFile = reader.string(prefix + "imap.ca_file") ?? global?.imap.caFile
+        let timeout = Duration.seconds(try reader.integer(prefix + "imap.timeout_seconds", in: 1...600) ?? global.timeout ?? 30)
+        let caFile = reader.string(prefix + "imap.ca_file") ?? global.caFile
         let serverName = reader.string(prefix + "imap.server_name")
-        let verify = reader.boolean(prefix + "imap.verify_certificate") ?? global?.imap.verifyCertificate ?? true
+        let verify = reader.boolean(prefix + "imap.verify_certificate") ?? global.verify ?? true
         func endpoint(_ host: String, _ port: Int, _ security: TransportSecurity) -> ServerEndpoint {
             ServerEndpoint(host: host, port: port, security: security, verifyCertificate: verify, caFile: caFile,
                            serverName: serverName, timeout: timeout)
@@ -100,13 +102,13 @@ extension ServerConfiguration {
     }
 
     /// One domain section.
-    static func domain(_ reader: Reader, written: String, fallback: MailRoute?, global: ServerConfiguration)
+    static func domain(_ reader: Reader, written: String, global: ServerConfiguration)
         throws(ConfigurationFile.Failure) -> DomainSection
     {
         func fail(_ text: String) -> ConfigurationFile.Failure { ConfigurationFile.Failure(description: text) }
         let prefix = "domain.\(written)."
         let name = written.filter { $0 != "\"" }.lowercased()
-        guard let route = try route(reader, prefix: prefix, global: fallback) else {
+        guard let route = try route(reader, prefix: prefix) else {
             throw fail("domain \(name) has no mail server: set imap.host in its section [domain.\(written)]")
         }
         var aliases: [String] = []

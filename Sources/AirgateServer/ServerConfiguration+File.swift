@@ -109,7 +109,7 @@ extension ServerConfiguration {
         let listenHost = String(listen[..<colon]).trimmingCharacters(in: "[]")
 
         let domainNames = try domainSections(file)
-        let fallback = try route(reader, prefix: "", global: nil)
+        let fallback = try route(reader, prefix: "")
         if fallback == nil, domainNames.isEmpty {
             throw fail("imap.host is required (the IMAP server to front); set it in the file, AIRGATE_IMAP_HOST or --imap-host")
         }
@@ -208,7 +208,7 @@ extension ServerConfiguration {
             store: store, gateway: gateway, http: http, imapThreads: try reader.integer("imap.threads", in: 1...512) ?? 16,
             imapLimits: limits)
         for written in domainNames {
-            let domain = try Self.domain(reader, written: written, fallback: fallback, global: configuration)
+            let domain = try Self.domain(reader, written: written, global: configuration)
             guard configuration.routes.add(domain.mail) else {
                 throw fail("\(reader.origin("domain.\(written).aliases")): a name of domain \(domain.mail.name) "
                            + "is already another domain's name or alias")

@@ -33,14 +33,15 @@ import Testing
         file.set("server.tls_key", .string(""), origin: "test")
         let (configuration, level) = try ServerConfiguration.make(from: file)
         #expect(configuration.host == "0.0.0.0" && configuration.port == 443)
-        #expect(configuration.imap == ServerEndpoint(host: "mail.example.org", port: 143, security: .startTLS,
-                                                     serverName: nil, timeout: .seconds(30)))
-        #expect(configuration.smtp?.port == 587 && configuration.sieve?.port == 4190)
+        let route = try #require(configuration.routes.fallback)
+        #expect(route.imap == ServerEndpoint(host: "mail.example.org", port: 143, security: .startTLS,
+                                             serverName: nil, timeout: .seconds(30)))
+        #expect(route.smtp?.port == 587 && route.sieve?.port == 4190)
         #expect(configuration.http.publicURL == "https://airgate.example.org/Microsoft-Server-ActiveSync")
         #expect(configuration.gateway.heartbeatBounds == 60...3540)
         #expect(configuration.gateway.syncResponseBudget == 51200)
         #expect(configuration.imapLimits.perAccount == 4)
-        #expect(configuration.defaultDomain == "example.org")
+        #expect(configuration.routes.defaultDomain == "example.org" && configuration.gateway.defaultDomain == "example.org")
         guard case .sqlite(let path) = configuration.store else { Issue.record("not SQLite"); return }
         #expect(path == "/var/lib/airgate/state.sqlite")
         #expect(level == "info")
@@ -51,7 +52,7 @@ import Testing
         try file.applyEnvironment(["AIRGATE_IMAP_PORT": "1993", "AIRGATE_IMAP_SECURITY": "tls", "AIRGATE_EAS_PROTOCOL_CEILING": "14.1",
                                    "UNRELATED": "1"], known: ServerConfiguration.keys)
         let (configuration, _) = try ServerConfiguration.make(from: file)
-        #expect(configuration.imap.port == 1993 && configuration.imap.security == .implicitTLS)
+        #expect(configuration.routes.fallback?.imap.port == 1993 && configuration.routes.fallback?.imap.security == .implicitTLS)
         #expect(configuration.gateway.protocolCeiling == .v14_1)
         #expect(file.entries["imap.port"]?.origin == "AIRGATE_IMAP_PORT")
     }

@@ -25,7 +25,7 @@ import Testing
             s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()
             """)
         let gone = try await RunningGateway.start { configuration in
-            configuration.imap = ServerEndpoint(host: "127.0.0.1", port: Int(port) ?? 1, security: .plain)
+            configuration.routes.fallback?.imap = ServerEndpoint(host: "127.0.0.1", port: Int(port) ?? 1, security: .plain)
         }
         defer { Task { await gone.stop() } }
         let goneClient = gone.device().exchange

@@ -12,7 +12,7 @@ import Testing
     @Test func theUsersPasswordIsCheckedAndSessionsUseTheMaster() async throws {
         guard Stack.available() else { return }
         let gateway = try await RunningGateway.start { configuration in
-            configuration.imapMaster = IMAPMasterLogin(user: Stack["MASTER_USER"], password: Stack["MASTER_PASSWORD"])
+            configuration.routes.fallback?.master = IMAPMasterLogin(user: Stack["MASTER_USER"], password: Stack["MASTER_PASSWORD"])
         }
         defer { Task { await gateway.stop() } }
         var device = gateway.device(user: Stack["OTHER_USER"], password: Stack["OTHER_PASSWORD"])
@@ -27,7 +27,7 @@ import Testing
         // user's own login still passes and the session's login fails; that is the operator's
         // mistake, so 503 rather than 401 (which would make the phone ask for the password).
         let broken = try await RunningGateway.start { configuration in
-            configuration.imapMaster = IMAPMasterLogin(user: Stack["MASTER_USER"], password: "wrong-master-password")
+            configuration.routes.fallback?.master = IMAPMasterLogin(user: Stack["MASTER_USER"], password: "wrong-master-password")
         }
         defer { Task { await broken.stop() } }
         var victim = broken.device(type: "WindowsOutlook15", user: Stack["OTHER_USER"], password: Stack["OTHER_PASSWORD"])
