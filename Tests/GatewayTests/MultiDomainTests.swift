@@ -50,6 +50,7 @@ import Testing
         login = "local_part"
         public_url = "\(betaURL)"
         eas.protocol_ceiling = "14.1"
+        access.max_devices_per_user = 1
         check.user = "\(betaAddress)"
         check.password = "\(Stack["BETA_PASSWORD"])"
         [domain."\(betaDomain)".imap]
@@ -225,6 +226,14 @@ import Testing
         try await alphaDevice.provision()
         var betaDevice = gateway.device(user: Self.betaAddress, password: Stack["BETA_PASSWORD"])
         try await betaDevice.provision()
+
+        // The beta domain allows one device per user, the alpha domain the global 100.
+        let folderSync = EASElement(FH.folderSync, children: [EASElement(FH.syncKey, text: "0")])
+        let secondBeta = try await gateway.device(user: Self.betaAddress, password: Stack["BETA_PASSWORD"]).send("FolderSync", folderSync)
+        #expect(secondBeta.element?.child(FH.status)?.text == "177")
+        var secondAlpha = gateway.device(user: Stack["DEMO_USER"], password: Stack["DEMO_PASSWORD"])
+        try await secondAlpha.provision()
+        #expect(try await secondAlpha.send("FolderSync", folderSync).element?.child(FH.status)?.text == "1")
 
         let listed = try await DevicesCommandTests.devices(["list", "--domain", Self.betaDomain], store: store)
         #expect(listed.status == 0)
