@@ -59,6 +59,9 @@ import Testing
         server_name = "localhost"
         [domain."\(betaDomain)".smtp]
         port = \(Stack["BETA_SMTP_PORT"])
+        [domain."\(betaDomain)".policy]
+        device_password = true
+        min_password_length = 6
         """
     }
 
@@ -131,6 +134,18 @@ import Testing
         #expect(try await gateway.device(user: Stack["DEMO_USER"], password: Stack["BETA_PASSWORD"]).send("FolderSync", nil).status == 401)
         #expect(try await gateway.device(user: "demo@gamma.test", password: Stack["DEMO_PASSWORD"]).send("FolderSync", nil).status == 401)
         #expect(try await gateway.device(user: Stack["BETA_USER"], password: Stack["BETA_PASSWORD"]).send("FolderSync", nil).status == 401)
+
+        // Each domain's policy: beta asks for a device password of 6, alpha for nothing.
+        func policy(_ device: EASDevice) async throws -> EASElement? {
+            let answer = try await device.send("Provision", EASRequests.provision())
+            log.record(answer)
+            return answer.element?.child(EASTag.Provision.policies)?.child(EASTag.Provision.policy)?.child(EASTag.Provision.data)?
+                .child(EASTag.Provision.easProvisionDoc)
+        }
+        let betaPolicy = try await policy(betaDevice)
+        #expect(betaPolicy?.child(EASTag.Provision.devicePasswordEnabled)?.text == "1")
+        #expect(betaPolicy?.child(EASTag.Provision.minDevicePasswordLength)?.text == "6")
+        #expect(try await policy(alphaDevice)?.child(EASTag.Provision.devicePasswordEnabled)?.text == "0")
 
         // The beta domain's ceiling is 14.1; the alpha domain keeps 16.1.
         let betaOptions = try await betaDevice.exchange.send(method: .OPTIONS, path: "/Microsoft-Server-ActiveSync", headers: [
