@@ -110,7 +110,6 @@ let package = Package(
                 "Gateway", "GatewayHTTP", "EASProtocol", "MailUpstream", "MailUpstreamEtPan", "SyncState", "SyncStateSQL",
                 "SyncStateSQLite", "SyncStatePostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -3,7 +3,6 @@ import Gateway
 import GatewayHTTP
 import Hummingbird
 import HummingbirdCore
-import HummingbirdTLS
 import NIOSSL
 import Prometheus
 import Logging
@@ -29,6 +28,12 @@ public struct ServerConfiguration: Sendable {
     public var limits = ThrottleLimits()
     /// PEM certificate chain and private key: serve HTTPS (TLS 1.2 and later) instead of HTTP.
     public var tls: (certificateFile: String, keyFile: String)?
+    /// How often the certificate files are looked at for a renewal; nil: only on SIGHUP.
+    public var tlsReloadInterval: Duration? = .seconds(60)
+    /// A connection without a request in progress that sends nothing for this long is closed:
+    /// keep-alive connections left open, and clients that stall mid-header or mid-body
+    /// (slow-loris). Held Pings are not affected (their request was read in full).
+    public var idleTimeout: Duration = .seconds(60)
 
     public enum Store: Sendable {
         case sqlite(path: String)
@@ -108,15 +113,19 @@ public enum AirgateServer {
                               metrics: metrics, logger: logger)
         let authenticator = IMAPAccountAuthenticator(adapter: adapter, routes: configuration.routes)
         var http = configuration.http
-        var server = HTTPServerBuilder.http1()
+        let idle = configuration.idleTimeout.components
+        let http1 = HTTP1Channel.Configuration(idleTimeout: .milliseconds(idle.seconds * 1000 + idle.attoseconds / 1_000_000_000_000_000))
+        var server = HTTPServerBuilder.http1(configuration: http1)
+        var certificateWatch: Task<Void, Never>?
         if let tls = configuration.tls {
-            let chain = try NIOSSLCertificate.fromPEMFile(tls.certificateFile).map { NIOSSLCertificateSource.certificate($0) }
-            let key = try NIOSSLPrivateKey(file: tls.keyFile, format: .pem)
-            var tlsConfiguration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
-            tlsConfiguration.minimumTLSVersion = .tlsv12
-            server = try .tls(.http1(), tlsConfiguration: tlsConfiguration)
+            let certificates = try TLSCertificateReloader(certificateFile: tls.certificateFile, keyFile: tls.keyFile, logger: logger)
+            server = HTTPServerBuilder { responder in
+                ReloadingTLSChannel(base: HTTP1Channel(responder: responder, configuration: http1), certificates: certificates)
+            }
             http.isTLS = true
+            certificateWatch = Task { [interval = configuration.tlsReloadInterval] in await certificates.watch(every: interval) }
         }
+        defer { certificateWatch?.cancel() }
         var readiness = [ReadinessCheck(name: "state store") { _ = try await store.username(of: AccountID(0)) }]
         if var imapProbe = configuration.routes.fallback?.imap {
             imapProbe.timeout = .seconds(5)

@@ -13,7 +13,8 @@ extension ServerConfiguration {
     public static let keys: [String: ConfigurationKind] = [
         "server.listen": .string, "server.public_url": .string, "server.allow_plain_http": .boolean,
         "server.tls_cert": .string, "server.tls_key": .string, "server.default_domain": .string,
-        "server.address_book": .string, "server.trusted_proxies": .strings,
+        "server.address_book": .string, "server.trusted_proxies": .strings, "server.tls_reload_seconds": .integer,
+        "server.idle_timeout_seconds": .integer, "server.min_upload_rate": .integer,
         "imap.host": .string, "imap.port": .integer, "imap.security": .string, "imap.ca_file": .string,
         "imap.server_name": .string, "imap.master_user": .string, "imap.master_password": .string,
         "imap.master_separator": .string, "imap.verify_certificate": .boolean, "imap.timeout_seconds": .integer,
@@ -228,6 +229,15 @@ extension ServerConfiguration {
             }
             configuration.tls = (cert, key)
         default: throw fail("server.tls_cert and server.tls_key go together")
+        }
+        if let seconds = try reader.integer("server.tls_reload_seconds", in: 0...86400) {
+            configuration.tlsReloadInterval = seconds == 0 ? nil : .seconds(seconds)
+        }
+        if let rate = try reader.integer("server.min_upload_rate", in: 0...(1 << 30)) {
+            configuration.http.minimumUploadRate = rate
+        }
+        if let seconds = try reader.integer("server.idle_timeout_seconds", in: 5...3600) {
+            configuration.idleTimeout = .seconds(seconds)
         }
         var limitsConfig = ThrottleLimits()
         limitsConfig.failedLoginsPerUser = try reader.integer("limits.failed_logins_per_user", in: 1...100_000)

@@ -133,6 +133,12 @@ struct ServeCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "airgate", metadataProvider: RequestLog.provider)
         logger.logLevel = Logger.Level(rawValue: level) ?? .info
+        // SIGHUP (systemctl reload) reads the HTTPS certificate again, e.g. after a renewal.
+        signal(SIGHUP, SIG_IGN)
+        let hangUp = DispatchSource.makeSignalSource(signal: SIGHUP)
+        hangUp.setEventHandler { TLSCertificateReloader.reloadEverywhere() }
+        hangUp.resume()
+        defer { hangUp.cancel() }
         let scheme = configuration.tls == nil ? "http" : "https"
         let host = configuration.host
         try await AirgateServer.run(configuration, logger: logger) { port in
