@@ -206,4 +206,20 @@ if Context.environment["AIRGATE_FUZZ"] == "1" {
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         )
     )
+    package.targets.append(
+        .executableTarget(
+            name: "FuzzEASRequests",
+            dependencies: ["EASProtocol", "WBXML", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Fuzz/FuzzEASRequests",
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+        )
+    )
+    package.targets.append(
+        .executableTarget(
+            name: "FuzzMIME",
+            dependencies: ["MailUpstream", "MailUpstreamEtPan"],
+            path: "Fuzz/FuzzMIME",
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+        )
+    )
 }

@@ -1,31 +1,56 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer target with AddressSanitizer and runs it.
+# Builds a libFuzzer target with AddressSanitizer and runs it.
 #
-#   Fuzz/run.sh [SECONDS] [extra libFuzzer flags…]     (default 60 seconds)
+#   Fuzz/run.sh [TARGET] [SECONDS] [extra libFuzzer flags…]
 #
-# The seed corpus is the Exchange captures in ../shared/fixtures plus the bodies in
-# Fuzz/seeds; what libFuzzer finds goes to Fuzz/corpus-eas-decoder (git-ignored) and crashing
-# inputs to Fuzz/artifacts/.
+# TARGET is eas-decoder (the default: WBXML reader and EAS decoder), eas-requests (every
+# command's request decoder) or mime (SendMail's message, headers, invitations, charsets);
+# SECONDS defaults to 60. Seeds: the Exchange captures in ../shared/fixtures and
+# Fuzz/seeds/*.wbxml for the WBXML targets (plus Fuzz/seeds/requests/*.xml, encoded with
+# `airgate wbxml encode`), Fuzz/seeds/mime/* for mime. What libFuzzer finds goes to
+# Fuzz/corpus-TARGET (git-ignored) and crashing inputs to Fuzz/artifacts/.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+target=eas-decoder
+case "${1:-}" in
+    eas-decoder|eas-requests|mime) target="$1"; shift ;;
+esac
 seconds="${1:-60}"
 shift || true
 shared="${AIRGATE_SHARED_DIR:-$here/../../shared}"
 
+case "$target" in
+    eas-decoder) product=FuzzEASDecoder ;;
+    eas-requests) product=FuzzEASRequests ;;
+    mime) product=FuzzMIME ;;
+esac
+
 cd "$here/.."
+corpus="$here/corpus-$target"
+mkdir -p "$corpus" "$here/artifacts"
+if [ "$target" = mime ]; then
+    cp -n "$here"/seeds/mime/* "$corpus"/ 2>/dev/null || true
+else
+    cp -n "$here"/seeds/*.wbxml "$corpus"/ 2>/dev/null || true
+    if [ -d "$shared/fixtures/exchange-captures" ]; then
+        cp -n "$shared"/fixtures/exchange-captures/*.wbxml "$corpus"/ 2>/dev/null || true
+    fi
+    if [ "$target" = eas-requests ]; then
+        swift build --product airgate >/dev/null
+        airgate="$(swift build --show-bin-path)/airgate"
+        for xml in "$here"/seeds/requests/*.xml; do
+            "$airgate" wbxml encode "$xml" -o "$corpus/$(basename "$xml" .xml).wbxml"
+        done
+    fi
+fi
+
 export AIRGATE_FUZZ=1
 # One combined -sanitize flag: given as two (--sanitize=fuzzer --sanitize=address), swiftc
 # keeps only the last, and the code is built without coverage instrumentation.
 build=(swift build -c release --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=fuzzer-no-link,address
        --scratch-path .build-fuzz)
-"${build[@]}" --product FuzzEASDecoder
-binary="$("${build[@]}" --show-bin-path)/FuzzEASDecoder"
+"${build[@]}" --product "$product"
+binary="$("${build[@]}" --show-bin-path)/$product"
 
-corpus="$here/corpus-eas-decoder"
-mkdir -p "$corpus" "$here/artifacts"
-cp -n "$here"/seeds/*.wbxml "$corpus"/ 2>/dev/null || true
-if [ -d "$shared/fixtures/exchange-captures" ]; then
-    cp -n "$shared"/fixtures/exchange-captures/*.wbxml "$corpus"/ 2>/dev/null || true
-fi
 "$binary" "$corpus" -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
-    -artifact_prefix="$here/artifacts/" "$@"
+    -artifact_prefix="$here/artifacts/$target-" "$@"
