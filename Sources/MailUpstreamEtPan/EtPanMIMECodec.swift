@@ -20,6 +20,15 @@ public struct EtPanMIMECodec: MIMECodec {
         case "quoted-printable": mechanism = MAILMIME_MECHANISM_QUOTED_PRINTABLE
         default: return bytes
         }
+        var bytes = bytes
+        // libetpan's quoted-printable decoder reads two bytes after "=" even when only one is
+        // left, past the end of the buffer (found by the fuzzer, Fuzz/seeds/mime/qp-cut-escape):
+        // an escape cut short by the end (a truncated fetch) is dropped first.
+        if mechanism == MAILMIME_MECHANISM_QUOTED_PRINTABLE, bytes.count >= 2, bytes[bytes.count - 2] == UInt8(ascii: "="),
+           bytes[bytes.count - 1] != 13, bytes[bytes.count - 1] != 10
+        {
+            bytes.removeLast(2)
+        }
         guard !bytes.isEmpty else { return [] }
         var index = 0
         var result: UnsafeMutablePointer<CChar>?

@@ -3,6 +3,7 @@ import Logging
 import PostgresNIO
 import SyncState
 import SyncStateSQL
+import Synchronization
 
 /// PostgreSQL behind the production state store: a pooled `PostgresClient` (postgres-nio).
 ///
@@ -13,8 +14,10 @@ public final class PostgresDatabase: SQLDatabase {
     public let client: PostgresClient
     let logger: Logger
 
-    public init(configuration: PostgresClient.Configuration, logger: Logger = Logger(label: "airgate.state.postgres")) {
+    public init(configuration: PostgresClient.Configuration, connectionWait: Duration = .seconds(8),
+                logger: Logger = Logger(label: "airgate.state.postgres")) {
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.connectionWait = connectionWait
         self.logger = logger
     }
 
@@ -61,10 +64,21 @@ public final class PostgresDatabase: SQLDatabase {
         return String(line.dropFirst(7)).trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
     }
 
+    /// How long an operation may wait for a connection. The client keeps trying to connect
+    /// while the server is down; without a bound, requests would wait for as long as the
+    /// outage lasts instead of answering 503.
+    public let connectionWait: Duration
+
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T {
         do {
-            return try await client.withTransaction(logger: logger) { connection in
-                try await body(Executor(connection: connection, logger: logger))
+            // The group below awaits its tasks before returning: `body` does not outlive this call.
+            return try await withoutActuallyEscaping(body) { body in
+                try await withConnectionWait { started in
+                    try await self.client.withTransaction(logger: self.logger) { connection in
+                        started.set()
+                        return try await body(Executor(connection: connection, logger: self.logger))
+                    }
+                }
             }
         } catch {
             throw Self.storeError(error)
@@ -73,11 +87,43 @@ public final class PostgresDatabase: SQLDatabase {
 
     public func query(_ sql: String, _ binds: [SQLValue]) async throws -> [[SQLValue]] {
         do {
-            return try await client.withConnection { connection in
-                try await Executor(connection: connection, logger: logger).query(sql, binds)
+            return try await withConnectionWait { started in
+                try await self.client.withConnection { connection in
+                    started.set()
+                    return try await Executor(connection: connection, logger: self.logger).query(sql, binds)
+                }
             }
         } catch {
             throw Self.storeError(error)
+        }
+    }
+
+    /// Whether an operation got its connection.
+    final class Started: Sendable {
+        private let flag = Mutex(false)
+        func set() { flag.withLock { $0 = true } }
+        var isSet: Bool { flag.withLock { $0 } }
+    }
+
+    /// Runs `operation`, giving up with `.unavailable` if it has not got a connection within
+    /// `connectionWait` (the wait is cancelled); once it has one, it runs to its end.
+    func withConnectionWait<T: Sendable>(_ operation: @escaping @Sendable (Started) async throws -> T) async throws -> T {
+        let started = Started()
+        let wait = connectionWait
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await operation(started) }
+            group.addTask {
+                try await Task.sleep(for: wait)
+                guard started.isSet else {
+                    throw StateStoreError(.unavailable, "no PostgreSQL connection within \(wait.components.seconds) s")
+                }
+                return nil
+            }
+            defer { group.cancelAll() }
+            while let result = try await group.next() {
+                if let result { return result }
+            }
+            throw StateStoreError(.unavailable, "the PostgreSQL operation ended without a result")
         }
     }
 

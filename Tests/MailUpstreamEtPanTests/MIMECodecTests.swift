@@ -28,6 +28,17 @@ import Testing
         #expect(String(decoding: decoded.prefix(20), as: UTF8.self) == "abcdefghijabcdefghij")
     }
 
+    /// Found by the fuzzer (Fuzz/seeds/mime/qp-cut-escape): libetpan read past the buffer on
+    /// an escape cut short by the end; under ASan that was a heap-buffer-overflow.
+    @Test func truncatedQuotedPrintableDropsTheCutEscape() {
+        #expect(codec.decodeTransferEncoding(Array("caf=C3=A9 a=4".utf8), encoding: "quoted-printable") == Array("café a".utf8))
+        #expect(codec.decodeTransferEncoding(Array("a=-".utf8), encoding: "quoted-printable") == Array("a".utf8))
+        #expect(codec.decodeTransferEncoding(Array("=4".utf8), encoding: "quoted-printable") == [])
+        // A whole escape and a soft line break at the end are decoded as before.
+        #expect(codec.decodeTransferEncoding(Array("x=41".utf8), encoding: "quoted-printable") == Array("xA".utf8))
+        #expect(codec.decodeTransferEncoding(Array("x=\r".utf8), encoding: "quoted-printable").starts(with: Array("x".utf8)))
+    }
+
     @Test func headersAndAddressLists() throws {
         #expect(codec.decodeHeader("=?UTF-8?Q?Gr=C3=BC=C3=9Fe?= aus =?ISO-8859-1?B?S/Zsbg==?=") == "Grüße aus Köln")
         #expect(codec.decodeHeader("no encoded words") == "no encoded words")
