@@ -16,118 +16,6 @@ import Testing
     typealias AS = EASTag.AirSync
     typealias FH = EASTag.FolderHierarchy
 
-    /// A child server process this test starts and stops; killed at the end whatever happens.
-    final class ChildServer: @unchecked Sendable {
-        // @unchecked: used from one test task at a time.
-        let arguments: [String]
-        private var process: Process?
-
-        init(_ arguments: [String]) { self.arguments = arguments }
-
-        func start() throws {
-            let process = Process()
-            // Through Python, which clears the signal mask first: a child inherits the blocked
-            // signals of the test's thread (SIGTERM among them), and Dovecot does not unblock
-            // them itself, so it would never stop.
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-            process.arguments = ["-c", "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execv(sys.argv[1], sys.argv[1:])"]
-                + arguments
-            // Not the test's own output: `swift test` would wait for the child to close it.
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            self.process = process
-        }
-
-        /// SIGTERM, then the exit (SIGKILL after 10 s).
-        func stop() {
-            guard let process, process.isRunning else { return }
-            process.terminate()
-            // Polled: Foundation's waitUntilExit spins a core on Linux.
-            for _ in 0..<200 where process.isRunning { usleep(50_000) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            for _ in 0..<100 where process.isRunning { usleep(50_000) }
-        }
-
-        deinit {
-            if let process, process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        }
-    }
-
-    /// Waits (bounded) until something accepts connections on the port.
-    static func waitForPort(_ port: Int) async throws {
-        try await Stack.python("""
-            import socket, sys, time
-            for _ in range(200):
-                try:
-                    socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close()
-                    sys.exit(0)
-                except OSError:
-                    time.sleep(0.05)
-            sys.exit("nothing listens on " + sys.argv[1])
-            """, [String(port)])
-    }
-
-    /// Waits (bounded) until no process's command line names `instance` (Dovecot's processes
-    /// carry their instance name): the master is gone and so are the sessions it served.
-    static func waitUntilGone(_ instance: String) async throws {
-        try await Stack.python("""
-            import glob, os, sys, time
-            for _ in range(200):
-                alive = False
-                for path in glob.glob("/proc/[0-9]*/cmdline"):
-                    if path == "/proc/%d/cmdline" % os.getpid():
-                        continue
-                    try:
-                        if sys.argv[1].encode() in open(path, "rb").read():
-                            alive = True
-                            break
-                    except OSError:
-                        pass
-                if not alive:
-                    sys.exit(0)
-                time.sleep(0.05)
-            sys.exit(sys.argv[1] + " still runs")
-            """, [instance])
-    }
-
-    /// A Dovecot of this test's own: the stack's second instance's configuration with another
-    /// name, state, log, mail directory and IMAP port, IMAP only.
-    static func privateDovecot() async throws -> (server: ChildServer, port: Int, directory: String) {
-        let port = try await MultiNodeTests.freePort()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("airgate-outage-\(UUID().uuidString)").path
-        let config = try await Stack.python("""
-            import os, re, sys
-            source, directory, port, imap_port = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
-            text = open(source).read()
-            for sub in ("run", "state", "mail"):
-                os.makedirs(directory + "/" + sub, exist_ok=True)
-            uid = int(re.search(r"uid=(\\d+)", text).group(1)); gid = int(re.search(r"gid=(\\d+)", text).group(1))
-            os.chmod(directory, 0o755)
-            os.chown(directory + "/mail", uid, gid)
-            text = re.sub(r"(?m)^instance_name = .*$", "instance_name = airgate-outage-" + port, text)
-            text = re.sub(r"(?m)^base_dir = .*$", "base_dir = " + directory + "/run", text)
-            text = re.sub(r"(?m)^state_dir = .*$", "state_dir = " + directory + "/state", text)
-            text = re.sub(r"(?m)^log_path = .*$", "log_path = " + directory + "/dovecot.log", text)
-            text = re.sub(r"(?m)^protocols = .*$", "protocols = imap", text)
-            text = re.sub(r"home=\\S+", "home=" + directory + "/mail/%n", text)
-            text = re.sub(r"(?m)^(\\s*port = )" + imap_port + "$", r"\\g<1>" + port, text)
-            text = re.sub(r"(?m)^(\\s*port = )(?!" + port + "$)\\d+$", r"\\g<1>0", text)
-            text = re.sub(r"(?ms)^service auth \\{.*?^\\}", "", text)
-            open(directory + "/dovecot.conf", "w").write(text)
-            print(directory + "/dovecot.conf")
-            """, [Stack["BETA_DOVECOT_CONFIG"], directory, String(port), Stack["BETA_IMAP_PORT"]])
-        let server = ChildServer(["/usr/sbin/dovecot", "-F", "-c", config])
-        try server.start()
-        try await waitForPort(port)
-        return (server, port, directory)
-    }
-
-    static func endpoint(port: Int, timeout: Duration = .seconds(5)) -> ServerEndpoint {
-        ServerEndpoint(host: "127.0.0.1", port: port, security: .startTLS, caFile: Stack["TLS_CA_FILE"], serverName: "localhost",
-                       timeout: timeout)
-    }
-
     /// Syncs the collection from `key` until nothing more is available; the ServerIds added.
     static func drain(_ device: EASDevice, _ folderId: String, from key: String) async throws -> (key: String, added: [String]) {
         var key = key
@@ -161,20 +49,20 @@ import Testing
     @Test func whileDovecotIsDownRequestsGet503AndServiceResumesByItself() async throws {
         guard Stack.available(), !Stack["BETA_DOVECOT_CONFIG"].isEmpty, FileManager.default.isExecutableFile(atPath: "/usr/sbin/dovecot")
         else { return }
-        let (dovecot, port, directory) = try await Self.privateDovecot()
+        let (dovecot, port, directory) = try await PrivateServers.dovecot()
         defer {
             dovecot.stop()
             try? FileManager.default.removeItem(atPath: directory)
         }
         let gateway = try await RunningGateway.start { configuration in
             configuration.gateway.heartbeatBounds = 5...3540
-            configuration.routes.fallback?.imap = Self.endpoint(port: port)
+            configuration.routes.fallback?.imap = PrivateServers.endpoint(port: port)
             configuration.routes.fallback?.smtp = nil
             configuration.routes.fallback?.sieve = nil
         }
         defer { Task { await gateway.stop() } }
         let user = Stack["BETA_USER"], password = Stack["BETA_PASSWORD"]
-        let side = IMAPMailSession(pool: Stack.sideAdapter.pool(endpoint: Self.endpoint(port: port), credentials: .login(
+        let side = IMAPMailSession(pool: Stack.sideAdapter.pool(endpoint: PrivateServers.endpoint(port: port), credentials: .login(
             user: user, password: password)))
         for index in 0..<3 { try await Self.append(side, "before \(index)") }
 
@@ -192,7 +80,7 @@ import Testing
         let ping = Task { try await pinger.send("Ping", EASRequests.ping(folders: [inbox], heartbeat: 8)) }
         try await Task.sleep(for: .milliseconds(500))
         dovecot.stop()
-        try await Self.waitUntilGone("airgate-outage-\(port)")
+        try await PrivateServers.waitUntilGone("airgate-outage-\(port)")
 
         // Requests that need IMAP: 503 with Retry-After, within the 5 s IMAP timeout; a login
         // the gateway has not seen yet is 503 too, never 401 (which would ask for the password).
@@ -220,7 +108,7 @@ import Testing
 
         // Dovecot comes back; nothing is restarted on the gateway's side.
         try dovecot.start()
-        try await Self.waitForPort(port)
+        try await PrivateServers.waitForPort(port)
         try await Self.append(side, "after the outage")
         var resumed: (key: String, added: [String]) = (key, [])
         for _ in 0..<40 {
@@ -254,58 +142,13 @@ import Testing
         #expect(try await Self.drain(device, inbox, from: key).added.count == 1)
     }
 
-    /// A PostgreSQL cluster of this test's own on a free port (trust authentication, loopback).
-    static func privatePostgres() async throws -> (url: String, control: String, data: String, directory: String) {
-        let port = try await MultiNodeTests.freePort()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("airgate-pg-outage-\(UUID().uuidString)").path
-        let output = try await Stack.python("""
-            import glob, os, pwd, subprocess, sys
-            directory, port = sys.argv[1], sys.argv[2]
-            bins = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
-            if not bins:
-                sys.exit("no PostgreSQL binaries")
-            bin = bins[-1]
-            postgres = pwd.getpwnam("postgres")
-            os.makedirs(directory, exist_ok=True)
-            os.chmod(directory, 0o755)
-            os.chown(directory, postgres.pw_uid, postgres.pw_gid)
-            data = directory + "/data"
-            subprocess.run(["runuser", "-u", "postgres", "--", bin + "/initdb", "-D", data, "-U", "postgres", "--auth=trust",
-                            "-E", "UTF8", "--no-locale"], check=True, capture_output=True, cwd="/")
-            with open(data + "/postgresql.conf", "a") as conf:
-                conf.write("listen_addresses = '127.0.0.1'\\nport = %s\\nunix_socket_directories = '%s'\\nfsync = off\\n" % (port, directory))
-            print(bin + "/pg_ctl", data, sep="|")
-            """, [directory, String(port)])
-        let parts = output.split(separator: "|").map { String($0) }
-        guard parts.count == 2 else { throw EASClientError("no private PostgreSQL: \(output)") }
-        return ("postgres://postgres@127.0.0.1:\(port)/postgres", parts[0], parts[1], directory)
-    }
-
-    /// `pg_ctl start|stop` as the postgres user.
-    static func pgControl(_ control: String, _ data: String, _ action: String) async throws {
-        try await Stack.python("""
-            import subprocess, sys
-            control, data, action = sys.argv[1], sys.argv[2], sys.argv[3]
-            command = ["runuser", "-u", "postgres", "--", control, "-D", data, "-w", "-l", data + "/../postgres.log"]
-            command += ["start"] if action == "start" else ["-m", "immediate", "stop"]
-            subprocess.run(command, check=True, capture_output=True, cwd="/", stdin=subprocess.DEVNULL)
-            """, [control, data, action])
-    }
-
     @Test func whilePostgreSQLIsDownRequestsGet503AndServiceResumesByItself() async throws {
         guard Stack.available(), FileManager.default.fileExists(atPath: "/usr/sbin/runuser") else { return }
-        let (url, control, data, directory) = try await Self.privatePostgres()
-        try await Self.pgControl(control, data, "start")
+        let (url, control, data, directory) = try await PrivateServers.postgres()
+        try await PrivateServers.pgControl(control, data, "start")
         defer {
             // Whatever happened above, the cluster does not outlive the test.
-            let stop = Process()
-            stop.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            stop.arguments = ["-u", "postgres", "--", control, "-D", data, "-m", "immediate", "stop"]
-            stop.currentDirectoryURL = URL(fileURLWithPath: "/")
-            stop.standardOutput = FileHandle.nullDevice
-            stop.standardError = FileHandle.nullDevice
-            try? stop.run()
-            stop.waitUntilExit()
+            PrivateServers.pgStop(control, data)
             try? FileManager.default.removeItem(atPath: directory)
         }
         let gateway = try await RunningGateway.start { $0.store = .postgres(url: url) }
@@ -319,7 +162,7 @@ import Testing
         #expect(held.count == 5)
 
         // PostgreSQL stops as if it crashed (immediate shutdown).
-        try await Self.pgControl(control, data, "stop")
+        try await PrivateServers.pgControl(control, data, "stop")
         for request in [("Sync", SyncEndToEndTests.syncRequest(key, collection: folderId, window: 100)),
                         ("FolderSync", EASRequests.folderSync(key: "0")),
                         ("Ping", EASRequests.ping(folders: [folderId], heartbeat: 60))] {
@@ -336,7 +179,7 @@ import Testing
         #expect(ready.status == 503 && readiness.contains("state store:") && !readiness.contains("state store: ok"), "\(readiness)")
 
         // Back: the same SyncKey continues with nothing repeated.
-        try await Self.pgControl(control, data, "start")
+        try await PrivateServers.pgControl(control, data, "start")
         var resumed: (key: String, added: [String])?
         for _ in 0..<80 {
             let attempt = try await device.send("Sync", SyncEndToEndTests.syncRequest(key, collection: folderId, window: 100))
