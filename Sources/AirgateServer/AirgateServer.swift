@@ -3,6 +3,7 @@ import Gateway
 import GatewayHTTP
 import Hummingbird
 import HummingbirdCore
+import NIOCore
 import NIOSSL
 import Prometheus
 import Logging
@@ -34,6 +35,11 @@ public struct ServerConfiguration: Sendable {
     /// keep-alive connections left open, and clients that stall mid-header or mid-body
     /// (slow-loris). Held Pings are not affected (their request was read in full).
     public var idleTimeout: Duration = .seconds(60)
+    /// Request bodies must average at least this many bytes per second once `uploadGrace` has
+    /// passed, or the connection is closed (slow-loris uploads); 0: no minimum.
+    public var minimumUploadRate = 1024
+    /// How long a request body may take before `minimumUploadRate` applies.
+    public var uploadGrace: Duration = .seconds(30)
 
     public enum Store: Sendable {
         case sqlite(path: String)
@@ -113,8 +119,10 @@ public enum AirgateServer {
                               metrics: metrics, logger: logger)
         let authenticator = IMAPAccountAuthenticator(adapter: adapter, routes: configuration.routes)
         var http = configuration.http
-        let idle = configuration.idleTimeout.components
-        let http1 = HTTP1Channel.Configuration(idleTimeout: .milliseconds(idle.seconds * 1000 + idle.attoseconds / 1_000_000_000_000_000))
+        let (rate, grace) = (configuration.minimumUploadRate, TimeAmount(configuration.uploadGrace))
+        let http1 = HTTP1Channel.Configuration(
+            additionalChannelHandlers: rate > 0 ? [UploadRateHandler(minimumRate: rate, grace: grace)] : [],
+            idleTimeout: TimeAmount(configuration.idleTimeout))
         var server = HTTPServerBuilder.http1(configuration: http1)
         var certificateWatch: Task<Void, Never>?
         if let tls = configuration.tls {

@@ -234,7 +234,7 @@ extension ServerConfiguration {
             configuration.tlsReloadInterval = seconds == 0 ? nil : .seconds(seconds)
         }
         if let rate = try reader.integer("server.min_upload_rate", in: 0...(1 << 30)) {
-            configuration.http.minimumUploadRate = rate
+            configuration.minimumUploadRate = rate
         }
         if let seconds = try reader.integer("server.idle_timeout_seconds", in: 5...3600) {
             configuration.idleTimeout = .seconds(seconds)

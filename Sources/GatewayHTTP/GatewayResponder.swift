@@ -27,10 +27,6 @@ public struct GatewayHTTPConfiguration: Sendable {
     /// What Autodiscover answers for each configured domain, by every name of the domain
     /// (lower-cased).
     public var autodiscoverDomains: [String: AutodiscoverDomain] = [:]
-    /// Request bodies must average at least this many bytes per second once `uploadGrace` has
-    /// passed (0: no minimum); slower ones get 408.
-    public var minimumUploadRate = 1024
-    public var uploadGrace: Duration = .seconds(30)
     /// Whether Autodiscover answers for domains not in `autodiscoverDomains` (with the global
     /// settings): true when logins of any domain have a mail server.
     public var autodiscoverOtherDomains = true
@@ -208,8 +204,7 @@ public struct GatewayResponder: HTTPResponder {
         var body: EASElement?
         var rawBody: [UInt8]?
         do {
-            var buffer = try await UploadReader.collect(request.body, upTo: gateway.configuration.maxRequestBytes,
-                                                        minimumRate: configuration.minimumUploadRate, grace: configuration.uploadGrace)
+            var buffer = try await request.body.collect(upTo: gateway.configuration.maxRequestBytes)
             if command.takesRawBodyBefore14, version < .v14_0 {
                 // 12.x SendMail: the body is the MIME message itself (message/rfc822).
                 rawBody = buffer.readBytes(length: buffer.readableBytes)
@@ -219,16 +214,8 @@ public struct GatewayResponder: HTTPResponder {
         } catch let error as EASDecodingError {
             logger.notice("malformed request body", metadata: ["error": "\(error)", "command": "\(command.rawValue)"])
             return Self.plain(.badRequest)
-        } catch is UploadTooSlow {
-            logger.notice("request body arrived too slowly", metadata: ["command": "\(command.rawValue)"])
-            var response = Self.plain(.requestTimeout)
-            response.headers[.connection] = "close"
-            return response
-        } catch is UploadTooLarge {
-            return Self.plain(.contentTooLarge)
         } catch {
-            // The client went away mid-body, or the request was cancelled.
-            return Self.plain(.badRequest)
+            return Self.plain(.contentTooLarge)
         }
         let easRequest = EASRequest(
             command: command, user: user, deviceId: query.deviceId, deviceType: query.deviceType,
