@@ -1,3 +1,4 @@
+import Gateway
 import MailUpstreamEtPan
 
 /// What the gateway sends to IMAP (and SMTP, ManageSieve) as the login name.
@@ -12,6 +13,7 @@ public enum LoginFormat: String, Sendable, Hashable, CaseIterable {
 
 /// Where one domain's mail lives and how its users log in there.
 public struct MailRoute: Sendable, Hashable {
+    /// The IMAP server the domain's mailboxes are on (a Dovecot proxy/director counts as one).
     public var imap: ServerEndpoint
     /// Submission for SendMail; nil refuses sending.
     public var smtp: ServerEndpoint?
@@ -20,6 +22,7 @@ public struct MailRoute: Sendable, Hashable {
     /// A Dovecot master login for the account's sessions (after the user's own password was
     /// checked with their own login).
     public var master: IMAPMasterLogin?
+    /// What the user's login becomes on these servers.
     public var login: LoginFormat
 
     public init(imap: ServerEndpoint, smtp: ServerEndpoint? = nil, sieve: ServerEndpoint? = nil, master: IMAPMasterLogin? = nil,
@@ -38,6 +41,7 @@ public struct MailDomain: Sendable {
     public var name: String
     /// Other names routed the same way (lower-cased).
     public var aliases: [String]
+    /// The domain's mail servers and login format.
     public var route: MailRoute
     /// The EAS URL Autodiscover gives this domain's users; nil: the global one.
     public var publicURL: String?
@@ -89,20 +93,17 @@ public struct MailRoutes: Sendable {
     }
 
     /// Where a login goes: the route, the name to log in with there, the account's address
-    /// and its configured domain (nil on the fallback). Nil: no server serves it.
+    /// and its configured domain (nil on the fallback). Nil: no server serves it, or the login
+    /// is not a plausible one (more than one `@`, control characters). A login with one of a
+    /// domain's aliases logs in and gets its address under the domain's own name.
     public func resolve(login typed: String) -> ResolvedLogin? {
-        let local: String
-        var domainName: String?
-        if let at = typed.lastIndex(of: "@") {
-            local = String(typed[..<at])
-            domainName = typed[typed.index(after: at)...].lowercased()
-        } else {
-            local = typed
-            domainName = defaultDomain
-        }
+        guard typed.count(where: { $0 == "@" }) <= 1, !typed.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
+        else { return nil }
+        let local = typed.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? typed
+        let domainName = GatewayConfiguration.domain(ofUser: typed, defaultDomain: defaultDomain)
         let domain = domainName.flatMap { self.domain(named: $0) }
         guard let route = domain?.route ?? fallback else { return nil }
-        let address = domainName.map { "\(local)@\($0)" } ?? typed
+        let address = (domain?.name ?? domainName).map { "\(local)@\($0)" } ?? typed
         let imapUser = switch route.login {
         case .asTyped: typed
         case .address: address
@@ -114,8 +115,11 @@ public struct MailRoutes: Sendable {
     /// A login's way to its mail server.
     public struct ResolvedLogin: Sendable {
         public var route: MailRoute
+        /// The name IMAP, SMTP and ManageSieve are logged in to with.
         public var imapUser: String
+        /// The account's address (Settings UserInformation, From of sent mail).
         public var address: String
+        /// The configured domain; nil when the fallback serves the login.
         public var domain: MailDomain?
     }
 }

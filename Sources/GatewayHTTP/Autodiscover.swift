@@ -87,9 +87,9 @@ extension GatewayResponder {
         }
         if case .failure(let refusal) = await login(credentials, origin: origin) { return refusal.response }
         let address = Self.element("EMailAddress", in: text) ?? credentials.user
-        // Each domain gets its own answer; a domain nobody here serves gets an error, never
-        // another domain's settings.
-        let served = servedDomain(of: address)
+        // Each domain gets its own answer; a domain nobody here serves, or one that is not the
+        // login's own, gets an error, never another domain's settings.
+        let served = sameDomain(address, credentials.user) ? servedDomain(of: address) : nil
         switch Self.element("AcceptableResponseSchema", in: text) {
         case Self.mobileSyncResponseSchema?:
             guard let served else {
@@ -110,6 +110,18 @@ extension GatewayResponder {
         default:
             return Self.autodiscoverXML(Self.autodiscoverError(code: 601, message: "Provider is not available"))
         }
+    }
+
+    /// Whether two logins or addresses belong to one domain (aliases count as their domain);
+    /// always true without configured domains.
+    func sameDomain(_ first: String, _ second: String) -> Bool {
+        let settings = gateway.configuration
+        guard !settings.domainSettings.isEmpty else { return true }
+        func canonical(_ text: String) -> String? {
+            let domain = settings.domain(ofUser: text)
+            return domain.flatMap { settings.domainSettings[$0]?.name } ?? domain
+        }
+        return canonical(first) == canonical(second)
     }
 
     /// What Autodiscover answers for an address's domain: its own settings, the global ones

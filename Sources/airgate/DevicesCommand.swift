@@ -1,3 +1,4 @@
+import AirgateServer
 import ArgumentParser
 import Foundation
 import Gateway
@@ -145,13 +146,18 @@ struct DevicesCommand: AsyncParsableCommand {
         @Flag(help: "JSON instead of a table.") var json = false
 
         func run() async throws {
-            // The default domain, to place logins typed without one.
-            let file = domain == nil ? nil : try? store.settings.load()
-            let defaultDomain: String? = if case .string(let name)? = file?.entries["server.default_domain"]?.value { name } else { nil }
-            let rows = try await store.withStore { [user, domain] store in
+            // The configured domains (aliases count as their domain) and the default domain, to
+            // place logins typed without one.
+            var routes = MailRoutes(fallback: nil)
+            if domain != nil, store.settings.config != nil || store.settings.stackEnv != nil {
+                routes = try DomainsCommand.routes(store.settings)
+            }
+            let wanted = domain.map { routes.domain(named: $0)?.name ?? $0.lowercased() }
+            let rows = try await store.withStore { [user, routes] store in
                 try await DevicesCommand.rows(store, user: user).filter { row in
-                    guard let domain else { return true }
-                    return GatewayConfiguration.domain(ofUser: row.1, defaultDomain: defaultDomain) == domain.lowercased()
+                    guard let wanted else { return true }
+                    let found = GatewayConfiguration.domain(ofUser: row.1, defaultDomain: routes.defaultDomain)
+                    return found.map { routes.domain(named: $0)?.name ?? $0 } == wanted
                 }.map { Row($0.0, user: $0.1) }
             }
             if json { return try DevicesCommand.printJSON(rows) }

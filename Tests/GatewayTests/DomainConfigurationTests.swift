@@ -117,9 +117,13 @@ import Testing
         // No domain typed: the default domain's server, logging in by address.
         let bare = try #require(routes.resolve(login: "ana"))
         #expect(bare.route.imap.host == "imap-a.provider.example" && bare.imapUser == "ana@alpha.example")
-        // An alias goes where its domain goes; the address keeps the name the user typed.
+        // An alias goes where its domain goes, and logs in under the domain's own name.
         let alias = try #require(routes.resolve(login: "ana@alpha.example.net"))
-        #expect(alias.route.imap.host == "imap-a.provider.example" && alias.address == "ana@alpha.example.net")
+        #expect(alias.route.imap.host == "imap-a.provider.example" && alias.address == "ana@alpha.example")
+        #expect(alias.imapUser == "ana@alpha.example")
+        // Not plausible logins: two domains, control characters.
+        #expect(routes.resolve(login: "ana@alpha.example@beta.example") == nil)
+        #expect(routes.resolve(login: "ana\r\n@beta.example") == nil)
         // Another customer's domain is not served at all.
         #expect(routes.resolve(login: "ana@gamma.example") == nil)
 
@@ -157,7 +161,7 @@ import Testing
             .contains("eas.protocol_ceiling is one of") == true)
     }
 
-    @Test func quotedKeysAreReadAsTOMLDoes() throws {
+    @Test func quotedKeySegmentsHoldDotsAndEqualsSigns() throws {
         let file = try ConfigurationFile(text: """
             [ domain . "x.example" ]
             imap.host = "a"

@@ -53,13 +53,16 @@ import Testing
 
         var log: String { (try? String(contentsOf: output, encoding: .utf8)) ?? "" }
 
-        func kill() {
+        /// SIGKILL, then the exit.
+        func kill() async {
             guard let process, process.isRunning else { return }
             Foundation.kill(process.processIdentifier, SIGKILL)
-            for _ in 0..<200 where process.isRunning { usleep(20_000) }
+            for _ in 0..<200 where process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
         }
 
-        deinit { kill() }
+        deinit {
+            if let process, process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+        }
     }
 
     /// What the client holds: ServerId → subject.
@@ -88,7 +91,7 @@ import Testing
         let (url, control, data, pgDirectory) = try await PrivateServers.postgres()
         try await PrivateServers.pgControl(control, data, "start")
         defer {
-            dovecot.stop()
+            dovecot.terminate()
             PrivateServers.pgStop(control, data)
             try? FileManager.default.removeItem(atPath: mailDirectory)
             try? FileManager.default.removeItem(atPath: pgDirectory)
@@ -113,7 +116,7 @@ import Testing
             """.write(toFile: config, atomically: true, encoding: .utf8)
         let gateway = GatewayProcess(port: port, config: config)
         try await gateway.start()
-        defer { gateway.kill() }
+        defer { withExtendedLifetime(gateway) {} }
 
         let user = Stack["BETA_USER"], password = Stack["BETA_PASSWORD"]
         let side = IMAPMailSession(pool: Stack.sideAdapter.pool(endpoint: PrivateServers.endpoint(port: imapPort, timeout: .seconds(30)),
@@ -169,7 +172,7 @@ import Testing
                 // client sends the same request again.
                 let inFlight = Task { [device] in try? await device.send("Sync", body) }
                 try await Task.sleep(for: .milliseconds(30))
-                gateway.kill()
+                await gateway.kill()
                 _ = await inFlight.value
                 try await gateway.start()
             case 8:
@@ -182,7 +185,7 @@ import Testing
                 _ = try await sendPatiently("Sync", body)
             case 15:
                 // Dovecot restarts between two requests.
-                dovecot.stop()
+                await dovecot.stop()
                 try await PrivateServers.waitUntilGone("airgate-outage-\(imapPort)")
                 try dovecot.start()
                 try await PrivateServers.waitForPort(imapPort)
@@ -200,7 +203,7 @@ import Testing
                     ])])
                     let inFlight = Task { [device] in try? await device.send("MoveItems", move) }
                     try await Task.sleep(for: .milliseconds(20))
-                    gateway.kill()
+                    await gateway.kill()
                     _ = await inFlight.value
                     try await gateway.start()
                     let again = try await sendPatiently("MoveItems", move)

@@ -192,15 +192,17 @@ import Testing
         let (gateway, _) = try await Self.start()
         defer { Task { await gateway.stop() } }
         let device = gateway.device(user: Self.betaAddress, password: Stack["BETA_PASSWORD"])
-        func ask(email: String) async throws -> String {
+        let alphaDevice = gateway.device(user: Stack["DEMO_USER"], password: Stack["DEMO_PASSWORD"])
+        func ask(email: String, as asker: EASDevice? = nil) async throws -> String {
+            let asker = asker ?? device
             let body = """
                 <?xml version="1.0" encoding="utf-8"?>
                 <Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/mobilesync/requestschema/2006">
                   <Request><EMailAddress>\(email)</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006</AcceptableResponseSchema></Request>
                 </Autodiscover>
                 """
-            let answer = try await device.exchange.send(method: .POST, path: "/autodiscover/autodiscover.xml", headers: [
-                ("Authorization", "Basic " + Base64.encode(Array("\(device.user):\(device.password)".utf8))),
+            let answer = try await asker.exchange.send(method: .POST, path: "/autodiscover/autodiscover.xml", headers: [
+                ("Authorization", "Basic " + Base64.encode(Array("\(asker.user):\(asker.password)".utf8))),
                 ("Content-Type", "text/xml"),
             ], body: Array(body.utf8))
             #expect(answer.status == 200)
@@ -208,12 +210,15 @@ import Testing
         }
         let betaAnswer = try await ask(email: Self.betaAddress)
         #expect(betaAnswer.contains("<Url>\(Self.betaURL)</Url>") && !betaAnswer.contains(Self.alphaURL))
-        let alphaAnswer = try await ask(email: Stack["DEMO_USER"])
+        let alphaAnswer = try await ask(email: Stack["DEMO_USER"], as: alphaDevice)
         #expect(alphaAnswer.contains("<Url>\(Self.alphaURL)</Url>"))
+        // A beta user asking about an alpha address learns nothing of alpha's settings.
+        let crossed = try await ask(email: Stack["DEMO_USER"])
+        #expect(crossed.contains("<ErrorCode>601</ErrorCode>") && !crossed.contains(Self.alphaURL))
         // A domain nobody here serves: the spec's error, no URL at all.
         let unknown = try await ask(email: "someone@gamma.test")
         #expect(unknown.contains("<ErrorCode>601</ErrorCode>") && !unknown.contains("<Url>"))
-        for document in [betaAnswer, alphaAnswer, unknown] {
+        for document in [betaAnswer, alphaAnswer, unknown, crossed] {
             #expect(try await SendAndMoveTests.autodiscoverSchemaErrors(document) == "")
         }
 

@@ -51,7 +51,7 @@ import Testing
         else { return }
         let (dovecot, port, directory) = try await PrivateServers.dovecot()
         defer {
-            dovecot.stop()
+            dovecot.terminate()
             try? FileManager.default.removeItem(atPath: directory)
         }
         let gateway = try await RunningGateway.start { configuration in
@@ -79,7 +79,7 @@ import Testing
         let pinger = device
         let ping = Task { try await pinger.send("Ping", EASRequests.ping(folders: [inbox], heartbeat: 8)) }
         try await Task.sleep(for: .milliseconds(500))
-        dovecot.stop()
+        await dovecot.stop()
         try await PrivateServers.waitUntilGone("airgate-outage-\(port)")
 
         // Requests that need IMAP: 503 with Retry-After, within the 5 s IMAP timeout; a login

@@ -32,13 +32,18 @@ enum PrivateServers {
         }
 
         /// SIGTERM, then the exit (SIGKILL after 10 s).
-        func stop() {
+        func stop() async {
             guard let process, process.isRunning else { return }
             process.terminate()
             // Polled: Foundation's waitUntilExit spins a core on Linux.
-            for _ in 0..<200 where process.isRunning { usleep(50_000) }
+            for _ in 0..<200 where process.isRunning { try? await Task.sleep(for: .milliseconds(50)) }
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            for _ in 0..<100 where process.isRunning { usleep(50_000) }
+            for _ in 0..<100 where process.isRunning { try? await Task.sleep(for: .milliseconds(50)) }
+        }
+
+        /// SIGTERM without waiting (for `defer`).
+        func terminate() {
+            if let process, process.isRunning { process.terminate() }
         }
 
         deinit {
