@@ -45,19 +45,19 @@ extension ServerConfiguration {
     }
 
     /// The mail servers under `prefix` (`""` for the top level, `domain."NAME".` for a domain);
-    /// nil when its `imap.host` is not set. A domain takes the CA file, certificate check and
-    /// timeout from the top level unless it sets its own.
+    /// nil when its `imap.host` is not set. A domain takes the CA file, certificate check,
+    /// certificate name and timeout from the top level unless it sets its own.
     static func route(_ reader: Reader, prefix: String) throws(ConfigurationFile.Failure) -> MailRoute? {
         func fail(_ text: String) -> ConfigurationFile.Failure { ConfigurationFile.Failure(description: text) }
         guard let imapHost = reader.string(prefix + "imap.host") else { return nil }
         // The top level's, also when it names no server of its own.
         let global = (caFile: reader.string("imap.ca_file"), verify: reader.boolean("imap.verify_certificate"),
-                      timeout: try reader.integer("imap.timeout_seconds", in: 1...600))
+                      timeout: try reader.integer("imap.timeout_seconds", in: 1...600), serverName: reader.string("imap.server_name"))
         let imapSecurity = try reader.security(prefix + "imap.security", default: .startTLS)
         let imapPort = try reader.port(prefix + "imap.port", default: imapSecurity == .implicitTLS ? 993 : 143)
         let timeout = Duration.seconds(try reader.integer(prefix + "imap.timeout_seconds", in: 1...600) ?? global.timeout ?? 30)
         let caFile = reader.string(prefix + "imap.ca_file") ?? global.caFile
-        let serverName = reader.string(prefix + "imap.server_name")
+        let serverName = reader.string(prefix + "imap.server_name") ?? global.serverName
         let verify = reader.boolean(prefix + "imap.verify_certificate") ?? global.verify ?? true
         func endpoint(_ host: String, _ port: Int, _ security: TransportSecurity) -> ServerEndpoint {
             ServerEndpoint(host: host, port: port, security: security, verifyCertificate: verify, caFile: caFile,
@@ -118,7 +118,13 @@ extension ServerConfiguration {
         }
         var check: (user: String, password: String)?
         switch (reader.string(prefix + "check.user"), reader.string(prefix + "check.password")) {
-        case let (user?, password?): check = (user, password)
+        case let (user?, password?):
+            // The test account must be one of this domain's: it is logged in here.
+            let domainOfUser = GatewayConfiguration.domain(ofUser: user, defaultDomain: reader.string("server.default_domain"))
+            guard let domainOfUser, ([name] + aliases).contains(domainOfUser) else {
+                throw fail("\(reader.origin(prefix + "check.user")): check.user \(user) is not an address of domain \(name)")
+            }
+            check = (user, password)
         case (nil, nil): check = nil
         default: throw fail("\(prefix)check.user and \(prefix)check.password go together")
         }

@@ -114,6 +114,15 @@ extension ServerConfiguration {
         if fallback == nil, domainNames.isEmpty {
             throw fail("imap.host is required (the IMAP server to front); set it in the file, AIRGATE_IMAP_HOST or --imap-host")
         }
+        if fallback == nil {
+            // Without a top-level server these would be ignored: say so rather than lose them.
+            let unused = ["imap.port", "imap.security", "imap.master_user", "imap.master_password", "imap.master_separator",
+                          "smtp.host", "smtp.port", "smtp.security", "sieve.host", "sieve.port", "sieve.security"]
+            if let path = unused.first(where: { file.entries[$0] != nil }) {
+                throw fail("\(reader.origin(path)): \(path) applies to the top-level server, and imap.host is not set; "
+                           + "set it in each domain's section instead")
+            }
+        }
 
         let store: Store
         switch (reader.string("store.sqlite"), reader.string("store.postgres")) {

@@ -7,9 +7,14 @@ public struct DomainSettings: Sendable, Hashable {
     public var name: String
     /// Replaces the global ceiling for the domain's users (a user's own ceiling still lowers it).
     public var protocolCeiling: EASProtocolVersion?
+    /// The provisioning document for the domain's devices (the global one with the domain's
+    /// `policy.*` keys applied).
     public var policy: ProvisioningPolicy?
+    /// Whether Outlook-like clients that cannot provision are let in.
     public var allowNonProvisionableDevices: Bool?
+    /// Partnerships one mailbox may have.
     public var maxDevicesPerUser: Int?
+    /// Request budgets per minute ([limits] requests_per_device/user_per_minute).
     public var requestsPerDeviceMinute: Int?
     public var requestsPerUserMinute: Int?
 

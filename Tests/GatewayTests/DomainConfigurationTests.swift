@@ -159,6 +159,11 @@ import Testing
             .contains("check.user and domain.\"a.example\".check.password go together") == true)
         #expect(Self.failure(store + "[domain.\"a.example\".imap]\nhost = \"x\"\n[domain.\"a.example\".eas]\nprotocol_ceiling = \"2.5\"\n")?
             .contains("eas.protocol_ceiling is one of") == true)
+        // A test account of another domain; top-level settings that nothing would use.
+        #expect(Self.failure(store + "[domain.\"a.example\".imap]\nhost = \"x\"\n[domain.\"a.example\".check]\n"
+                             + "user = \"u@b.example\"\npassword = \"p\"\n")?.contains("check.user u@b.example is not an address of domain a.example") == true)
+        #expect(Self.failure(store + "[imap]\nmaster_user = \"m\"\nmaster_password = \"p\"\n[domain.\"a.example\".imap]\nhost = \"x\"\n")?
+            .contains("imap.master_user applies to the top-level server, and imap.host is not set") == true)
     }
 
     @Test func quotedKeySegmentsHoldDotsAndEqualsSigns() throws {
