@@ -180,9 +180,15 @@ let package = Package(
             dependencies: ["SyncState", "SyncStateSQL", "SyncStateSQLite", "SyncStatePostgres"],
             path: "Benchmarks/StateStoreBenchmark"
         ),
+        .target(name: "BenchmarkSupport", dependencies: ["MailUpstream"], path: "Benchmarks/BenchmarkSupport"),
+        .executableTarget(
+            name: "GatewayBenchmark",
+            dependencies: ["BenchmarkSupport", "EASClient", "EASProtocol", "MailUpstream", "MailUpstreamEtPan"],
+            path: "Benchmarks/GatewayBenchmark"
+        ),
         .executableTarget(
             name: "UpstreamBenchmark",
-            dependencies: ["MailUpstream", "MailUpstreamEtPan"],
+            dependencies: ["BenchmarkSupport", "MailUpstream", "MailUpstreamEtPan"],
             path: "Benchmarks/UpstreamBenchmark",
             exclude: ["imap_reference.py"]
         ),

@@ -91,6 +91,7 @@ say "Benchmarks at a small size, debug build (checks that they run; figures live
 swift run --skip-build CodecBenchmark --quick
 swift run --skip-build StateStoreBenchmark --quick
 swift run --skip-build UpstreamBenchmark --quick
+swift run --skip-build GatewayBenchmark --quick
 
 say "swift test"
 AIRGATE_REQUIRE_EXTERNAL_TOOLS=1 swift test

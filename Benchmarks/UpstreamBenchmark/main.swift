@@ -8,6 +8,7 @@
 //
 // Prints a Markdown table row for BENCHMARKS.md.
 
+import BenchmarkSupport
 import Foundation
 import MailUpstream
 import MailUpstreamEtPan
@@ -20,53 +21,8 @@ let batchSize = arguments.firstIndex(of: "--batch").flatMap { Int(arguments[$0 +
 /// Each side runs this many times, alternately; the median run is reported.
 let rounds = quick ? 1 : 5
 let truncation = 51_200
-let envPath = "Deploy/.stack/env"
-
-func stackValues() -> [String: String] {
-    guard let text = try? String(contentsOfFile: envPath, encoding: .utf8) else {
-        FileHandle.standardError.write(Data("UpstreamBenchmark: no \(envPath); run Deploy/stack.sh up first\n".utf8))
-        exit(2)
-    }
-    var values: [String: String] = [:]
-    for line in text.split(separator: "\n") where !line.hasPrefix("#") {
-        guard let equals = line.firstIndex(of: "=") else { continue }
-        values[String(line[..<equals])] = line[line.index(after: equals)...].trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
-    }
-    return values
-}
-
-@discardableResult
-func run_(_ executable: String, _ arguments: [String]) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [executable] + arguments
-    let output = Pipe()
-    process.standardOutput = output
-    try process.run()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        throw NSError(domain: "UpstreamBenchmark", code: Int(process.terminationStatus),
-                      userInfo: [NSLocalizedDescriptionKey: "\(executable) \(arguments.joined(separator: " ")) failed"])
-    }
-    return String(decoding: data, as: UTF8.self)
-}
-
-func cpuSeconds() -> Double {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
-}
-
-/// The part a phone shows: the first text/plain, else the first text/html, else section 1.
-func textSection(_ structure: MIMEPart?) -> String {
-    guard let structure else { return "1" }
-    let leaves = structure.allParts.filter { !$0.isMultipart && $0.disposition != "attachment" }
-    return (leaves.first { $0.mediaType == "text/plain" } ?? leaves.first { $0.mediaType == "text/html" })?.section ?? "1"
-}
-
-let env = stackValues()
-let folder = IMAPMailboxName(wire: "Bench-\(count)")
+let env = BenchmarkSupport.stackValues(for: "UpstreamBenchmark")
+let envPath = BenchmarkSupport.envPath
 let endpoint = ServerEndpoint(host: env["IMAP_HOST"] ?? "127.0.0.1", port: Int(env["IMAP_PORT"] ?? "") ?? 10143,
                               security: .startTLS, caFile: env["TLS_CA_FILE"], serverName: "localhost", timeout: .seconds(60))
 let adapter = IMAPAdapter(threads: 2, limits: IMAPPoolLimits(perAccount: 1))
@@ -74,12 +30,7 @@ let session = IMAPMailSession(pool: adapter.pool(endpoint: endpoint, credentials
     user: env["DEMO_USER"] ?? "", password: env["DEMO_PASSWORD"] ?? "")))
 
 // The mailbox: seeded once with the stack's realistic mix, reused afterwards.
-let existing = try? await session.status(folder)
-if existing?.messages != count {
-    if existing != nil { try await session.deleteMailbox(folder) }
-    print("seeding \(folder) with \(count) messages …")
-    try run_("bash", ["Deploy/stack.sh", "seed", "--count", String(count), "--folder", folder.wireName])
-}
+let folder = try await BenchmarkSupport.seededFolder(count, session: session)
 
 // One run of the adapter over the whole mailbox; the plan records the commands for the reference.
 struct AdapterRun {
@@ -93,12 +44,12 @@ struct AdapterRun {
 func adapterRun(_ uids: [UInt32]) async throws -> AdapterRun {
     var run = AdapterRun()
     let wallStart = ContinuousClock.now
-    let cpuStart = cpuSeconds()
+    let cpuStart = BenchmarkSupport.cpuSeconds()
     for start in stride(from: 0, to: uids.count, by: batchSize) {
         let batch = Array(uids[start..<min(start + batchSize, uids.count)])
         let summaries = try await session.summaries(in: folder, uids: UIDSet(uids: batch))
         run.messages += summaries.count
-        let requests = summaries.map { PartRequest(uid: $0.uid, section: textSection($0.structure), range: 0..<truncation) }
+        let requests = summaries.map { PartRequest(uid: $0.uid, section: BenchmarkSupport.textSection($0.structure), range: 0..<truncation) }
         let parts = try await session.fetchParts(in: folder, requests)
         run.bytes += parts.values.reduce(0) { $0 + $1.count }
         let groups = Dictionary(grouping: requests, by: { $0.section ?? "1" })
@@ -107,7 +58,7 @@ func adapterRun(_ uids: [UInt32]) async throws -> AdapterRun {
     }
     let wall = ContinuousClock.now - wallStart
     run.seconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
-    run.cpu = cpuSeconds() - cpuStart
+    run.cpu = BenchmarkSupport.cpuSeconds() - cpuStart
     return run
 }
 
@@ -120,7 +71,7 @@ for _ in 0..<rounds {
     let run = try await adapterRun(uids)
     adapterRuns.append(run)
     try run.plan.joined(separator: "\n").write(to: planFile, atomically: true, encoding: .utf8)
-    referenceRuns.append(try run_("python3", ["Benchmarks/UpstreamBenchmark/imap_reference.py", envPath, folder.wireName,
+    referenceRuns.append(try BenchmarkSupport.run("python3", ["Benchmarks/UpstreamBenchmark/imap_reference.py", envPath, folder.wireName,
                                               planFile.path])
         .split(separator: " ").map { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 })
 }
@@ -132,8 +83,8 @@ let cpu = adapter_.cpu
 let referenceRate = reference[0] / reference[1]
 let rate = Double(messages) / adapter_.seconds
 
-let commit = (try? run_("git", ["rev-parse", "--short", "HEAD"]))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
-let date = ISO8601DateFormatter().string(from: Date()).prefix(10)
+let commit = BenchmarkSupport.commit
+let date = BenchmarkSupport.date
 print("| date | commit | messages | batch | adapter msg/s | adapter CPU s per 1,000 | imaplib msg/s | adapter / imaplib | body bytes |")
 print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 print(String(format: "| %@ | %@ | %d | %d | %.0f | %.3f | %.0f | %.0f%% | %d |", String(date), commit, messages, batchSize, rate,

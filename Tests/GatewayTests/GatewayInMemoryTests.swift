@@ -338,7 +338,11 @@ import Testing
                 EASElement(PG.folders, children: [EASElement(PG.folder, children: [EASElement(PG.id, text: inbox)])]),
             ]))
         }
-        // Four quiet times later (and past a lease renewal), the tracker is still there.
+        // Once the Ping is held (bounded wait: a loaded machine may start it late), four quiet
+        // times later and past a lease renewal, the tracker is still there.
+        for _ in 0..<200 where await fixture.gateway.pings.heldCount == 0 {
+            try await Task.sleep(for: .milliseconds(25))
+        }
         try await Task.sleep(for: .seconds(2))
         #expect(await fixture.gateway.trackers.trackingAccounts == 1)
         _ = try await fixture.deliver("after the quiet time")

@@ -75,7 +75,8 @@ import Testing
         proxy.setMode(.blackhole)
         let started = ContinuousClock.now
         await expectCode(.unavailable) { _ = try await session.status(IMAPMailboxName(wire: "INBOX")) }
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // A few timeouts of 1 s (connect, greeting, TLS), not forever; generous for loaded machines.
+        #expect(ContinuousClock.now - started < .seconds(10))
     }
 
     @Test func perAccountLimitIsKeptUnderLoad() async throws {
