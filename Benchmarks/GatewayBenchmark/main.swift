@@ -6,6 +6,7 @@
 //
 //   Deploy/stack.sh up
 //   swift build -c release --product airgate && swift run -c release GatewayBenchmark
+//   swift run -c release GatewayBenchmark --large 10000   # a smaller large folder
 //   swift run GatewayBenchmark --quick      # small sizes, to check that it runs (CI)
 //
 // Prints Markdown tables for BENCHMARKS.md. Server CPU and memory are the gateway process's own
@@ -157,7 +158,9 @@ for window in [100, 512] {
 // 2. Idle incremental Sync: a device that holds everything asks again and again.
 print("\n| date | commit | idle Sync, folder size | requests | median ms | p99 ms | gateway CPU ms per request |")
 print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
-for count in quick ? [100, 500] : [100, 100_000] {
+// `--large N` sizes the large folder (default 100,000; seeding it takes a while the first time).
+let largeFolder = arguments.firstIndex(of: "--large").flatMap { Int(arguments[$0 + 1]) } ?? 100_000
+for count in quick ? [100, 500] : [100, largeFolder] {
     let folderName = try await BenchmarkSupport.seededFolder(count, session: side)
     let (device, folders) = try await newDevice()
     guard let folder = folders[folderName.wireName] else { throw EASClientError("no \(folderName) folder") }
