@@ -59,8 +59,9 @@ final class GatewayProcess {
               let close = stat.lastIndex(of: ")")
         else { return 0 }
         let fields = stat[stat.index(after: close)...].split(separator: " ")
-        // Fields 14 and 15 of the line; 12 and 13 after the command name.
-        return (Double(fields[11]) ?? 0) / 100 + (Double(fields[12]) ?? 0) / 100
+        // Fields 14 and 15 of the line (utime, stime): 12 and 13 after the command name.
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        return ((Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)) / ticks
     }
 
     /// Resident memory now and at its highest, in KiB.
