@@ -23,6 +23,12 @@ typealias AS = EASTag.AirSync
 typealias FH = EASTag.FolderHierarchy
 typealias ASB = EASTag.AirSyncBase
 
+/// Prints a line at once: tables appear as they are measured, also when the output is a file.
+func emit(_ line: String) {
+    print(line)
+    fflush(nil)
+}
+
 let arguments = CommandLine.arguments
 let quick = arguments.contains("--quick")
 let env = BenchmarkSupport.stackValues(for: "GatewayBenchmark")
@@ -138,8 +144,8 @@ try await gateway.waitUntilLive()
 // 1. Initial sync, next to imaplib fetching the same envelopes, structures and text parts.
 let initialCount = quick ? 500 : 10_000
 let initialFolder = try await BenchmarkSupport.seededFolder(initialCount, session: side)
-print("\n| date | commit | initial sync | window | gateway msg/s | gateway CPU s per 1,000 | imaplib msg/s | gateway / imaplib |")
-print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+emit("\n| date | commit | initial sync | window | gateway msg/s | gateway CPU s per 1,000 | imaplib msg/s | gateway / imaplib |")
+emit("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
 for window in [100, 512] {
     let (device, folders) = try await newDevice()
     guard let folder = folders[initialFolder.wireName] else { throw EASClientError("no \(initialFolder) folder") }
@@ -152,13 +158,13 @@ for window in [100, 512] {
     let reference = try BenchmarkSupport.reference(plan: plan.path, folder: initialFolder)
     let rate = Double(result.messages) / seconds
     let referenceRate = reference.messages / reference.seconds
-    print(String(format: "| %@ | %@ | %d | %d | %.0f | %.3f | %.0f | %.0f%% |", date, commit, result.messages, window, rate,
+    emit(String(format: "| %@ | %@ | %d | %d | %.0f | %.3f | %.0f | %.0f%% |", date, commit, result.messages, window, rate,
                  cpu / Double(max(result.messages, 1)) * 1000, referenceRate, rate / referenceRate * 100))
 }
 
 // 2. Idle incremental Sync: a device that holds everything asks again and again.
-print("\n| date | commit | idle Sync, folder size | requests | median ms | p99 ms | gateway CPU ms per request |")
-print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+emit("\n| date | commit | idle Sync, folder size | requests | median ms | p99 ms | gateway CPU ms per request |")
+emit("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
 // `--large N` sizes the large folder (default 100,000; seeding it takes a while the first time).
 let largeFolder = arguments.firstIndex(of: "--large").flatMap { Int(arguments[$0 + 1]) } ?? 100_000
 for count in quick ? [100, 500] : [100, largeFolder] {
@@ -177,7 +183,7 @@ for count in quick ? [100, 500] : [100, largeFolder] {
     }
     let cpu = (gateway.cpuSeconds - cpuStart) / Double(requests) * 1000
     let (median, p99) = BenchmarkSupport.percentiles(times)
-    print(String(format: "| %@ | %@ | %d | %d | %.2f | %.2f | %.2f |", date, commit, count, requests, median, p99, cpu))
+    emit(String(format: "| %@ | %@ | %d | %d | %.2f | %.2f | %.2f |", date, commit, count, requests, median, p99, cpu))
 }
 
 // 4. Push latency: a message submitted to Postfix, delivered into Dovecot, seen by the
@@ -206,9 +212,9 @@ do {
     }
     let ping = BenchmarkSupport.percentiles(pingTimes)
     let sync = BenchmarkSupport.percentiles(syncTimes)
-    print("\n| date | commit | push, messages | SMTP → Ping p50 ms | p99 ms | SMTP → Sync p50 ms | p99 ms |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
-    print(String(format: "| %@ | %@ | %d | %.0f | %.0f | %.0f | %.0f |", date, commit, pingTimes.count, ping.median, ping.p99,
+    emit("\n| date | commit | push, messages | SMTP → Ping p50 ms | p99 ms | SMTP → Sync p50 ms | p99 ms |")
+    emit("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    emit(String(format: "| %@ | %@ | %d | %.0f | %.0f | %.0f | %.0f |", date, commit, pingTimes.count, ping.median, ping.p99,
                  sync.median, sync.p99))
 }
 
@@ -246,14 +252,17 @@ do {
     else { throw EASClientError("no attachment reference") }
     let before = gateway.memory
     let started = ContinuousClock.now
-    let answer = try await device.send("ItemOperations", EASElement(EASTag.ItemOperations.itemOperations, children: [
+    // As phones fetch large attachments: the multipart form, the bytes outside WBXML.
+    let answer = try await device.post("ItemOperations", EASElement(EASTag.ItemOperations.itemOperations, children: [
         EASElement(EASTag.ItemOperations.fetch, children: [
             EASElement(EASTag.ItemOperations.store, text: "Mailbox"), EASElement(ASB.fileReference, text: reference),
         ]),
-    ]))
+    ]), extraHeaders: [("MS-ASAcceptMultiPart", "T")])
     let seconds = BenchmarkSupport.seconds(ContinuousClock.now - started)
     let after = gateway.memory
-    guard answer.status == 200 else { throw EASClientError("ItemOperations answered \(answer.status)") }
+    guard answer.status == 200, answer.body.count >= size else {
+        throw EASClientError("ItemOperations answered \(answer.status) with \(answer.body.count) bytes")
+    }
     // The reference: imaplib fetching the attachment part's bytes from the same Dovecot.
     let imaplib = try BenchmarkSupport.run("python3", ["-c", """
         import imaplib, ssl, sys, time
@@ -264,14 +273,14 @@ do {
         imap.login(env["DEMO_USER"], env["DEMO_PASSWORD"]); imap.select(sys.argv[2], readonly=True)
         started = time.monotonic()
         typ, data = imap.fetch("1", "(BODY.PEEK[2])")
-        print(time.monotonic() - started)
+        emit(time.monotonic() - started)
         """, BenchmarkSupport.envPath, folderName.wireName])
     let imapSeconds = Double(imaplib.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
     let megabytes = Double(size) / 1_048_576
-    print("\n| date | commit | attachment MB | ItemOperations s | MB/s | imaplib MB/s | peak RSS growth MB | growth / size |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    emit("\n| date | commit | attachment MB | ItemOperations s | MB/s | imaplib MB/s | peak RSS growth MB | growth / size |")
+    emit("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     let growth = Double(max(0, after.peak - before.rss)) / 1024
-    print(String(format: "| %@ | %@ | %.0f | %.2f | %.1f | %.1f | %.1f | %.2f |", date, commit, megabytes, seconds, megabytes / seconds,
+    emit(String(format: "| %@ | %@ | %.0f | %.2f | %.1f | %.1f | %.1f | %.2f |", date, commit, megabytes, seconds, megabytes / seconds,
                  megabytes / max(imapSeconds, 0.000_001), growth, growth / megabytes))
 }
 
