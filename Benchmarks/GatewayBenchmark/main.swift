@@ -208,9 +208,14 @@ do {
             with smtplib.SMTP(sys.argv[1], int(sys.argv[2])) as smtp:
                 smtp.sendmail("bench@example.net", [sys.argv[3]], "From: bench@example.net\\r\\nTo: %s\\r\\nSubject: push %s\\r\\n\\r\\npush\\r\\n" % (sys.argv[3], sys.argv[4]))
             """, env["SMTP_HOST"] ?? "127.0.0.1", env["SMTP_PLAIN_PORT"] ?? "10025", env["DEMO_USER"] ?? "", String(index)])
-        let answered = try await ping.value
+        // A Ping that expires without seeing the message is followed by another, as a phone
+        // would; the time counts from the submission to the Ping that sees it.
+        var answered = try await ping.value
+        for _ in 0..<3 where answered.element?.child(EASTag.Ping.status)?.text == "1" {
+            answered = try await device.send("Ping", EASRequests.ping(folders: [inbox], heartbeat: 120))
+        }
         pingTimes.append(BenchmarkSupport.seconds(ContinuousClock.now - started) * 1000)
-        guard answered.element?.child(EASTag.Ping.status)?.text == "2" else { throw EASClientError("the Ping did not see the message") }
+        guard answered.element?.child(EASTag.Ping.status)?.text == "2" else { throw EASClientError("no Ping saw the message") }
         let sync = try await device.send("Sync", syncRequest(key, inbox, window: 512, bodyType: 1, truncation: 64))
         syncTimes.append(BenchmarkSupport.seconds(ContinuousClock.now - started) * 1000)
         key = sync.element?.child(AS.collections)?.child(AS.collection)?.child(AS.syncKey)?.text ?? key
