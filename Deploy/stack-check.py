@@ -206,13 +206,7 @@ def check_imap_wrong_password(stack):
 
 def check_submission_delivers(stack):
     msg = new_message(stack.env["DEMO_USER"], stack.env["OTHER_USER"], "stack check: submission")
-    conn = stack.smtp("SMTP_PORT", auth_as=stack.demo())
-    try:
-        refused = conn.send_message(msg)
-    finally:
-        conn.quit()
-    if refused:
-        raise CheckFailed(f"recipients refused: {refused}")
+    send(stack, "SMTP_PORT", stack.demo(), msg)
     if not wait_for_search(stack, stack.other(), ["HEADER", "Message-ID", msg["Message-ID"]]):
         raise CheckFailed(f"{msg['Message-ID']} not in other's INBOX after {DELIVERY_WAIT}s")
 
