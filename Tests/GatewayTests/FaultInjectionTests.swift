@@ -14,7 +14,6 @@ import Testing
 /// once.
 @Suite(.serialized) struct FaultInjectionTests {
     typealias AS = EASTag.AirSync
-    typealias FH = EASTag.FolderHierarchy
 
     static let messages = 10_000
 
@@ -136,9 +135,8 @@ import Testing
 
         try await device.provision()
         let folders = try await sendPatiently("FolderSync", EASRequests.folderSync(key: "0"))
-        let adds = folders.element?.child(FH.changes)?.children(FH.add) ?? []
-        let inbox = try #require(adds.first { $0.child(FH.type)?.text == "2" }?.child(FH.serverId)?.text)
-        let archive = try #require(adds.first { $0.child(FH.displayName)?.text == "Archive" }?.child(FH.serverId)?.text)
+        let inbox = try #require(folders.addedFolder(type: "2"))
+        let archive = try #require(folders.addedFolder(named: "Archive"))
         let first = try await sendPatiently("Sync", SyncEndToEndTests.syncRequest("0", collection: inbox))
         var key = try #require(SyncEndToEndTests.collection(first)?.child(AS.syncKey)?.text)
         var held = Held()

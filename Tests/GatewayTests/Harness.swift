@@ -215,3 +215,14 @@ final class ResponseLog: @unchecked Sendable {
         #expect(process.terminationStatus == 0, "eas-validate: \(output)", sourceLocation: sourceLocation)
     }
 }
+
+extension EASDevice.Answer {
+    /// The ServerId of the first folder a FolderSync answer adds with this type ("2": the
+    /// Inbox) or display name.
+    func addedFolder(type: String? = nil, named name: String? = nil) -> String? {
+        typealias FH = EASTag.FolderHierarchy
+        return element?.child(FH.changes)?.children(FH.add).first { add in
+            (type == nil || add.child(FH.type)?.text == type) && (name == nil || add.child(FH.displayName)?.text == name)
+        }?.child(FH.serverId)?.text
+    }
+}

@@ -14,7 +14,6 @@ import Testing
 /// sync state: nothing lost, nothing repeated.
 @Suite(.serialized) struct OutageTests {
     typealias AS = EASTag.AirSync
-    typealias FH = EASTag.FolderHierarchy
 
     /// Syncs the collection from `key` until nothing more is available; the ServerIds added.
     static func drain(_ device: EASDevice, _ folderId: String, from key: String) async throws -> (key: String, added: [String]) {
@@ -69,8 +68,7 @@ import Testing
         var device = gateway.device(version: .v14_1, user: user, password: password)
         try await device.provision()
         let folders = try await device.send("FolderSync", EASRequests.folderSync(key: "0"))
-        let inbox = try #require(folders.element?.child(FH.changes)?.children(FH.add)
-            .first { $0.child(FH.type)?.text == "2" }?.child(FH.serverId)?.text)
+        let inbox = try #require(folders.addedFolder(type: "2"))
         let first = try await device.send("Sync", SyncEndToEndTests.syncRequest("0", collection: inbox))
         var (key, held) = try await Self.drain(device, inbox, from: try #require(SyncEndToEndTests.collection(first)?.child(AS.syncKey)?.text))
         #expect(held.count == 3)

@@ -60,8 +60,7 @@ import Testing
         try await device.provision()
         let folders = try await device.send("FolderSync", EASElement(FH.folderSync, children: [EASElement(FH.syncKey, text: "0")]))
         log.record(folders)
-        let inbox = try #require(folders.element?.child(FH.changes)?.children(FH.add)
-            .first { $0.child(FH.type)?.text == "2" }?.child(FH.serverId)?.text)
+        let inbox = try #require(folders.addedFolder(type: "2"))
         var (key, _) = try await Self.syncToEnd(device, inbox, log: log)
 
         // A Ping with nothing new waits; a message delivered by Postfix ends it with Status 2.

@@ -106,8 +106,7 @@ import Testing
         var device = gateway.device(version: .v14_1)
         try await device.provision()
         let folders = try await device.send("FolderSync", EASRequests.folderSync(key: "0"))
-        let inbox = try #require(folders.element?.child(EASTag.FolderHierarchy.changes)?.children(EASTag.FolderHierarchy.add)
-            .first { $0.child(EASTag.FolderHierarchy.type)?.text == "2" }?.child(EASTag.FolderHierarchy.serverId)?.text)
+        let inbox = try #require(folders.addedFolder(type: "2"))
         let started = ContinuousClock.now
         let ping = try await device.send("Ping", EASRequests.ping(folders: [inbox], heartbeat: 5))
         // Held 5 s against an idle timeout of 2 s, then answered "no changes" (or "changes" if
