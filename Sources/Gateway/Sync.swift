@@ -216,9 +216,11 @@ extension Gateway {
                 : answer(collection.syncKey, SyncStatus.success, responses)
         }
         _ = try await logs.catchUp(ref.folder, mailbox: mailbox, session: context.session)
-        // Loop detection: a key that keeps coming back means the client cannot take the answer.
-        // Halve the window on every repeat from the third; at one item, skip the item.
-        let repeats = try await store.countKeyUse(ref, key: SyncKey(collection.syncKey))
+        // Loop detection: a key that keeps coming back after it was answered (a replay of the
+        // previous key) means the client cannot take the answer. Halve the window on every
+        // repeat from the third; at one item, skip the item. The current key presented again
+        // only means nothing changed in between (polling, a heartbeat that ran out): not counted.
+        let repeats = isReplay ? try await store.countKeyUse(ref, key: SyncKey(collection.syncKey)) + 1 : 1
         var effectiveWindow = window
         if repeats >= Self.loopRepeats { effectiveWindow = max(1, window >> min(repeats - Self.loopRepeats + 1, 10)) }
         var batch = SyncBatch(held: held, window: effectiveWindow, budget: budget)

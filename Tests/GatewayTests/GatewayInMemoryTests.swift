@@ -265,6 +265,26 @@ import Testing
         #expect(seen.count == 199)
     }
 
+    @Test func aKeyPresentedOftenWithNothingToSayIsNotALoop() async throws {
+        // Outlook and Windows Mail poll with the same key while nothing changes (or hold a
+        // Sync with a heartbeat that runs out); those are not failed answers, so the window
+        // stays whole and the next message is sent.
+        let fixture = Fixture()
+        _ = try await fixture.deliver("first")
+        let inbox = try await fixture.inboxId()
+        var key = try #require(Self.collection(try await fixture.send(.sync, Self.sync("0", inbox)))?.child(AS.syncKey)?.text)
+        let initial = try await fixture.send(.sync, Self.sync(key, inbox))
+        #expect(Self.ids(initial).count == 1)
+        key = try #require(Self.collection(initial)?.child(AS.syncKey)?.text)
+        for _ in 0..<20 {
+            let idle = try await fixture.send(.sync, Self.sync(key, inbox))
+            #expect(Self.collection(idle) == nil)
+        }
+        for index in 0..<3 { _ = try await fixture.deliver("new \(index)") }
+        let news = try await fixture.send(.sync, Self.sync(key, inbox))
+        #expect(Self.ids(news).count == 3)
+    }
+
     @Test func aMailboxDeletedOnTheServerAsksForFolderSync() async throws {
         let fixture = Fixture()
         try await fixture.mail.createMailbox(IMAPMailboxName(wire: "Projects"))
