@@ -197,16 +197,12 @@ extension Gateway {
             generation = previous
             isReplay = true
         }
-        var held = isReplay ? try await store.heldMessages(ref, asOf: generation.number)
-            : try await store.heldMessages(ref)
         let filterType = options.filterType ?? generation.filterType
         var clientOutcome = ClientCommandOutcome()
         if !collection.commands.isEmpty {
             clientOutcome = try await applyClientCommands(collection.commands, folder: folder, folders: folders,
                                                           deletesAsMoves: collection.deletesAsMoves ?? true, options: options,
-                                                          held: held, context: context)
-            held.subtract(clientOutcome.deleted)
-            held.formUnion(clientOutcome.added)
+                                                          context: context)
         }
         var responses: [EASElement] = []
         if !clientOutcome.responses.isEmpty { responses.append(EASElement(AS.responses, children: clientOutcome.responses)) }
@@ -223,18 +219,20 @@ extension Gateway {
         let repeats = isReplay ? try await store.countKeyUse(ref, key: SyncKey(collection.syncKey)) + 1 : 1
         var effectiveWindow = window
         if repeats >= Self.loopRepeats { effectiveWindow = max(1, window >> min(repeats - Self.loopRepeats + 1, 10)) }
-        var batch = SyncBatch(held: held, window: effectiveWindow, budget: budget)
+        // What the device holds is looked up for the UIDs this answer meets, not loaded whole:
+        // an idle Sync on a folder of 100,000 messages reads nothing of it.
+        var batch = SyncBatch(window: effectiveWindow, budget: budget, heldAsOf: isReplay ? generation.number : nil,
+                              clientAdded: clientOutcome.added, clientDeleted: clientOutcome.deleted)
         if effectiveWindow == 1, repeats >= Self.loopRepeats + 10 {
             batch.skipNextAdd = true
         }
         batch.clientFlags = clientOutcome.setFlags
-        batch.clientDeleted = clientOutcome.deleted
         var cursor = generation.cursor
         var position = generation.initialSyncPosition.flatMap(InitialSync.init)
         if collection.getChanges != false {
             cursor = try await collectLogChanges(ref, mailbox: mailbox, after: generation.cursor, into: &batch, context: context)
             if let initial = position, batch.hasRoom {
-                position = try await enumerate(mailbox, initial, filterType: filterType, into: &batch, context: context)
+                position = try await enumerate(ref, mailbox, initial, filterType: filterType, into: &batch, context: context)
             } else if position != nil {
                 batch.moreAvailable = true
             }
@@ -311,6 +309,7 @@ extension Gateway {
         let limit = batch.window * 2 + 16
         let entries = try await store.changes(ref.folder, after: cursor, limit: limit)
         guard !entries.isEmpty else { return cursor }
+        try await lookUpHeld(Set(entries.map(\.entry.uid)), of: ref, into: &batch)
         let candidates = Set(entries.filter { $0.entry.kind == .added && !batch.held.contains($0.entry.uid) }.map(\.entry.uid))
         let summaries = candidates.isEmpty ? [:] : Dictionary(
             try await context.session.summaries(in: mailbox, uids: UIDSet(uids: candidates)).map { ($0.uid, $0) },
@@ -341,7 +340,7 @@ extension Gateway {
     }
 
     /// The next messages of the initial enumeration, newest first, within the FilterType window.
-    func enumerate(_ mailbox: IMAPMailboxName, _ position: InitialSync, filterType: Int?, into batch: inout SyncBatch,
+    func enumerate(_ ref: CollectionRef, _ mailbox: IMAPMailboxName, _ position: InitialSync, filterType: Int?, into batch: inout SyncBatch,
                    context: RequestContext) async throws -> InitialSync? {
         let since = FilterType.since(filterType, now: Self.wallClockMilliseconds())
         // Look below the boundary in widening UID windows, so that a batch costs about its own
@@ -354,6 +353,7 @@ extension Gateway {
         while bottom > 1, remaining.count < batch.room {
             let low = bottom > span ? bottom - span : 1
             let found = try await context.session.search(in: mailbox, MailSearch(since: since, uids: UIDSet([low...(bottom - 1)])))
+            try await lookUpHeld(Set(found), of: ref, into: &batch)
             remaining += found.filter { !batch.held.contains($0) }.sorted(by: >)
             bottom = low
             span = span > UInt32.max / 4 ? UInt32.max : span * 4
@@ -376,6 +376,13 @@ extension Gateway {
         guard index < remaining.count || !exhausted else { return nil }
         batch.moreAvailable = true
         return InitialSync(start: position.start, boundary: index < remaining.count ? boundary : min(boundary, bottom))
+    }
+
+    /// Learns which of `uids` the device holds, for those the batch has not met yet.
+    func lookUpHeld(_ uids: Set<UInt32>, of ref: CollectionRef, into batch: inout SyncBatch) async throws {
+        let unknown = batch.unknown(among: uids)
+        guard !unknown.isEmpty else { return }
+        batch.learn(held: try await store.heldMessages(ref, among: unknown, asOf: batch.heldAsOf), among: unknown)
     }
 
     /// Summaries plus bodies (and invitations' text/calendar parts) fetched in one batch.
@@ -418,7 +425,12 @@ extension Gateway {
 
 /// What one collection's response carries, and how much room is left.
 struct SyncBatch {
-    var held: Set<UInt32>
+    /// What the device holds among the UIDs in `known`: learnt from the store when first met,
+    /// then kept up to date with what this request and this answer add and remove.
+    private(set) var held: Set<UInt32>
+    private(set) var known: Set<UInt32>
+    /// The generation whose holdings a replay is computed against; nil for the current one.
+    let heldAsOf: Int64?
     let window: Int
     var budget: Int
     var adds: [MessageSummary] = []
@@ -427,16 +439,31 @@ struct SyncBatch {
     var moreAvailable = false
     /// The client's own changes in this request: not echoed back.
     var clientFlags: [UInt32: [String]] = [:]
-    var clientDeleted: Set<UInt32> = []
+    let clientDeleted: Set<UInt32>
     /// Loop detection's last resort: the next Add is left out for good.
     var skipNextAdd = false
     private(set) var skipped: UInt32?
     private var addedUIDs: Set<UInt32> = []
 
-    init(held: Set<UInt32>, window: Int, budget: Int) {
-        self.held = held
+    init(window: Int, budget: Int, heldAsOf: Int64? = nil, clientAdded: [UInt32] = [], clientDeleted: Set<UInt32> = []) {
+        held = Set(clientAdded).subtracting(clientDeleted)
+        known = clientDeleted.union(clientAdded)
+        self.heldAsOf = heldAsOf
+        self.clientDeleted = clientDeleted
         self.window = window
         self.budget = budget
+    }
+
+    /// The UIDs among `uids` whose holding is not known yet.
+    func unknown(among uids: Set<UInt32>) -> Set<UInt32> { uids.subtracting(known) }
+
+    /// Records what the store says about `uids` (those held are in `held`); UIDs already
+    /// known keep what this request decided about them.
+    mutating func learn(held found: Set<UInt32>, among uids: Set<UInt32>) {
+        for uid in uids where !known.contains(uid) {
+            known.insert(uid)
+            if found.contains(uid) { held.insert(uid) }
+        }
     }
 
     var count: Int { adds.count + changes.count + deletes.count }
@@ -456,6 +483,7 @@ struct SyncBatch {
         adds.append(summary)
         addedUIDs.insert(summary.uid)
         held.insert(summary.uid)
+        known.insert(summary.uid)
         budget -= Self.estimate(summary)
     }
 

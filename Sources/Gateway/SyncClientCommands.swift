@@ -20,7 +20,7 @@ extension Gateway {
     static let maxClientCommands = 512
 
     func applyClientCommands(_ commands: [EASElement], folder: Folder, folders: [String: Folder], deletesAsMoves: Bool,
-                             options: SyncRequest.Options, held: Set<UInt32>, context: RequestContext) async throws
+                             options: SyncRequest.Options, context: RequestContext) async throws
         -> ClientCommandOutcome
     {
         var outcome = ClientCommandOutcome()

@@ -286,6 +286,12 @@ public actor InMemoryStateStore: StateStore {
         return held
     }
 
+    public func heldMessages(_ collection: CollectionRef, among uids: Set<MessageUID>, asOf number: Int64?)
+        -> Set<MessageUID>
+    {
+        uids.intersection(number.map { heldMessages(collection, asOf: $0) } ?? heldMessages(collection))
+    }
+
     public func countKeyUse(_ collection: CollectionRef, key: SyncKey) throws -> Int {
         try StateLimits.check(collection)
         try checkKey(key)

@@ -110,6 +110,12 @@ public protocol StateStore: Sendable {
     /// previous one): what a replay of the previous key is computed against.
     func heldMessages(_ collection: CollectionRef, asOf number: Int64) async throws -> Set<MessageUID>
 
+    /// Which of `uids` the device holds: in the current generation, or with `asOf`, when
+    /// generation `asOf` was current. Costs the size of `uids`, not of the folder, so that a
+    /// Sync's work grows with the changes it carries rather than with the mailbox.
+    func heldMessages(_ collection: CollectionRef, among uids: Set<MessageUID>, asOf number: Int64?) async throws
+        -> Set<MessageUID>
+
     /// Counts how often in a row the client presented `key`, for loop detection: 1 the first
     /// time, 2 when it repeats it, and so on; another key starts over at 1.
     func countKeyUse(_ collection: CollectionRef, key: SyncKey) async throws -> Int

@@ -564,6 +564,27 @@ public final class SQLStateStore: StateStore {
         return Set(try rows.map { MessageUID(truncatingIfNeeded: try $0.int(0)) })
     }
 
+    public func heldMessages(_ collection: CollectionRef, among uids: Set<MessageUID>, asOf number: Int64?) async throws
+        -> Set<MessageUID>
+    {
+        guard !uids.isEmpty else { return [] }
+        let rows = try await database.query(
+            "SELECT d.id FROM devices d WHERE d.account_id = ? AND d.device_id = ?",
+            .integer(collection.device.account.rawValue), .text(collection.device.deviceId))
+        guard let devicePK = try rows.first?.int(0) else { return [] }
+        let generation = number == nil ? "AND removed_in IS NULL" : "AND added_in <= ? AND (removed_in IS NULL OR removed_in > ?)"
+        let generationBinds: [SQLValue] = number.map { [.integer($0), .integer($0)] } ?? []
+        var held: Set<MessageUID> = []
+        for batch in uids.sorted().chunked(Self.batchSize) {
+            let list = Array(repeating: "?", count: batch.count).joined(separator: ", ")
+            let found = try await database.query(
+                "SELECT uid FROM held_messages WHERE device_pk = ? AND folder_id = ? \(generation) AND uid IN (\(list))",
+                [.integer(devicePK), .text(collection.folderId)] + generationBinds + batch.map { .integer(Int64($0)) })
+            for row in found { held.insert(MessageUID(truncatingIfNeeded: try row.int(0))) }
+        }
+        return held
+    }
+
     public func countKeyUse(_ collection: CollectionRef, key: SyncKey) async throws -> Int {
         try StateLimits.check(collection)
         try Self.check(key)

@@ -230,6 +230,13 @@ struct StateStoreConformanceTests {
             #expect(try await store.heldMessages(collection) == [11, 12, 13])
             #expect(try await store.heldMessages(collection, asOf: g2.number) == [10, 11, 12])
             #expect(try await store.heldMessages(collection, asOf: g3.number) == [11, 12, 13])
+            // Asked about some UIDs only: the same answers, limited to them.
+            #expect(try await store.heldMessages(collection, among: [10, 13, 99], asOf: nil) == [13])
+            #expect(try await store.heldMessages(collection, among: [10, 13, 99], asOf: g2.number) == [10])
+            #expect(try await store.heldMessages(collection, among: [], asOf: nil) == [])
+            #expect(try await store.heldMessages(collection, among: Set(1...1000), asOf: nil) == [11, 12, 13])
+            #expect(try await store.heldMessages(CollectionRef(device: DeviceRef(account: account, deviceId: "nobody"),
+                                                               folderId: folder.folderId), among: [11], asOf: nil) == [])
             #expect(try await store.currentCollectionKey(collection) == g3.key)
             #expect(try await store.collection(collection, key: g1.key) == .unknown)
             #expect(g3.number > g2.number && g2.number > g1.number)
