@@ -180,11 +180,16 @@ let package = Package(
             dependencies: ["SyncState", "SyncStateSQL", "SyncStateSQLite", "SyncStatePostgres"],
             path: "Benchmarks/StateStoreBenchmark"
         ),
-        .target(name: "BenchmarkSupport", dependencies: ["MailUpstream"], path: "Benchmarks/BenchmarkSupport"),
+        .target(name: "BenchmarkSupport", dependencies: ["MailUpstream", "EASClient"], path: "Benchmarks/BenchmarkSupport"),
         .executableTarget(
             name: "GatewayBenchmark",
             dependencies: ["BenchmarkSupport", "EASClient", "EASProtocol", "MailUpstream", "MailUpstreamEtPan"],
             path: "Benchmarks/GatewayBenchmark"
+        ),
+        .executableTarget(
+            name: "LoadBenchmark",
+            dependencies: ["BenchmarkSupport", "EASClient", "EASProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Benchmarks/LoadBenchmark"
         ),
         .executableTarget(
             name: "UpstreamBenchmark",

@@ -25,6 +25,10 @@ AWAY_PASSWORD=away-password
 # A user whose Inbox holds the 2,000 messages the client-profile tests sync.
 PROFILES_USER=profiles@$MAIL_DOMAIN
 PROFILES_PASSWORD=profiles-password
+# Accounts for the load benchmarks (many devices spread over a few mailboxes):
+# load01@ to load20@, one password.
+LOAD_USER_COUNT=20
+LOAD_PASSWORD=load-password
 # A second, separate Dovecot serves BETA_DOMAIN, so that tests can check that the
 # gateway sends each domain to its own IMAP server. Its users log in by local
 # part alone ("demo", not "demo@beta.test") and have their own passwords.
@@ -94,7 +98,7 @@ Second Dovecot ($BETA_DOMAIN): AIRGATE_BETA_IMAP_PORT 10144, AIRGATE_BETA_LMTP_P
 AIRGATE_START_TIMEOUT (seconds, default 60) bounds the wait for each service.
 
 Users: $DEMO_USER / $DEMO_PASSWORD, $OTHER_USER / $OTHER_PASSWORD, $AWAY_USER / $AWAY_PASSWORD,
-$PROFILES_USER / $PROFILES_PASSWORD, master user $MASTER_USER / $MASTER_PASSWORD (log in as "USER*$MASTER_USER").
+$PROFILES_USER / $PROFILES_PASSWORD, load01@ to load$LOAD_USER_COUNT@$MAIL_DOMAIN / $LOAD_PASSWORD, master user $MASTER_USER / $MASTER_PASSWORD (log in as "USER*$MASTER_USER").
 On $BETA_DOMAIN, by local part: $BETA_USER / $BETA_PASSWORD, $BETA_OTHER_USER / $BETA_OTHER_PASSWORD, same master user.
 EOF
 }
@@ -463,7 +467,11 @@ ensure_default_users() {
     local users=$RUNTIME/$1/users masters=$RUNTIME/$1/master-users
     case $1 in
         dovecot)      set -- "$DEMO_USER" "$DEMO_PASSWORD" "$OTHER_USER" "$OTHER_PASSWORD" \
-                             "$AWAY_USER" "$AWAY_PASSWORD" "$PROFILES_USER" "$PROFILES_PASSWORD" ;;
+                             "$AWAY_USER" "$AWAY_PASSWORD" "$PROFILES_USER" "$PROFILES_PASSWORD"
+                      local index
+                      for ((index = 1; index <= LOAD_USER_COUNT; index++)); do
+                          set -- "$@" "$(printf 'load%02d@%s' "$index" "$MAIL_DOMAIN")" "$LOAD_PASSWORD"
+                      done ;;
         dovecot-beta) set -- "$BETA_USER" "$BETA_PASSWORD" "$BETA_OTHER_USER" "$BETA_OTHER_PASSWORD" ;;
     esac
     while (($# >= 2)); do
@@ -719,6 +727,8 @@ write_env() {
         env_line AWAY_USER "$AWAY_USER"
         env_line PROFILES_USER "$PROFILES_USER"
         env_line PROFILES_PASSWORD "$PROFILES_PASSWORD"
+        env_line LOAD_USER_COUNT "$LOAD_USER_COUNT"
+        env_line LOAD_PASSWORD "$LOAD_PASSWORD"
         env_line AWAY_PASSWORD "$AWAY_PASSWORD"
         env_line MASTER_USER "$MASTER_USER"
         env_line MASTER_PASSWORD "$MASTER_PASSWORD"

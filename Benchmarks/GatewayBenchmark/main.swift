@@ -7,6 +7,7 @@
 //   Deploy/stack.sh up
 //   swift build -c release --product airgate && swift run -c release GatewayBenchmark
 //   swift run -c release GatewayBenchmark --large 10000   # a smaller large folder
+//   swift run -c release GatewayBenchmark --scenarios 2,4   # some scenarios only
 //   swift run GatewayBenchmark --quick      # small sizes, to check that it runs (CI)
 //
 // Prints Markdown tables for BENCHMARKS.md. Server CPU and memory are the gateway process's own
@@ -31,64 +32,11 @@ func emit(_ line: String) {
 
 let arguments = CommandLine.arguments
 let quick = arguments.contains("--quick")
+/// The scenarios of the performance issue to run (`--scenarios 1,2,4,6`; all by default).
+let scenarios = Set((arguments.firstIndex(of: "--scenarios").map { arguments[$0 + 1] } ?? "1,2,4,6")
+    .split(separator: ",").compactMap { Int($0) })
 let env = BenchmarkSupport.stackValues(for: "GatewayBenchmark")
 let port = 18_000 + Int(getpid() % 1000)
-
-/// `airgate serve` as a child process, measured through /proc.
-final class GatewayProcess {
-    let process = Process()
-    let store = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-benchmark-\(UUID().uuidString).sqlite").path
-
-    init() throws {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("airgate")
-        process.executableURL = binary
-        process.arguments = ["serve", "--stack-env", BenchmarkSupport.envPath, "--sqlite", store, "--listen", "127.0.0.1:\(port)"]
-        var environment = ProcessInfo.processInfo.environment
-        environment["AIRGATE_LOG_LEVEL"] = "error"
-        // One device sends hundreds of requests a minute here; the default budgets (300 per
-        // device and minute) would answer 503 and measure the throttle instead.
-        environment["AIRGATE_LIMITS_REQUESTS_PER_DEVICE_PER_MINUTE"] = "100000"
-        environment["AIRGATE_LIMITS_REQUESTS_PER_USER_PER_MINUTE"] = "1000000"
-        process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-    }
-
-    func waitUntilLive() async throws {
-        for _ in 0..<300 {
-            if let answer = try? await HTTPExchange(host: "127.0.0.1", port: port, timeout: .seconds(2))
-                .send(method: .GET, path: "/healthz", headers: [], body: []), answer.status == 200 { return }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw EASClientError("the gateway did not start")
-    }
-
-    /// User plus system CPU seconds so far.
-    var cpuSeconds: Double {
-        guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")")
-        else { return 0 }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        // Fields 14 and 15 of the line (utime, stime): 12 and 13 after the command name.
-        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
-        return ((Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)) / ticks
-    }
-
-    /// Resident memory now and at its highest, in KiB.
-    var memory: (rss: Int, peak: Int) {
-        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8) else { return (0, 0) }
-        func field(_ name: String) -> Int {
-            status.split(separator: "\n").first { $0.hasPrefix(name + ":") }
-                .flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") } ?? 0
-        }
-        return (field("VmRSS"), field("VmHWM"))
-    }
-
-    func stop() {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        try? FileManager.default.removeItem(atPath: store)
-    }
-}
 
 /// A new device, provisioned, with the account's folders by name.
 func newDevice() async throws -> (EASDevice, [String: String]) {
@@ -143,10 +91,11 @@ let side = IMAPMailSession(pool: IMAPAdapter(threads: 2).pool(
 
 let commit = BenchmarkSupport.commit
 let date = BenchmarkSupport.date
-var gateway = try GatewayProcess()
+var gateway = try GatewayProcess(port: port)
 try await gateway.waitUntilLive()
 
 // 1. Initial sync, next to imaplib fetching the same envelopes, structures and text parts.
+if scenarios.contains(1) {
 let initialCount = quick ? 500 : 10_000
 let initialFolder = try await BenchmarkSupport.seededFolder(initialCount, session: side)
 emit("\n| date | commit | initial sync | window | gateway msg/s | gateway CPU s per 1,000 | imaplib msg/s | gateway / imaplib |")
@@ -167,7 +116,10 @@ for window in [100, 512] {
                  cpu / Double(max(result.messages, 1)) * 1000, referenceRate, rate / referenceRate * 100))
 }
 
+}
+
 // 2. Idle incremental Sync: a device that holds everything asks again and again.
+if scenarios.contains(2) {
 emit("\n| date | commit | idle Sync, folder size | requests | median ms | p99 ms | gateway CPU ms per request |")
 emit("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
 // `--large N` sizes the large folder (default 100,000; seeding it takes a while the first time).
@@ -191,9 +143,11 @@ for count in quick ? [100, 500] : [100, largeFolder] {
     emit(String(format: "| %@ | %@ | %d | %d | %.2f | %.2f | %.2f |", date, commit, count, requests, median, p99, cpu))
 }
 
+}
+
 // 4. Push latency: a message submitted to Postfix, delivered into Dovecot, seen by the
 // tracker's IDLE, answered to a held Ping, then carried by the next Sync.
-do {
+if scenarios.contains(4) {
     let (device, folders) = try await newDevice()
     guard let inbox = folders["Inbox"] ?? folders["INBOX"] else { throw EASClientError("no Inbox") }
     var key = try await initialSync(device, inbox, window: 512, bodyType: 1, truncation: 64).key
@@ -230,9 +184,9 @@ do {
 
 // 6. A large attachment through ItemOperations, on a fresh gateway process so that its peak
 // memory is this download's.
-do {
+if scenarios.contains(6) {
     gateway.stop()
-    gateway = try GatewayProcess()
+    gateway = try GatewayProcess(port: port)
     try await gateway.waitUntilLive()
     let size = quick ? 1 << 20 : 25 << 20
     let folderName = IMAPMailboxName(wire: "Bench-large-\(size)")
