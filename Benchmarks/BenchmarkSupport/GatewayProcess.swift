@@ -6,6 +6,8 @@ import Foundation
 public final class GatewayProcess {
     public let port: Int
     let process = Process()
+    let keepLog: Bool
+    var logPath: String { store + ".log" }
     let store = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-benchmark-\(UUID().uuidString).sqlite").path
 
     /// - Parameter environment: settings over the benchmark defaults (`AIRGATE_…` variables).
@@ -15,15 +17,21 @@ public final class GatewayProcess {
         process.executableURL = binary
         process.arguments = ["serve", "--stack-env", BenchmarkSupport.envPath, "--sqlite", store, "--listen", "127.0.0.1:\(port)"]
         var environment = ProcessInfo.processInfo.environment
-        environment["AIRGATE_LOG_LEVEL"] = "error"
+        // AIRGATE_LOG_LEVEL set for the benchmark keeps the gateway's log (its path is printed).
+        keepLog = environment["AIRGATE_LOG_LEVEL"] != nil
+        environment["AIRGATE_LOG_LEVEL"] = environment["AIRGATE_LOG_LEVEL"] ?? "error"
         // One device sends hundreds of requests a minute here; the default budgets (300 per
         // device and minute) would answer 503 and measure the throttle instead.
         environment["AIRGATE_LIMITS_REQUESTS_PER_DEVICE_PER_MINUTE"] = "100000"
         environment["AIRGATE_LIMITS_REQUESTS_PER_USER_PER_MINUTE"] = "1000000"
         environment.merge(extra) { _, new in new }
         process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = FileHandle(forWritingAtPath: logPath)
+        process.standardOutput = log
+        process.standardError = log
         try process.run()
+        if keepLog { FileHandle.standardError.write(Data("gateway log: \(logPath)\n".utf8)) }
     }
 
     public var pid: Int32 { process.processIdentifier }
@@ -107,5 +115,6 @@ public final class GatewayProcess {
     public func stop() {
         if process.isRunning { kill(pid, SIGKILL) }
         try? FileManager.default.removeItem(atPath: store)
+        if !keepLog { try? FileManager.default.removeItem(atPath: logPath) }
     }
 }

@@ -34,6 +34,9 @@ public actor IMAPAccountAuthenticator: AccountAuthenticator {
     private let adapter: IMAPAdapter
     private let routes: MailRoutes
     private var accounts: [String: Account] = [:]
+    /// Logins under way: a device's first requests often come together, and each starting
+    /// its own login would replace (and close) the pool another one is already using.
+    private var logins: [String: (digest: SHA256Digest, task: Task<MailAccount, any Error>)] = [:]
     private let salt: [UInt8]
 
     public init(adapter: IMAPAdapter, routes: MailRoutes) {
@@ -46,6 +49,15 @@ public actor IMAPAccountAuthenticator: AccountAuthenticator {
     public func account(user: String, password: String) async throws -> MailAccount {
         let digest = SHA256.hash(data: salt + Array(user.utf8) + [0] + Array(password.utf8))
         if let known = accounts[user], known.credentialDigest == digest { return known.mail }
+        if let login = logins[user], login.digest == digest { return try await login.task.value }
+        let task = Task { try await logIn(user: user, password: password, digest: digest) }
+        logins[user] = (digest, task)
+        let result = await task.result
+        if logins[user]?.digest == digest { logins[user] = nil }
+        return try result.get()
+    }
+
+    private func logIn(user: String, password: String, digest: SHA256Digest) async throws -> MailAccount {
         guard let resolved = routes.resolve(login: user) else {
             throw UpstreamError(.authenticationFailed, "no mail server serves the domain of \(user)")
         }

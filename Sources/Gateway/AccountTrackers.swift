@@ -219,12 +219,18 @@ actor AccountTrackers {
         duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
     }
 
+    static let firstIdleRetry: Duration = .seconds(1)
+
     private static func idled(_ folders: [Folder]) -> Folder? {
         folders.first { $0.type == FolderType.inbox } ?? folders.min { $0.folderId < $1.folderId }
     }
 
-    /// IDLE on the Inbox (or the first folder), catching up its log on every wake-up.
+    /// IDLE on the Inbox (or the first folder), catching up its log on every wake-up. When IDLE
+    /// fails (the server refused a connection, or dropped it), the folder is caught up at once
+    /// and IDLE tried again after a second, doubling up to the poll interval: the poll loop
+    /// leaves this folder to IDLE, so waiting a whole interval would delay its mail as long.
     private func idleLoop(_ account: AccountID) async {
+        var retryAfter = Self.firstIdleRetry
         while !Task.isCancelled {
             guard let (folders, mail, quiet) = await state(account), !quiet else { return }
             guard let watcher = mail.watcher, let inbox = Self.idled(folders) else {
@@ -242,11 +248,16 @@ actor AccountTrackers {
                 if activity == .activity {
                     _ = try await logs.catchUp(folder, mailbox: mailbox, session: mail.session)
                 }
+                retryAfter = Self.firstIdleRetry
             } catch is CancellationError {
                 return
             } catch {
-                logger.notice("IDLE not available, polling instead", metadata: ["error": "\(error)"])
-                try? await Task.sleep(for: pollInterval)
+                logger.notice("IDLE not available, polling instead", metadata: [
+                    "error": "\(error)", "retry_in_s": "\(retryAfter.components.seconds)",
+                ])
+                _ = try? await logs.catchUp(folder, mailbox: mailbox, session: mail.session)
+                try? await Task.sleep(for: retryAfter)
+                retryAfter = min(retryAfter * 2, pollInterval)
             }
         }
     }

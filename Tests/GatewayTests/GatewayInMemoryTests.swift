@@ -22,13 +22,16 @@ import Testing
         let gateway: Gateway
         let account: MailAccount
 
+        /// - Parameter idleFailures: how many IDLE waits fail before they work (a server that
+        ///   refused connections for a moment).
         init(configuration: GatewayConfiguration = GatewayConfiguration(pingPollInterval: .milliseconds(100)),
-             addressBook: AddressBook = AddressBook(entries: [])) {
+             addressBook: AddressBook = AddressBook(entries: []), idleFailures: Int = 0) {
             var configuration = configuration
             configuration.addressBook = addressBook
             store = InMemoryStateStore(notifier: notifier)
             gateway = Gateway(configuration: configuration, store: store, notifier: notifier, codec: EtPanMIMECodec())
-            account = MailAccount(user: "demo@airgate.test", emailAddress: "demo@airgate.test", session: mail, watcher: mail,
+            let watcher: any MailboxWatcher = idleFailures == 0 ? mail : FailingWatcher(inner: mail, failures: idleFailures)
+            account = MailAccount(user: "demo@airgate.test", emailAddress: "demo@airgate.test", session: mail, watcher: watcher,
                                   outOfOffice: SieveOutOfOffice(scripts: sieve, address: "demo@airgate.test"))
         }
 
@@ -366,6 +369,50 @@ import Testing
         try await Task.sleep(for: .seconds(2))
         #expect(await fixture.gateway.trackers.trackingAccounts == 1)
         _ = try await fixture.deliver("after the quiet time")
+        #expect(try await ping.value.body?.child(PG.status)?.text == "2")
+    }
+
+    /// A watcher whose first waits fail, as when the server drops or refuses the connection.
+    actor FailingWatcher: MailboxWatcher {
+        let inner: any MailboxWatcher
+        var failures: Int
+
+        init(inner: any MailboxWatcher, failures: Int) {
+            self.inner = inner
+            self.failures = failures
+        }
+
+        func waitForActivity(in mailbox: IMAPMailboxName, timeout: Duration,
+                             whenListening: @Sendable () async -> Void) async throws -> MailboxActivity {
+            if failures > 0 {
+                failures -= 1
+                throw UpstreamError(.unavailable, "no greeting")
+            }
+            return try await inner.waitForActivity(in: mailbox, timeout: timeout, whenListening: whenListening)
+        }
+
+        func stop() async { await inner.stop() }
+    }
+
+    @Test func anIDLEThatFailsIsTriedAgainSoonNotAfterAPollInterval() async throws {
+        // The poll loop leaves the Inbox to IDLE; a failed IDLE waiting a whole poll interval
+        // (30 s here) would let this Ping run out without the message.
+        let fixture = Fixture(configuration: GatewayConfiguration(heartbeatBounds: 1...3540, pingPollInterval: .seconds(30)),
+                              idleFailures: 2)
+        let inbox = try await fixture.inboxId()
+        let first = try await fixture.send(.sync, Self.sync("0", inbox))
+        let key = try #require(Self.collection(first)?.child(AS.syncKey)?.text)
+        _ = try await fixture.send(.sync, Self.sync(key, inbox))
+        let ping = Task {
+            try await fixture.send(.ping, EASElement(PG.ping, children: [
+                EASElement(PG.heartbeatInterval, text: "20"),
+                EASElement(PG.folders, children: [EASElement(PG.folder, children: [EASElement(PG.id, text: inbox)])]),
+            ]))
+        }
+        for _ in 0..<200 where await fixture.gateway.pings.heldCount == 0 {
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        _ = try await fixture.deliver("while IDLE was failing")
         #expect(try await ping.value.body?.child(PG.status)?.text == "2")
     }
 
