@@ -14,8 +14,12 @@ public final class GatewayProcess {
     public init(port: Int, environment extra: [String: String] = [:]) throws {
         self.port = port
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("airgate")
-        process.executableURL = binary
-        process.arguments = ["serve", "--stack-env", BenchmarkSupport.envPath, "--sqlite", store, "--listen", "127.0.0.1:\(port)"]
+        // Started through Python so that it gets SIGKILL when the benchmark ends in any way
+        // (prctl PR_SET_PDEATHSIG): an interrupted run leaves no gateway holding connections.
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = ["-c", "import ctypes, os, sys; ctypes.CDLL(None).prctl(1, 9); os.execv(sys.argv[1], sys.argv[1:])",
+                             binary.path, "serve", "--stack-env", BenchmarkSupport.envPath, "--sqlite", store,
+                             "--listen", "127.0.0.1:\(port)"]
         var environment = ProcessInfo.processInfo.environment
         // AIRGATE_LOG_LEVEL set for the benchmark keeps the gateway's log (its path is printed).
         keepLog = environment["AIRGATE_LOG_LEVEL"] != nil
