@@ -1,11 +1,16 @@
 import EASClient
 import Foundation
+import Synchronization
 
 /// `airgate serve` (the binary built next to the running benchmark) as a child process on a
 /// loopback port, with an SQLite store of its own, measured through /proc.
-public final class GatewayProcess {
+// Unchecked: a benchmark drives it from one place at a time (restart while others only read /proc).
+public final class GatewayProcess: @unchecked Sendable {
     public let port: Int
-    let process = Process()
+    private var process = Process()
+    private let binary: URL
+    private let arguments: [String]
+    private let environment: [String: String]
     let keepLog: Bool
     var logPath: String { store + ".log" }
     let store = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-benchmark-\(UUID().uuidString).sqlite").path
@@ -14,12 +19,9 @@ public final class GatewayProcess {
     public init(port: Int, environment extra: [String: String] = [:]) throws {
         self.port = port
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("airgate")
-        // Started through Python so that it gets SIGKILL when the benchmark ends in any way
-        // (prctl PR_SET_PDEATHSIG): an interrupted run leaves no gateway holding connections.
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = ["-c", "import ctypes, os, sys; ctypes.CDLL(None).prctl(1, 9); os.execv(sys.argv[1], sys.argv[1:])",
-                             binary.path, "serve", "--stack-env", BenchmarkSupport.envPath, "--sqlite", store,
-                             "--listen", "127.0.0.1:\(port)"]
+        self.binary = binary
+        arguments = ["serve", "--stack-env", BenchmarkSupport.envPath, "--sqlite", store, "--listen", "127.0.0.1:\(port)"]
+        Self.stopChildrenOnSignals()
         var environment = ProcessInfo.processInfo.environment
         // AIRGATE_LOG_LEVEL set for the benchmark keeps the gateway's log (its path is printed).
         keepLog = environment["AIRGATE_LOG_LEVEL"] != nil
@@ -29,13 +31,56 @@ public final class GatewayProcess {
         environment["AIRGATE_LIMITS_REQUESTS_PER_DEVICE_PER_MINUTE"] = "100000"
         environment["AIRGATE_LIMITS_REQUESTS_PER_USER_PER_MINUTE"] = "1000000"
         environment.merge(extra) { _, new in new }
-        process.environment = environment
+        self.environment = environment
         FileManager.default.createFile(atPath: logPath, contents: nil)
+        try launch()
+        if keepLog { FileHandle.standardError.write(Data("gateway log: \(logPath)\n".utf8)) }
+    }
+
+    private func launch() throws {
+        process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.environment = environment
         let log = FileHandle(forWritingAtPath: logPath)
+        log?.seekToEndOfFile()
         process.standardOutput = log
         process.standardError = log
         try process.run()
-        if keepLog { FileHandle.standardError.write(Data("gateway log: \(logPath)\n".utf8)) }
+        Self.children.withLock { $0.insert(process.processIdentifier) }
+    }
+
+    // MARK: No gateway left behind
+
+    private static let children = Mutex<Set<Int32>>([])
+    private static let signalSources = Mutex<[any DispatchSourceSignal]>([])
+
+    /// An interrupted benchmark (Ctrl-C, `timeout`) kills its gateways before it exits, so
+    /// that none is left holding mail server connections.
+    private static func stopChildrenOnSignals() {
+        signalSources.withLock { sources in
+            guard sources.isEmpty else { return }
+            for number in [SIGINT, SIGTERM, SIGHUP] {
+                signal(number, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+                source.setEventHandler {
+                    for pid in children.withLock({ $0 }) { kill(pid, SIGKILL) }
+                    exit(128 + number)
+                }
+                source.resume()
+                sources.append(source)
+            }
+        }
+    }
+
+    /// SIGKILL, as a crash or the OOM killer would, then the same gateway again on the same
+    /// store and port; returns once it answers.
+    public func killAndRestart() async throws {
+        kill(pid, SIGKILL)
+        Self.children.withLock { _ = $0.remove(pid) }
+        while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        try launch()
+        try await waitUntilLive()
     }
 
     public var pid: Int32 { process.processIdentifier }
@@ -118,6 +163,7 @@ public final class GatewayProcess {
 
     public func stop() {
         if process.isRunning { kill(pid, SIGKILL) }
+        Self.children.withLock { _ = $0.remove(pid) }
         try? FileManager.default.removeItem(atPath: store)
         if !keepLog { try? FileManager.default.removeItem(atPath: logPath) }
     }

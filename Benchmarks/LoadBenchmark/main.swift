@@ -120,11 +120,17 @@ final class LoadDevice: @unchecked Sendable {
     let user: String
     var inbox = ""
     var key = "0"
-    var held: [String] = []
+    /// What the device holds and whether it shows each message read.
+    var read: [String: Bool] = [:]
+    /// Adds of a message the device already held: a duplicate on the phone.
+    var duplicates = 0
+    /// Messages this device sent (the gateway said so): subject and recipient.
+    var sent: [(subject: String, to: String)] = []
 
     init(index: Int, port: Int) {
         user = account(index)
-        device = EASDevice(exchange: HTTPExchange(host: "127.0.0.1", port: port, timeout: .seconds(3_700)),
+        // A minute for anything but a Ping: a request that takes longer counts as hung.
+        device = EASDevice(exchange: HTTPExchange(host: "127.0.0.1", port: port, timeout: .seconds(60)),
                            user: user, password: env["LOAD_PASSWORD"] ?? "", deviceId: String(format: "LOAD%06d%@", index,
                                                                                                String(UUID().uuidString.prefix(6))),
                            deviceType: "iPhone", version: .v14_1)
@@ -134,8 +140,10 @@ final class LoadDevice: @unchecked Sendable {
     func timed(_ command: String, _ body: EASElement?, label: String? = nil) async throws -> EASDevice.Answer {
         let started = ContinuousClock.now
         let answer: EASDevice.Answer
+        var sender = device
+        if command == "Ping" { sender.exchange.timeout = .seconds(3_700) }
         do {
-            answer = try await device.send(command, body)
+            answer = try await sender.send(command, body)
         } catch {
             await tally.fail("\(label ?? command): \(error)")
             throw error
@@ -184,9 +192,20 @@ final class LoadDevice: @unchecked Sendable {
                 throw EASClientError("Sync Status \(collection.child(AS.status)?.text ?? "?")")
             }
             key = collection.child(AS.syncKey)?.text ?? key
-            let added = collection.child(AS.commands)?.children(AS.add).compactMap { $0.child(AS.serverId)?.text } ?? []
-            let deleted = Set(collection.child(AS.commands)?.children(AS.delete).compactMap { $0.child(AS.serverId)?.text } ?? [])
-            held = held.filter { !deleted.contains($0) } + added
+            let commands = collection.child(AS.commands)
+            for add in commands?.children(AS.add) ?? [] {
+                guard let id = add.child(AS.serverId)?.text else { continue }
+                if read[id] != nil { duplicates += 1 }
+                read[id] = add.child(AS.applicationData)?.child(EASTag.Email.read)?.text == "1"
+            }
+            for change in commands?.children(AS.change) ?? [] {
+                guard let id = change.child(AS.serverId)?.text,
+                      let value = change.child(AS.applicationData)?.child(EASTag.Email.read)?.text else { continue }
+                read[id] = value == "1"
+            }
+            for delete in commands?.children(AS.delete) ?? [] {
+                if let id = delete.child(AS.serverId)?.text { read[id] = nil }
+            }
             if !initial, collection.child(AS.moreAvailable) == nil { return }
         }
     }
@@ -201,37 +220,63 @@ final class LoadDevice: @unchecked Sendable {
         return status
     }
 
-    /// Marks a message read or unread, as a phone does when the user opens it.
-    func flagChange() async throws {
-        guard let serverId = held.randomElement() else { return try await sync(label: "Sync (refresh)") }
+    /// Marks a message read or unread, as a phone does when the user opens it; a phone keeps
+    /// the change and sends it again until a Sync carrying it gets an answer.
+    func flagChange(attempts: Int = 1) async throws {
+        guard let serverId = read.keys.randomElement() else { return try await sync(label: "Sync (refresh)") }
+        let value = Bool.random()
         let change = EASElement(AS.change, children: [
             EASElement(AS.serverId, text: serverId),
-            EASElement(AS.applicationData, children: [EASElement(EASTag.Email.read, text: Bool.random() ? "1" : "0")]),
+            EASElement(AS.applicationData, children: [EASElement(EASTag.Email.read, text: value ? "1" : "0")]),
         ])
-        try await sync(commands: [change], label: "Sync (flag change)")
+        // The phone shows its own change at once; what the answer carries comes after it.
+        read[serverId] = value
+        try await retrying(attempts) { try await self.sync(commands: [change], label: "Sync (flag change)") }
+    }
+
+    /// A pull to refresh, repeated until it gets through.
+    func refresh(attempts: Int = 1) async throws {
+        try await retrying(attempts) { try await self.sync(label: "Sync (refresh)") }
+    }
+
+    private func retrying(_ attempts: Int, _ work: () async throws -> Void) async throws {
+        for attempt in 1...max(attempts, 1) {
+            do {
+                return try await work()
+            } catch where attempt < attempts {
+                try await Task.sleep(for: .seconds(1))
+            }
+        }
     }
 
     /// Sends a short message to another load account, saved in Sent.
-    func sendMail(to recipient: String, sequence: Int) async throws {
+    func sendMail(to recipient: String, sequence: Int, attempts: Int = 1) async throws {
+        let subject = "load \(sequence) from \(device.deviceId)"
         let mime = Array("""
             From: \(user)\r
             To: \(recipient)\r
-            Subject: load \(sequence) from \(device.deviceId)\r
+            Subject: \(subject)\r
             MIME-Version: 1.0\r
             Content-Type: text/plain; charset=utf-8\r
             \r
             A message of the mixed load.\r
 
             """.utf8)
-        let answer = try await timed("SendMail", EASElement(EASTag.ComposeMail.sendMail, children: [
+        // The same ClientId on every attempt: the gateway sends it once ([MS-ASCMD] 2.2.3.27.1).
+        let request = EASElement(EASTag.ComposeMail.sendMail, children: [
             EASElement(EASTag.ComposeMail.clientId, text: "\(device.deviceId)-\(sequence)"),
             EASElement(EASTag.ComposeMail.saveInSentItems),
             EASElement(EASTag.ComposeMail.mime, .opaque(ByteBuffer(bytes: mime))),
-        ]))
-        // Success is an empty body; a body carries a failing status.
-        if let status = answer.element?.child(EASTag.ComposeMail.status)?.text {
-            await tally.fail("SendMail: Status \(status)")
+        ])
+        try await retrying(attempts) {
+            let answer = try await self.timed("SendMail", request)
+            // Success is an empty body; a body carries a failing status.
+            if let status = answer.element?.child(EASTag.ComposeMail.status)?.text {
+                await tally.fail("SendMail: Status \(status)")
+                throw EASClientError("SendMail Status \(status)")
+            }
         }
+        sent.append((subject, recipient))
     }
 }
 
@@ -363,17 +408,56 @@ if scenarios.contains(3) {
 
 // MARK: 5. Mixed load
 
+/// The mailboxes as IMAP shows them, read with Python's imaplib: per account the Inbox's
+/// UIDs with their \Seen flag, and how often each subject is there.
+func mailboxes(_ users: [String]) throws -> [String: (seen: [UInt32: Bool], subjects: [String: Int])] {
+    let output = try BenchmarkSupport.run("python3", ["-c", """
+        import imaplib, json, re, ssl, sys
+        env = dict(l.strip().split("=", 1) for l in open(sys.argv[1]) if "=" in l and not l.startswith("#"))
+        env = {k: v.strip("'\\"") for k, v in env.items()}
+        context = ssl.create_default_context(cafile=env["TLS_CA_FILE"]); context.check_hostname = False
+        result = {}
+        for user in sys.argv[2:]:
+            imap = imaplib.IMAP4(env["IMAP_HOST"], int(env["IMAP_PORT"])); imap.starttls(context)
+            imap.login(user, env["LOAD_PASSWORD"]); imap.select("INBOX", readonly=True)
+            typ, data = imap.uid("FETCH", "1:*", "(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+            seen, subjects = {}, {}
+            for item in data:
+                if not isinstance(item, tuple): continue
+                uid = int(re.search(rb"UID (\\d+)", item[0]).group(1))
+                seen[uid] = b"\\\\Seen" in item[0]
+                subject = item[1].decode("utf-8", "replace").split(":", 1)[-1].strip()
+                subjects[subject] = subjects.get(subject, 0) + 1
+            result[user] = {"seen": seen, "subjects": subjects}
+            imap.logout()
+        print(json.dumps(result))
+        """, BenchmarkSupport.envPath] + users)
+    guard let object = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: [String: [String: Any]]] else {
+        throw EASClientError("no mailbox listing")
+    }
+    return object.mapValues { account in
+        (Dictionary(uniqueKeysWithValues: (account["seen"] ?? [:]).compactMap { key, value in
+            UInt32(key).map { ($0, value as? Bool ?? false) }
+        }), (account["subjects"] ?? [:]).compactMapValues { $0 as? Int })
+    }
+}
+
 if scenarios.contains(5) {
+    // `--faults`: during the run the gateway is killed (SIGKILL) and restarted twice, and Dovecot
+    // drops every connection of the load accounts once; devices retry as phones do, and at the
+    // end every device must hold exactly its mailbox (same messages, same read flags), with no
+    // message added twice and every message it sent delivered once.
+    let faults = arguments.contains("--faults")
     let gateway = try GatewayProcess(port: port + 1, environment: ["AIRGATE_ACCESS_MAX_DEVICES_PER_USER": "10000"])
     defer { gateway.stop() }
     try await gateway.waitUntilLive()
     emit("\nsetting up \(mixedDevices) devices on \(accounts) accounts …")
     let devices = await setUpDevices(0..<mixedDevices, port: port + 1)
     await tally.reset()
-    emit("\(devices.count) devices ready; running for \(mixedDuration)")
+    emit("\(devices.count) devices ready; running for \(mixedDuration)\(faults ? " with faults" : "")")
     let started = ContinuousClock.now
     let deadline = started + mixedDuration
-    let cpuStart = gateway.cpuSeconds
+    var cpuBefore = gateway.cpuSeconds
     // Memory every tenth of the run.
     let sampler = Task {
         var samples: [(Double, Int)] = [(0, gateway.memory.rss)]
@@ -383,10 +467,27 @@ if scenarios.contains(5) {
         }
         return samples
     }
+    let injector = Task {
+        guard faults else { return 0.0 }
+        var cpuOfKilled = 0.0
+        for (step, fraction) in [0.25, 0.5, 0.75].enumerated() {
+            try? await Task.sleep(until: started + mixedDuration * fraction, clock: .continuous)
+            if step == 1 {
+                emit("fault: Dovecot drops every connection of the load accounts")
+                _ = try? BenchmarkSupport.run("doveadm", ["-c", env["DOVECOT_CONFIG"] ?? "", "kick", "load*"])
+            } else {
+                emit("fault: SIGKILL of the gateway, then a restart")
+                cpuOfKilled += gateway.cpuSeconds
+                try? await gateway.killAndRestart()
+            }
+        }
+        return cpuOfKilled
+    }
     // Each device holds a Ping; on Status 2 it syncs; between, after a think time of 2 min on
     // average (shorter in a quick run), the user does something: opens a message (read flag),
     // sends one to another account, or pulls to refresh.
     let thinkMean = quick ? 5.0 : 120.0
+    let attempts = faults ? 30 : 1
     await withTaskGroup(of: Void.self) { group in
         for (number, device) in devices.enumerated() {
             group.addTask {
@@ -398,6 +499,8 @@ if scenarios.contains(5) {
                     if ping == nil {
                         ping = Task {
                             let status = try? await device.ping(heartbeat: Int.random(in: 300...900))
+                            // A Ping that failed (the gateway away) is sent again after a pause.
+                            if status == nil { try? await Task.sleep(for: .seconds(1)) }
                             await wake.pingAnswered()
                             return status
                         }
@@ -420,11 +523,12 @@ if scenarios.contains(5) {
                     sequence += 1
                     let roll = Double.random(in: 0..<1)
                     if roll < 0.6 {
-                        try? await device.flagChange()
+                        try? await device.flagChange(attempts: attempts)
                     } else if roll < 0.8 {
-                        try? await device.sendMail(to: account(number + Int.random(in: 1..<max(accounts, 2))), sequence: sequence)
+                        try? await device.sendMail(to: account(number + Int.random(in: 1..<max(accounts, 2))), sequence: sequence,
+                                                   attempts: attempts)
                     } else {
-                        try? await device.sync(label: "Sync (refresh)")
+                        try? await device.refresh(attempts: attempts)
                     }
                     nextAction = ContinuousClock.now + .milliseconds(Int(-log(Double.random(in: 0.0001...1)) * thinkMean * 1000))
                 }
@@ -434,14 +538,15 @@ if scenarios.contains(5) {
         }
     }
     let seconds = BenchmarkSupport.seconds(ContinuousClock.now - started)
-    let cpu = gateway.cpuSeconds - cpuStart
+    let cpu = gateway.cpuSeconds - cpuBefore + (await injector.value)
+    cpuBefore = 0
     let memory = await sampler.value
     let requests = await tally.requests
     let failures = await tally.failureCount
-    emit("\n| date | commit | mixed load, devices | minutes | requests | requests/s | failures | gateway CPU % | RSS start → end MB |")
-    emit("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
-    emit(String(format: "| %@ | %@ | %d | %.1f | %d | %.1f | %d | %.0f | %@ |", date, commit, devices.count, seconds / 60, requests,
-                 Double(requests) / seconds, failures, cpu / seconds * 100,
+    emit("\n| date | commit | mixed load, devices | minutes | faults | requests | requests/s | failed requests | gateway CPU % | RSS over the run MB |")
+    emit("| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- |")
+    emit(String(format: "| %@ | %@ | %d | %.1f | %@ | %d | %.1f | %d | %.0f | %@ |", date, commit, devices.count, seconds / 60,
+                 faults ? "yes" : "no", requests, Double(requests) / seconds, failures, cpu / seconds * 100,
                  memory.map { String(format: "%.0f", Double($0.1) / 1024) }.joined(separator: " → ")))
     emit("\n| command | count | p50 ms | p99 ms |")
     emit("| --- | ---: | ---: | ---: |")
@@ -450,5 +555,45 @@ if scenarios.contains(5) {
         let (median, p99) = percentiles(samples)
         emit(String(format: "| %@ | %d | %.1f | %.1f |", command, samples.count, median, p99))
     }
-    for (what, count) in await tally.failures.sorted(by: { $0.key < $1.key }) { emit("failure: \(what) × \(count)") }
+    for (what, count) in await tally.failures.sorted(by: { $0.key < $1.key }).prefix(20) { emit("failure: \(what) × \(count)") }
+
+    // Convergence: mail still in Postfix's queue lands, then every device syncs to the end and
+    // is compared with its mailbox over IMAP.
+    try await Task.sleep(for: .seconds(10))
+    emit("syncing every device to the end …")
+    var unsynced = 0
+    for device in devices {
+        do { try await device.refresh(attempts: 10) } catch { unsynced += 1 }
+    }
+    let users = Array(Set(devices.map(\.user))).sorted()
+    emit("reading \(users.count) mailboxes over IMAP …")
+    let listing = try mailboxes(users)
+    var missing = 0, extra = 0, wrongFlags = 0, duplicates = 0, sentCount = 0, notDelivered = 0, deliveredTwice = 0
+    for device in devices {
+        duplicates += device.duplicates
+        let mailbox = listing[device.user]?.seen ?? [:]
+        var held: [UInt32: Bool] = [:]
+        for (id, read) in device.read {
+            if let uid = id.split(separator: ":").last.flatMap({ UInt32($0) }) { held[uid] = read }
+        }
+        missing += Set(mailbox.keys).subtracting(held.keys).count
+        extra += Set(held.keys).subtracting(mailbox.keys).count
+        wrongFlags += held.filter { uid, read in mailbox[uid].map { $0 != read } ?? false }.count
+        for (subject, recipient) in device.sent {
+            sentCount += 1
+            switch listing[recipient]?.subjects[subject] ?? 0 {
+            case 0: notDelivered += 1
+            case 1: break
+            default: deliveredTwice += 1
+            }
+        }
+    }
+    emit("\n| date | commit | devices | faults | not synced to the end | messages missing | extra | read flag differs | added twice | sent | not delivered | delivered twice |")
+    emit("| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    emit("| \(date) | \(commit) | \(devices.count) | \(faults ? "yes" : "no") | \(unsynced) | \(missing) | \(extra) | \(wrongFlags) "
+         + "| \(duplicates) | \(sentCount) | \(notDelivered) | \(deliveredTwice) |")
+    if unsynced + missing + extra + wrongFlags + duplicates + notDelivered + deliveredTwice > 0 {
+        FileHandle.standardError.write(Data("LoadBenchmark: the devices did not converge to their mailboxes\n".utf8))
+        exit(1)
+    }
 }
