@@ -70,7 +70,7 @@ public final class Gateway: Sendable {
 
         // A new partnership beyond the mailbox's limit is not made.
         if device.firstSeen == device.lastSeen, device.policyState == .none,
-           try await store.devices(of: accountId).count > domainConfiguration.access.maxDevicesPerUser {
+           try await store.deviceCount(of: accountId) > domainConfiguration.access.maxDevicesPerUser {
             try await store.removeDevice(ref)
             logger.notice("device refused: too many devices", metadata: ["user": "\(request.user)"])
             return accessRefused(context, status: "177")

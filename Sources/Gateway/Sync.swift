@@ -310,10 +310,16 @@ extension Gateway {
         let entries = try await store.changes(ref.folder, after: cursor, limit: limit)
         guard !entries.isEmpty else { return cursor }
         try await lookUpHeld(Set(entries.map(\.entry.uid)), of: ref, into: &batch)
-        let candidates = Set(entries.filter { $0.entry.kind == .added && !batch.held.contains($0.entry.uid) }.map(\.entry.uid))
-        let summaries = candidates.isEmpty ? [:] : Dictionary(
-            try await context.session.summaries(in: mailbox, uids: UIDSet(uids: candidates)).map { ($0.uid, $0) },
-            uniquingKeysWith: { first, _ in first })
+        // New messages' summaries, fetched in log order in growing chunks as the batch takes
+        // them (as in the enumeration: the byte budget usually ends the batch first).
+        var candidates: [UInt32] = []
+        var seen: Set<UInt32> = []
+        for logged in entries where logged.entry.kind == .added && !batch.held.contains(logged.entry.uid) {
+            if seen.insert(logged.entry.uid).inserted { candidates.append(logged.entry.uid) }
+        }
+        var summaries: [UInt32: MessageSummary] = [:]
+        var fetched = 0
+        var chunkSize = Self.firstSummaryChunk
         var consumed = cursor
         for logged in entries {
             guard batch.hasRoom else {
@@ -325,9 +331,19 @@ extension Gateway {
             case .added:
                 if batch.held.contains(entry.uid) {
                     batch.change(entry.uid, flags: entry.flags)
-                } else if let summary = summaries[entry.uid] {
-                    batch.add(summary)
+                    break
                 }
+                while summaries[entry.uid] == nil, fetched < candidates.count, seen.contains(entry.uid) {
+                    let chunk = candidates[fetched..<min(candidates.count, fetched + chunkSize)]
+                    fetched += chunk.count
+                    chunkSize *= 2
+                    for summary in try await context.session.summaries(in: mailbox, uids: UIDSet(uids: Array(chunk))) {
+                        summaries[summary.uid] = summary
+                    }
+                    // A message gone meanwhile has no summary: it is skipped, as before.
+                    if chunk.contains(entry.uid) { break }
+                }
+                if let summary = summaries[entry.uid] { batch.add(summary) }
             case .flagsChanged:
                 batch.change(entry.uid, flags: entry.flags)
             case .removed:
@@ -362,8 +378,13 @@ extension Gateway {
         let exhausted = bottom <= 1
         var boundary = position.boundary
         var index = 0
+        // Summaries in growing chunks: the byte budget usually ends a batch long before the
+        // window does (a 50 KB answer holds a dozen ordinary messages), and every summary
+        // fetched beyond it is parsed for nothing and fetched again by the next Sync.
+        var chunkSize = Self.firstSummaryChunk
         while index < remaining.count, batch.hasRoom {
-            let chunk = Array(remaining[index..<min(remaining.count, index + batch.room)])
+            let chunk = Array(remaining[index..<min(remaining.count, index + min(batch.room, chunkSize))])
+            chunkSize *= 2
             let summaries = Dictionary(try await context.session.summaries(in: mailbox, uids: UIDSet(uids: chunk))
                 .map { ($0.uid, $0) }, uniquingKeysWith: { first, _ in first })
             for uid in chunk {
@@ -384,6 +405,10 @@ extension Gateway {
         guard !unknown.isEmpty else { return }
         batch.learn(held: try await store.heldMessages(ref, among: unknown, asOf: batch.heldAsOf), among: unknown)
     }
+
+    /// Messages whose summaries the enumeration fetches first; each further chunk is twice
+    /// as large.
+    static let firstSummaryChunk = 16
 
     /// Summaries plus bodies (and invitations' text/calendar parts) fetched in one batch.
     func emailItems(for summaries: [MessageSummary], folderId: String, mailbox: IMAPMailboxName, options: SyncRequest.Options,

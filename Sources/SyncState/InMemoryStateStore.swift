@@ -76,6 +76,10 @@ public actor InMemoryStateStore: StateStore {
             .sorted { ($0.ref.account, $0.ref.deviceId) < ($1.ref.account, $1.ref.deviceId) }
     }
 
+    public func deviceCount(of account: AccountID) -> Int {
+        devicesByRef.keys.count { $0.account == account }
+    }
+
     public func saveDevice(_ device: Device) throws {
         guard devicesByRef[device.ref] != nil else { throw StateStoreError(.notFound, "\(device.ref)") }
         devicesByRef[device.ref] = device

@@ -23,6 +23,10 @@ public protocol StateStore: Sendable {
     /// Every device of one account, or of all accounts.
     func devices(of account: AccountID?) async throws -> [Device]
 
+    /// How many devices the account has: what the device limit checks on a new partnership,
+    /// without reading each device.
+    func deviceCount(of account: AccountID) async throws -> Int
+
     /// Replaces the stored fields of an existing device (policy, wipe, access, information,
     /// Ping cache). Throws `.notFound` if it does not exist.
     func saveDevice(_ device: Device) async throws

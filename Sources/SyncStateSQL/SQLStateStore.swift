@@ -125,6 +125,11 @@ public final class SQLStateStore: StateStore {
         return try rows.map(Self.device(from:))
     }
 
+    public func deviceCount(of account: AccountID) async throws -> Int {
+        Int(try await database.query("SELECT COUNT(*) FROM devices WHERE account_id = ?", .integer(account.rawValue))
+            .first?.int(0) ?? 0)
+    }
+
     public func saveDevice(_ device: Device) async throws {
         let information = String(decoding: try JSONEncoder().encode(device.information), as: UTF8.self)
         let folders = String(decoding: try JSONEncoder().encode(device.pingFolderIds), as: UTF8.self)

@@ -48,6 +48,8 @@ struct StateStoreConformanceTests {
             #expect(try await store.device(ref) == device)
             #expect(try await store.devices(of: account) == [device])
             #expect(try await store.devices(of: nil).count == 1)
+            #expect(try await store.deviceCount(of: account) == 1)
+            #expect(try await store.deviceCount(of: AccountID(9_999)) == 0)
 
             let stranger = Device(ref: DeviceRef(account: account, deviceId: "never-seen"), deviceType: "x",
                                   firstSeen: 0)
