@@ -11,7 +11,23 @@ struct BodyContent {
     var truncated: Bool
     /// The size of the whole body, as far as it is known without fetching it all.
     var estimatedSize: Int
-    var previewText: String
+    /// What the preview is made of (the decoded part); made into text only when asked for,
+    /// as most clients never ask.
+    private var previewSource: String
+    private var previewSourceIsHTML: Bool
+
+    /// [MS-ASAIRS] 2.2.2.37 Preview: the start of the body as one line of plain text.
+    var previewText: String {
+        Self.previewLine(previewSourceIsHTML ? HTMLText.plain(fromHTML: previewSource) : previewSource)
+    }
+
+    init(data: Data, truncated: Bool, estimatedSize: Int, previewSource: String = "", previewSourceIsHTML: Bool = false) {
+        self.data = data
+        self.truncated = truncated
+        self.estimatedSize = estimatedSize
+        self.previewSource = previewSource
+        self.previewSourceIsHTML = previewSourceIsHTML
+    }
 
     static func make(choice: BodyChoice, summary: MessageSummary, bytes: [UInt8]?, codec: any MIMECodec) -> BodyContent {
         let fetched = bytes ?? []
@@ -19,15 +35,18 @@ struct BodyContent {
             // MIME: the raw message, as opaque bytes.
             let limit = choice.truncation ?? BodyChoice.largestUntruncatedBody
             let cut = Array(fetched.prefix(limit))
-            return BodyContent(data: .bytes(cut), truncated: summary.size > cut.count, estimatedSize: summary.size,
-                               previewText: "")
+            return BodyContent(data: .bytes(cut), truncated: summary.size > cut.count, estimatedSize: summary.size)
         }
         let fetchedAll = fetched.count >= part.size
-        var text = codec.text(of: fetched, part: part)
+        let decoded = codec.text(of: fetched, part: part)
+        var text = decoded
         if choice.convert {
-            text = choice.type == 1 ? HTMLText.plain(fromHTML: text) : HTMLText.html(fromPlain: text)
+            text = choice.type == 1 ? HTMLText.plain(fromHTML: decoded) : HTMLText.html(fromPlain: decoded)
         }
-        let preview = choice.type == 1 || part.subtype == "plain" ? text : HTMLText.plain(fromHTML: text)
+        // The preview comes from the part as sent: plain text, or the text of its HTML (a
+        // plain part converted to HTML for the body must not put markup into the preview).
+        let previewIsHTML = part.subtype != "plain" && !(choice.type == 1 && choice.convert)
+        let previewSource = previewIsHTML || part.subtype == "plain" ? decoded : text
         var truncated = !fetchedAll
         if let limit = choice.truncation, text.utf8.count > limit {
             text = Self.prefix(text, utf8Bytes: limit)
@@ -35,35 +54,39 @@ struct BodyContent {
         }
         let decodedEstimate = part.encoding == "base64" ? part.size / 4 * 3 : part.size
         let estimated = fetchedAll && !truncated ? text.utf8.count : max(decodedEstimate, text.utf8.count)
-        return BodyContent(data: .text(text), truncated: truncated, estimatedSize: estimated,
-                           previewText: Self.previewLine(preview))
+        return BodyContent(data: .text(text), truncated: truncated, estimatedSize: estimated, previewSource: previewSource,
+                           previewSourceIsHTML: previewIsHTML)
     }
 
     /// The longest prefix of `text` of at most `limit` UTF-8 bytes that ends on a character.
     static func prefix(_ text: String, utf8Bytes limit: Int) -> String {
-        var count = 0
-        var end = text.startIndex
-        for index in text.indices {
-            let size = text[index].utf8.count
-            if count + size > limit { break }
-            count += size
-            end = text.index(after: index)
+        guard text.utf8.count > limit else { return text }
+        // Found from the byte limit backwards (a body is cut at 50 KB: walking its characters
+        // from the start cost more than everything else in a Sync).
+        var end = text.utf8.index(text.utf8.startIndex, offsetBy: max(limit, 0))
+        while end > text.startIndex, end.samePosition(in: text) == nil {
+            end = text.utf8.index(before: end)
         }
         return String(text[..<end])
     }
 
     static func previewLine(_ text: String) -> String {
         var out = ""
+        var count = 0
         var lastWasSpace = false
         for character in text.prefix(2048) {
             if character.isWhitespace {
-                if !lastWasSpace, !out.isEmpty { out.append(" ") }
+                if !lastWasSpace, count > 0 {
+                    out.append(" ")
+                    count += 1
+                }
                 lastWasSpace = true
             } else {
                 out.append(character)
+                count += 1
                 lastWasSpace = false
             }
-            if out.count >= 255 { break }
+            if count >= 255 { break }
         }
         return out
     }
@@ -73,31 +96,34 @@ struct BodyContent {
 /// HTML; not a renderer.
 enum HTMLText {
     static func plain(fromHTML html: String) -> String {
-        var out = ""
+        // Scalars, not characters: every character that matters here is ASCII, and grapheme
+        // breaking over a whole body is what made this slow.
+        var out = String.UnicodeScalarView()
         var inTag = false
-        var tag = ""
+        var tagScalars = String.UnicodeScalarView()
         var skipping = false
-        for character in html {
+        for scalar in html.unicodeScalars {
             if inTag {
-                if character == ">" {
+                if scalar == ">" {
                     inTag = false
-                    let name = tag.lowercased().split(whereSeparator: { $0 == " " || $0 == "/" }).first.map(String.init) ?? ""
+                    let tag = String(tagScalars).lowercased()
+                    let name = tag.split(whereSeparator: { $0 == " " || $0 == "/" }).first.map(String.init) ?? ""
                     if name == "style" || name == "script" { skipping = true }
-                    if name == "/style" || name == "/script" || tag.lowercased().hasPrefix("/style") || tag.lowercased().hasPrefix("/script") {
+                    if name == "/style" || name == "/script" || tag.hasPrefix("/style") || tag.hasPrefix("/script") {
                         skipping = false
                     }
                     if ["br", "p", "/p", "div", "/div", "tr", "li", "h1", "h2", "h3"].contains(name) { out.append("\n") }
-                    tag = ""
+                    tagScalars.removeAll()
                 } else {
-                    tag.append(character)
+                    tagScalars.append(scalar)
                 }
-            } else if character == "<" {
+            } else if scalar == "<" {
                 inTag = true
             } else if !skipping {
-                out.append(character)
+                out.append(scalar)
             }
         }
-        return decodeEntities(out)
+        return decodeEntities(String(out))
     }
 
     static func html(fromPlain text: String) -> String {
@@ -121,16 +147,18 @@ enum HTMLText {
 /// Escaping for text put into HTML or XML (bodies, Autodiscover answers).
 public enum MarkupEscaping {
     public static func escaped(_ text: String) -> String {
-        var escaped = ""
-        for character in text {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            default: escaped.append(character)
+        // Byte by byte: the escaped characters are ASCII, so UTF-8 sequences pass untouched.
+        var escaped: [UInt8] = []
+        escaped.reserveCapacity(text.utf8.count + 64)
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "&"): escaped += Array("&amp;".utf8)
+            case UInt8(ascii: "<"): escaped += Array("&lt;".utf8)
+            case UInt8(ascii: ">"): escaped += Array("&gt;".utf8)
+            case UInt8(ascii: "\""): escaped += Array("&quot;".utf8)
+            default: escaped.append(byte)
             }
         }
-        return escaped
+        return String(decoding: escaped, as: UTF8.self)
     }
 }
