@@ -363,10 +363,7 @@ extension Gateway {
         // size, not the whole mailbox (IMAP has no "the newest N", and ESEARCH is not used).
         let top = min(position.boundary, position.start)
         guard top > 1 else { return nil }
-        // The first window is sized by what the batch can still take: the byte budget (an Add
-        // costs at least `SyncBatch.smallestAdd`) usually ends it long before WindowSize 512.
-        let expected = max(1, min(batch.room, max(batch.budget, 0) / SyncBatch.smallestAdd + 1))
-        var span = UInt32(expected) * 4
+        var span = UInt32(max(batch.room, 1)) * 4
         var remaining: [UInt32] = []
         var bottom = top
         while bottom > 1, remaining.count < batch.room {
@@ -538,12 +535,9 @@ struct SyncBatch {
         budget -= 80
     }
 
-    /// What an Add costs in the response at the least: its envelope.
-    static let smallestAdd = 600
-
     /// What an Add costs in the response: the envelope and a body of at most its size.
     static func estimate(_ summary: MessageSummary) -> Int {
-        smallestAdd + min(summary.size, 8 * 1024)
+        600 + min(summary.size, 8 * 1024)
     }
 }
 
