@@ -105,6 +105,13 @@ public final class GatewayProcess: @unchecked Sendable {
         return ((Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)) / ticks
     }
 
+    /// Resident anonymous memory (the heap; not mapped files) now, in KiB.
+    public var anonymousMemory: Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
+        return status.split(separator: "\n").first { $0.hasPrefix("RssAnon:") }
+            .flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") } ?? 0
+    }
+
     /// Resident memory now and at its highest, in KiB.
     public var memory: (rss: Int, peak: Int) {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return (0, 0) }
