@@ -39,8 +39,16 @@ public final class GatewayProcess: @unchecked Sendable {
 
     private func launch() throws {
         process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
+        // AIRGATE_BENCH_GATEWAY_WRAPPER runs the gateway under a tool, e.g. "heaptrack -o FILE"
+        // (docs/performance.md).
+        let wrapper = (environment["AIRGATE_BENCH_GATEWAY_WRAPPER"] ?? "").split(separator: " ").map(String.init)
+        if let tool = wrapper.first {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [tool] + wrapper.dropFirst() + [binary.path] + arguments
+        } else {
+            process.executableURL = binary
+            process.arguments = arguments
+        }
         process.environment = environment
         let log = FileHandle(forWritingAtPath: logPath)
         log?.seekToEndOfFile()
