@@ -1,6 +1,12 @@
 import Foundation
 import MailUpstream
 
+/// Prints a line at once: tables appear as they are measured, also when the output is a file.
+public func emit(_ line: String) {
+    print(line)
+    fflush(nil)
+}
+
 /// What the benchmarks against the local stack share: its settings, running tools, CPU time,
 /// and the IMAP commands a Sync of new mail needs (for the imaplib reference).
 public enum BenchmarkSupport {

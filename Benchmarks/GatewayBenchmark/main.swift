@@ -24,12 +24,6 @@ typealias AS = EASTag.AirSync
 typealias FH = EASTag.FolderHierarchy
 typealias ASB = EASTag.AirSyncBase
 
-/// Prints a line at once: tables appear as they are measured, also when the output is a file.
-func emit(_ line: String) {
-    print(line)
-    fflush(nil)
-}
-
 let arguments = CommandLine.arguments
 let quick = arguments.contains("--quick")
 /// The scenarios of the performance issue to run (`--scenarios 1,2,4,6`; all by default).

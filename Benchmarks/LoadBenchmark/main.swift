@@ -27,11 +27,6 @@ typealias AS = EASTag.AirSync
 typealias FH = EASTag.FolderHierarchy
 typealias ASB = EASTag.AirSyncBase
 
-func emit(_ line: String) {
-    print(line)
-    fflush(nil)
-}
-
 let arguments = CommandLine.arguments
 func option(_ name: String) -> String? { arguments.firstIndex(of: name).flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil } }
 let quick = arguments.contains("--quick")

@@ -50,6 +50,25 @@ import Testing
                 internalDate: 1_795_000_000_000))
         }
 
+        /// Syncs the Inbox to a current key, then starts a Ping on it and returns once it is
+        /// held (a bounded wait: a loaded machine may start it late).
+        func holdPingOnSyncedInbox(heartbeat: Int) async throws -> Task<EASResponse, any Error> {
+            let inbox = try await inboxId()
+            let first = try await send(.sync, GatewayInMemoryTests.sync("0", inbox))
+            let key = try #require(GatewayInMemoryTests.collection(first)?.child(AS.syncKey)?.text)
+            _ = try await send(.sync, GatewayInMemoryTests.sync(key, inbox))
+            let ping = Task {
+                try await send(.ping, EASElement(PG.ping, children: [
+                    EASElement(PG.heartbeatInterval, text: String(heartbeat)),
+                    EASElement(PG.folders, children: [EASElement(PG.folder, children: [EASElement(PG.id, text: inbox)])]),
+                ]))
+            }
+            for _ in 0..<200 where await gateway.pings.heldCount == 0 {
+                try await Task.sleep(for: .milliseconds(25))
+            }
+            return ping
+        }
+
         func inboxId(device: String = "dev1") async throws -> String {
             let answer = try await send(.folderSync, EASElement(FH.folderSync, children: [EASElement(FH.syncKey, text: "0")]),
                                         device: device)
@@ -351,21 +370,9 @@ import Testing
                                                  trackerQuietAfter: .milliseconds(500))
         configuration.trackerLease = .seconds(3)
         let fixture = Fixture(configuration: configuration)
-        let inbox = try await fixture.inboxId()
-        let first = try await fixture.send(.sync, Self.sync("0", inbox))
-        let key = try #require(Self.collection(first)?.child(AS.syncKey)?.text)
-        _ = try await fixture.send(.sync, Self.sync(key, inbox))
-        let ping = Task {
-            try await fixture.send(.ping, EASElement(PG.ping, children: [
-                EASElement(PG.heartbeatInterval, text: "8"),
-                EASElement(PG.folders, children: [EASElement(PG.folder, children: [EASElement(PG.id, text: inbox)])]),
-            ]))
-        }
-        // Once the Ping is held (bounded wait: a loaded machine may start it late), four quiet
-        // times later and past a lease renewal, the tracker is still there.
-        for _ in 0..<200 where await fixture.gateway.pings.heldCount == 0 {
-            try await Task.sleep(for: .milliseconds(25))
-        }
+        let ping = try await fixture.holdPingOnSyncedInbox(heartbeat: 8)
+        // Once the Ping is held, four quiet times later and past a lease renewal, the tracker
+        // is still there.
         try await Task.sleep(for: .seconds(2))
         #expect(await fixture.gateway.trackers.trackingAccounts == 1)
         _ = try await fixture.deliver("after the quiet time")
@@ -399,19 +406,7 @@ import Testing
         // (30 s here) would let this Ping run out without the message.
         let fixture = Fixture(configuration: GatewayConfiguration(heartbeatBounds: 1...3540, pingPollInterval: .seconds(30)),
                               idleFailures: 2)
-        let inbox = try await fixture.inboxId()
-        let first = try await fixture.send(.sync, Self.sync("0", inbox))
-        let key = try #require(Self.collection(first)?.child(AS.syncKey)?.text)
-        _ = try await fixture.send(.sync, Self.sync(key, inbox))
-        let ping = Task {
-            try await fixture.send(.ping, EASElement(PG.ping, children: [
-                EASElement(PG.heartbeatInterval, text: "20"),
-                EASElement(PG.folders, children: [EASElement(PG.folder, children: [EASElement(PG.id, text: inbox)])]),
-            ]))
-        }
-        for _ in 0..<200 where await fixture.gateway.pings.heldCount == 0 {
-            try await Task.sleep(for: .milliseconds(25))
-        }
+        let ping = try await fixture.holdPingOnSyncedInbox(heartbeat: 20)
         _ = try await fixture.deliver("while IDLE was failing")
         #expect(try await ping.value.body?.child(PG.status)?.text == "2")
     }
