@@ -310,16 +310,13 @@ extension Gateway {
         let entries = try await store.changes(ref.folder, after: cursor, limit: limit)
         guard !entries.isEmpty else { return cursor }
         try await lookUpHeld(Set(entries.map(\.entry.uid)), of: ref, into: &batch)
-        // New messages' summaries, fetched in log order in growing chunks as the batch takes
-        // them (as in the enumeration: the byte budget usually ends the batch first).
+        // New messages' summaries, in log order, as the batch takes them.
         var candidates: [UInt32] = []
         var seen: Set<UInt32> = []
         for logged in entries where logged.entry.kind == .added && !batch.held.contains(logged.entry.uid) {
             if seen.insert(logged.entry.uid).inserted { candidates.append(logged.entry.uid) }
         }
-        var summaries: [UInt32: MessageSummary] = [:]
-        var fetched = 0
-        var chunkSize = Self.firstSummaryChunk
+        var summaries = SummaryFetcher(candidates, mailbox: mailbox, session: context.session)
         var consumed = cursor
         for logged in entries {
             guard batch.hasRoom else {
@@ -331,19 +328,10 @@ extension Gateway {
             case .added:
                 if batch.held.contains(entry.uid) {
                     batch.change(entry.uid, flags: entry.flags)
-                    break
+                } else if let summary = try await summaries.summary(of: entry.uid) {
+                    // A message gone meanwhile has no summary: it is left out.
+                    batch.add(summary)
                 }
-                while summaries[entry.uid] == nil, fetched < candidates.count, seen.contains(entry.uid) {
-                    let chunk = candidates[fetched..<min(candidates.count, fetched + chunkSize)]
-                    fetched += chunk.count
-                    chunkSize *= 2
-                    for summary in try await context.session.summaries(in: mailbox, uids: UIDSet(uids: Array(chunk))) {
-                        summaries[summary.uid] = summary
-                    }
-                    // A message gone meanwhile has no summary: it is skipped, as before.
-                    if chunk.contains(entry.uid) { break }
-                }
-                if let summary = summaries[entry.uid] { batch.add(summary) }
             case .flagsChanged:
                 batch.change(entry.uid, flags: entry.flags)
             case .removed:
@@ -378,21 +366,12 @@ extension Gateway {
         let exhausted = bottom <= 1
         var boundary = position.boundary
         var index = 0
-        // Summaries in growing chunks: the byte budget usually ends a batch long before the
-        // window does (a 50 KB answer holds a dozen ordinary messages), and every summary
-        // fetched beyond it is parsed for nothing and fetched again by the next Sync.
-        var chunkSize = Self.firstSummaryChunk
+        var summaries = SummaryFetcher(remaining, mailbox: mailbox, session: context.session)
         while index < remaining.count, batch.hasRoom {
-            let chunk = Array(remaining[index..<min(remaining.count, index + min(batch.room, chunkSize))])
-            chunkSize *= 2
-            let summaries = Dictionary(try await context.session.summaries(in: mailbox, uids: UIDSet(uids: chunk))
-                .map { ($0.uid, $0) }, uniquingKeysWith: { first, _ in first })
-            for uid in chunk {
-                guard batch.hasRoom else { break }
-                if let summary = summaries[uid] { batch.add(summary) }
-                boundary = uid
-                index += 1
-            }
+            let uid = remaining[index]
+            if let summary = try await summaries.summary(of: uid) { batch.add(summary) }
+            boundary = uid
+            index += 1
         }
         guard index < remaining.count || !exhausted else { return nil }
         batch.moreAvailable = true
@@ -405,10 +384,6 @@ extension Gateway {
         guard !unknown.isEmpty else { return }
         batch.learn(held: try await store.heldMessages(ref, among: unknown, asOf: batch.heldAsOf), among: unknown)
     }
-
-    /// Messages whose summaries the enumeration fetches first; each further chunk is twice
-    /// as large.
-    static let firstSummaryChunk = 16
 
     /// Summaries plus bodies (and invitations' text/calendar parts) fetched in one batch.
     func emailItems(for summaries: [MessageSummary], folderId: String, mailbox: IMAPMailboxName, options: SyncRequest.Options,
@@ -445,6 +420,43 @@ extension Gateway {
         case 7: 102_400
         default: BodyChoice.largestUntruncatedBody
         }
+    }
+}
+
+/// Summaries of a list of UIDs, fetched in list order as they are asked for, in chunks that
+/// double (16, 32, …): the byte budget usually ends a batch long before the window does (a
+/// 50 KB answer holds a dozen ordinary messages), and a summary fetched beyond it is parsed
+/// for nothing and fetched again by the next Sync.
+struct SummaryFetcher {
+    static let firstChunk = 16
+
+    private let order: [UInt32]
+    private let positions: [UInt32: Int]
+    private let mailbox: IMAPMailboxName
+    private let session: any MailSession
+    private var fetched = 0
+    private var chunk = Self.firstChunk
+    private var summaries: [UInt32: MessageSummary] = [:]
+
+    init(_ order: [UInt32], mailbox: IMAPMailboxName, session: any MailSession) {
+        self.order = order
+        positions = Dictionary(order.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        self.mailbox = mailbox
+        self.session = session
+    }
+
+    /// The summary of `uid` (one of the list), nil when the server no longer has it.
+    mutating func summary(of uid: UInt32) async throws -> MessageSummary? {
+        guard let position = positions[uid] else { return nil }
+        while fetched <= position {
+            let next = Array(order[fetched..<min(order.count, fetched + chunk)])
+            fetched += next.count
+            chunk *= 2
+            for summary in try await session.summaries(in: mailbox, uids: UIDSet(uids: next)) {
+                summaries[summary.uid] = summary
+            }
+        }
+        return summaries[uid]
     }
 }
 
