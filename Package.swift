@@ -38,6 +38,8 @@ let package = Package(
         // protocols, mailbox names, UID sets, change tracking, in-memory servers for tests.
         // No I/O; the IMAP/SMTP adapter comes with its own target.
         .target(name: "MailUpstream"),
+        // A sleep whose timer goes away with its cancelled task (held Pings, waits).
+        .target(name: "CancellableSleep"),
         // libetpan from Debian's libetpan-dev; only MailUpstreamEtPan and CEtPanStream use it.
         .systemLibrary(
             name: "CEtPan",
@@ -55,7 +57,7 @@ let package = Package(
         .target(
             name: "MailUpstreamEtPan",
             dependencies: [
-                "MailUpstream", "CEtPan", "CEtPanStream",
+                "MailUpstream", "CEtPan", "CEtPanStream", "CancellableSleep",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -79,7 +81,7 @@ let package = Package(
         .target(
             name: "SyncStatePostgres",
             dependencies: [
-                "SyncStateSQL",
+                "SyncStateSQL", "CancellableSleep",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -88,7 +90,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "EASProtocol", "MailUpstream", "SyncState",
+                "EASProtocol", "MailUpstream", "SyncState", "CancellableSleep",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -98,7 +100,7 @@ let package = Package(
         .target(
             name: "GatewayHTTP",
             dependencies: [
-                "Gateway", "EASProtocol", "MailUpstream",
+                "Gateway", "EASProtocol", "MailUpstream", "CancellableSleep",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -156,6 +158,7 @@ let package = Package(
         // What the suites that run against the local stack share: its settings and a Python runner.
         .target(name: "AirgateTestSupport", dependencies: ["MailUpstream"], path: "Tests/AirgateTestSupport"),
         .testTarget(name: "MailUpstreamEtPanTests", dependencies: ["MailUpstream", "MailUpstreamEtPan", "AirgateTestSupport"]),
+        .testTarget(name: "CancellableSleepTests", dependencies: ["CancellableSleep"]),
         .testTarget(
             name: "GatewayTests",
             dependencies: [

@@ -1,3 +1,4 @@
+import CancellableSleep
 import EASProtocol
 import MailUpstream
 import SyncState
@@ -80,7 +81,7 @@ extension Gateway {
                 return nil
             }
             group.addTask {
-                try? await Task.sleep(for: .seconds(heartbeat))
+                await sleepUnlessCancelled(for: .seconds(heartbeat))
                 return []
             }
             group.addTask {

@@ -1,3 +1,4 @@
+import CancellableSleep
 import EASProtocol
 import MailUpstream
 import SyncState
@@ -75,7 +76,7 @@ extension Gateway {
                     return false
                 }
                 group.addTask {
-                    try? await Task.sleep(for: hold)
+                    await sleepUnlessCancelled(for: hold)
                     return false
                 }
                 group.addTask {

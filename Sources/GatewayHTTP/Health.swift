@@ -1,3 +1,4 @@
+import CancellableSleep
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -56,7 +57,7 @@ extension GatewayResponder {
                 }
             }
             Task {
-                try? await Task.sleep(for: readinessTimeout)
+                await sleepUnlessCancelled(for: readinessTimeout)
                 first.answer("no answer within \(readinessTimeout)")
             }
         }

@@ -1,3 +1,4 @@
+import CancellableSleep
 internal import CEtPan
 internal import CEtPanStream
 import MailUpstream
@@ -75,7 +76,7 @@ public actor IMAPMailboxWatcher: MailboxWatcher {
                 readable = await withTaskGroup(of: Bool.self) { group in
                     group.addTask { await monitor.waitReadable(fd) }
                     group.addTask {
-                        try? await Task.sleep(for: wait)
+                        await sleepUnlessCancelled(for: wait)
                         return false
                     }
                     let first = await group.next() ?? false

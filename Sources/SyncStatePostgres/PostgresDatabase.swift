@@ -1,3 +1,4 @@
+import CancellableSleep
 import Foundation
 import Logging
 import PostgresNIO
@@ -113,7 +114,8 @@ public final class PostgresDatabase: SQLDatabase {
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask { try await operation(started) }
             group.addTask {
-                try await Task.sleep(for: wait)
+                await sleepUnlessCancelled(for: wait)
+                try Task.checkCancellation()
                 guard started.isSet else {
                     throw StateStoreError(.unavailable, "no PostgreSQL connection within \(wait.components.seconds) s")
                 }
