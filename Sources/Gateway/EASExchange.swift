@@ -1,5 +1,6 @@
 import EASProtocol
 import MailUpstream
+import NIOCore
 import SyncState
 
 /// One authenticated EAS request, as the HTTP layer hands it to the gateway.
@@ -47,14 +48,14 @@ public struct EASResponse: Sendable {
     /// The body; nil for an empty 200 (an unchanged Sync, a Ping cut short).
     public var body: EASElement?
     /// A body that is not WBXML (ItemOperations multipart, a GetAttachment's bytes), already
-    /// encoded.
-    public var rawBody: [UInt8]?
+    /// encoded, in pieces sent one after another (a large attachment is not copied into one).
+    public var rawBody: [ByteBuffer]?
     /// The Content-Type of `rawBody`; nil: the ItemOperations multipart type.
     public var rawBodyType: String?
     /// For 503.
     public var retryAfterSeconds: Int?
 
-    public init(httpStatus: Int = 200, body: EASElement? = nil, rawBody: [UInt8]? = nil, rawBodyType: String? = nil,
+    public init(httpStatus: Int = 200, body: EASElement? = nil, rawBody: [ByteBuffer]? = nil, rawBodyType: String? = nil,
                 retryAfterSeconds: Int? = nil) {
         self.httpStatus = httpStatus
         self.body = body

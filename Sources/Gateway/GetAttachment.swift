@@ -23,7 +23,7 @@ extension Gateway {
             logger.notice("GetAttachment refused: attachment above the size limit", metadata: ["size": "\(part.size)"])
             return EASResponse(httpStatus: 413)
         }
-        let encoded = try await context.session.fetch(in: mailbox, uid: reference.uid, section: part.section, range: nil)
-        return EASResponse(rawBody: codec.decodeTransferEncoding(encoded, encoding: part.encoding), rawBodyType: part.mediaType)
+        let content = try await attachmentContent(part, uid: reference.uid, in: mailbox, session: context.session)
+        return EASResponse(rawBody: [content], rawBodyType: part.mediaType)
     }
 }

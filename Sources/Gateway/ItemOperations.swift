@@ -45,27 +45,39 @@ extension Gateway {
             EASElement(IO.status, text: ItemOperationsStatus.success),
             EASElement(IO.response, children: emptied + fetched),
         ])
-        guard context.request.acceptsMultipart else { return .ok(answer) }
+        guard context.request.acceptsMultipart else { return .ok(Self.inlineData(answer)) }
         return try Self.multipart(answer)
+    }
+
+    /// The answer for the inline form: attachment bytes as base64 text in `Data`.
+    static func inlineData(_ element: EASElement) -> EASElement {
+        switch element.content {
+        case .opaque(let bytes) where element.tag == IO.data:
+            return EASElement(IO.data, text: Base64.encode(bytes.readableBytesView))
+        case .children(let children):
+            return EASElement(element.tag, children: children.map(inlineData))
+        default:
+            return element
+        }
     }
 
     /// [MS-ASCMD] 2.2.1.10.1.1 multipart form: the WBXML answer as part 0 with every `Data`
     /// replaced by a `Part` number, then each datum as raw bytes; up front the part count and
     /// each part's offset and length (32-bit little-endian).
     static func multipart(_ answer: EASElement) throws -> EASResponse {
-        var parts: [[UInt8]] = [[]]
+        // The parts are sent one after another as they are; a large attachment is not copied
+        // into one response buffer.
+        var parts: [ByteBuffer] = [ByteBuffer()]
         func rewrite(_ element: EASElement) -> EASElement {
             switch element.tag {
             case IO.data, EASTag.AirSyncBase.data:
-                let bytes: [UInt8]
                 switch element.content {
-                case .opaque(var buffer): bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
+                case .opaque(let buffer): parts.append(buffer)
                 case .text(let text):
                     // ItemOperations Data carries base64; a body's Data carries the text itself.
-                    bytes = element.tag == IO.data ? (Base64.decode(text) ?? []) : Array(text.utf8)
-                default: bytes = []
+                    parts.append(ByteBuffer(bytes: element.tag == IO.data ? (Base64.decode(text) ?? []) : Array(text.utf8)))
+                default: parts.append(ByteBuffer())
                 }
-                parts.append(bytes)
                 return EASElement(IO.part, text: String(parts.count - 1))
             default:
                 guard case .children(let children) = element.content else { return element }
@@ -73,22 +85,16 @@ extension Gateway {
             }
         }
         let rewritten = rewrite(answer)
-        var wbxml = try rewritten.wbxml()
-        parts[0] = wbxml.readBytes(length: wbxml.readableBytes) ?? []
-        var body: [UInt8] = []
-        func append(_ value: Int) {
-            let word = UInt32(truncatingIfNeeded: value)
-            body += [UInt8(word & 0xFF), UInt8(word >> 8 & 0xFF), UInt8(word >> 16 & 0xFF), UInt8(word >> 24)]
-        }
-        append(parts.count)
+        parts[0] = try rewritten.wbxml()
+        var header = ByteBuffer()
+        header.writeInteger(UInt32(parts.count), endianness: .little)
         var offset = 4 + parts.count * 8
         for part in parts {
-            append(offset)
-            append(part.count)
-            offset += part.count
+            header.writeInteger(UInt32(truncatingIfNeeded: offset), endianness: .little)
+            header.writeInteger(UInt32(truncatingIfNeeded: part.readableBytes), endianness: .little)
+            offset += part.readableBytes
         }
-        for part in parts { body += part }
-        return EASResponse(rawBody: body)
+        return EASResponse(rawBody: [header] + parts)
     }
 
     private func itemFetch(_ fetch: ItemOperationsRequest.Fetch, folders: [String: Folder], context: RequestContext) async throws
@@ -111,20 +117,22 @@ extension Gateway {
             guard let summary = try await context.session.summaries(in: mailbox, uids: UIDSet(uids: [reference.uid])).first,
                   let part = summary.structure?.part(reference.section), !part.isMultipart
             else { return failed(ItemOperationsStatus.invalidAttachment, identity) }
-            let encoded = try await context.session.fetch(in: mailbox, uid: reference.uid, section: part.section,
-                                                          range: part.size > Self.largestFetchedAttachment * 2 ? 0..<(Self.largestFetchedAttachment * 2) : nil)
-            var bytes = codec.decodeTransferEncoding(encoded, encoding: part.encoding)
-            let total = bytes.count
+            var bytes = try await attachmentContent(part, uid: reference.uid, in: mailbox, session: context.session,
+                                                    encodedLimit: Self.largestFetchedAttachment * 2)
+            let total = bytes.readableBytes
             var properties: [EASElement] = [EASElement(EASTag.AirSyncBase.contentType, text: part.mediaType)]
             if let range = fetch.range {
                 guard range.lowerBound < max(total, 1) else { return failed(ItemOperationsStatus.badRange, identity) }
-                bytes = Array(bytes[range.lowerBound..<min(total, range.upperBound + 1)])
+                bytes = bytes.getSlice(at: bytes.readerIndex + range.lowerBound,
+                                       length: min(total, range.upperBound + 1) - range.lowerBound) ?? ByteBuffer()
                 properties += [
-                    EASElement(IO.range, text: "\(range.lowerBound)-\(range.lowerBound + max(0, bytes.count - 1))"),
+                    EASElement(IO.range, text: "\(range.lowerBound)-\(range.lowerBound + max(0, bytes.readableBytes - 1))"),
                     EASElement(IO.total, text: String(total)),
                 ]
             }
-            properties.append(EASElement(IO.data, text: Base64.encode(bytes)))
+            // The bytes as they are: the multipart form sends them so, inline WBXML as base64
+            // (`inlineData`).
+            properties.append(EASElement(IO.data, .opaque(bytes)))
             return EASElement(IO.fetch, children: [EASElement(IO.status, text: ItemOperationsStatus.success)] + identity
                 + [EASElement(IO.properties, children: properties)])
         }

@@ -305,8 +305,14 @@ public struct GatewayResponder: HTTPResponder {
         if let raw = response.rawBody {
             var headers = HTTPFields()
             headers[.contentType] = response.rawBodyType ?? "application/vnd.ms-sync.multipart"
-            headers[.contentLength] = String(raw.count)
-            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: raw)))
+            let length = raw.reduce(0) { $0 + $1.readableBytes }
+            headers[.contentLength] = String(length)
+            // Written piece by piece: the multipart header, the WBXML, then each attachment
+            // buffer as the gateway holds it.
+            return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: length) { writer in
+                for piece in raw { try await writer.write(piece) }
+                try await writer.finish(nil)
+            })
         }
         return wbxml(try response.body?.wbxml())
     }

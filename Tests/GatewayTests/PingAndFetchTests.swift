@@ -173,7 +173,21 @@ import Testing
         log.record(bytes: partZero)
         let part0 = try EASDecoder.decode(ByteBuffer(bytes: partZero))
         #expect(part0.child(IO.response)?.child(IO.fetch)?.child(IO.properties)?.child(IO.part)?.text == "1")
-        #expect(Array(second.prefix(8)) == Array("%PDF-1.4".utf8))
+        let attachmentBytes = try #require(Base64.decode("JVBERi0xLjQKJcfs"))
+        #expect(second == attachmentBytes)
+
+        // A byte range of the attachment, with the range given and the whole size.
+        let ranged = try await device.send("ItemOperations", EASElement(IO.itemOperations, children: [
+            EASElement(IO.fetch, children: [
+                EASElement(IO.store, text: "Mailbox"), EASElement(EASTag.AirSyncBase.fileReference, text: reference),
+                EASElement(IO.options, children: [EASElement(IO.range, text: "4-7")]),
+            ]),
+        ]))
+        log.record(ranged)
+        let rangedProperties = ranged.element?.child(IO.response)?.child(IO.fetch)?.child(IO.properties)
+        #expect(rangedProperties?.child(IO.range)?.text == "4-7")
+        #expect(rangedProperties?.child(IO.total)?.text == "12")
+        #expect(rangedProperties?.child(IO.data)?.text.flatMap { Base64.decode($0) } == Array(attachmentBytes[4...7]))
 
         // The other account presents this account's reference: it names nothing there.
         var other = gateway.device(user: Stack["OTHER_USER"], password: Stack["OTHER_PASSWORD"])
