@@ -134,16 +134,17 @@ private final class ResponseCollector: ChannelInboundHandler, @unchecked Sendabl
             response = HTTPExchangeResponse(
                 status: Int(head.status.code), headers: head.headers.map { ($0.name, $0.value) }, body: [],
                 chunked: head.headers["transfer-encoding"].contains { $0.lowercased().contains("chunked") })
-        case .body(var buffer):
-            guard var current = response else { return }
-            guard current.body.count + buffer.readableBytes <= HTTPExchange.maxResponseBytes else {
+        case .body(let buffer):
+            guard let received = response?.body.count else { return }
+            guard received + buffer.readableBytes <= HTTPExchange.maxResponseBytes else {
                 promise.fail(ChannelError.inputClosed)
                 context.close(promise: nil)
                 return
             }
-            current.body += buffer.readBytes(length: buffer.readableBytes) ?? []
-            response = current
-            if let cutAfter, current.body.count >= cutAfter {
+            // Appended in place: a copy of the response here would copy the body so far each
+            // time (quadratic in a large download).
+            response?.body.append(contentsOf: buffer.readableBytesView)
+            if let cutAfter, received + buffer.readableBytes >= cutAfter {
                 promise.fail(ChannelError.inputClosed)
                 context.close(promise: nil)
             }

@@ -5,14 +5,32 @@ import MailUpstream
 import Glibc
 #endif
 
-/// Receives a FETCH literal chunk by chunk from libetpan's body handler.
+/// Receives a FETCH literal from libetpan's body handler and passes it on in chunks of
+/// `chunkSize`: libetpan hands over what one socket read gave (a few KB), and each hand-over
+/// to the consumer costs a thread hop.
 private final class SectionSink {
+    static let chunkSize = 256 * 1024
     let consume: ([UInt8]) throws -> Void
+    var pending: [UInt8] = []
     var total = 0
     var error: (any Error)?
 
     init(_ consume: @escaping ([UInt8]) throws -> Void) {
         self.consume = consume
+    }
+
+    func take(_ bytes: UnsafeRawBufferPointer) throws {
+        if pending.capacity < Self.chunkSize { pending.reserveCapacity(Self.chunkSize) }
+        pending.append(contentsOf: bytes)
+        total += bytes.count
+        if pending.count >= Self.chunkSize { try flush() }
+    }
+
+    func flush() throws {
+        guard !pending.isEmpty else { return }
+        let chunk = pending
+        pending = []
+        try consume(chunk)
     }
 }
 
@@ -28,8 +46,7 @@ extension IMAPConnection {
             let sink = Unmanaged<SectionSink>.fromOpaque(context!).takeUnretainedValue()
             guard sink.error == nil else { return false }
             do {
-                try sink.consume(Array(UnsafeRawBufferPointer(start: bytes, count: length)))
-                sink.total += length
+                try sink.take(UnsafeRawBufferPointer(start: bytes, count: length))
                 return true
             } catch {
                 sink.error = error
@@ -39,6 +56,7 @@ extension IMAPConnection {
         defer { mailimap_set_msg_body_handler(rawSession, nil, nil) }
         do {
             _ = try fetchSection(uid: uid, section: section, range: range, streamed: true)
+            try sink.flush()
         } catch {
             if let consumerError = sink.error {
                 // libetpan gave up reading in the middle of a literal: the session is lost.
