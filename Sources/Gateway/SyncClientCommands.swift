@@ -7,7 +7,8 @@ import SyncState
 struct ClientCommandOutcome {
     /// `Responses` children, for the commands that need one (failures, fetches).
     var responses: [EASElement] = []
-    /// Flags the client set, so that the resulting log entries are not echoed back to it.
+    /// Per message the client changed, the flags it believes the message has now: log entries
+    /// with these are the echo of its own change and are not sent back.
     var setFlags: [UInt32: [String]] = [:]
     /// Messages the client deleted: no Delete goes back for them.
     var deleted: Set<UInt32> = []
@@ -65,7 +66,14 @@ extension Gateway {
                 do {
                     try await context.session.setFlags(in: mailbox, uids: UIDSet(uids: [item.uid]), add: add, remove: remove)
                     if let now = try await context.session.summaries(in: mailbox, uids: UIDSet(uids: [item.uid])).first {
-                        outcome.setFlags[item.uid] = now.flags
+                        // What the device believes now: the flags with its change applied. A log
+                        // entry with exactly these is the echo of its change; if another client
+                        // changed the message in between, the mailbox differs and the entry
+                        // goes out to the device.
+                        var believed = Set(now.flags)
+                        believed.formUnion(add)
+                        believed.subtract(remove)
+                        outcome.setFlags[item.uid] = believed.sorted()
                     } else {
                         outcome.responses.append(Self.response(AS.change, serverId: serverId, status: "8"))
                     }

@@ -203,7 +203,23 @@ public actor InMemoryMailSession: MailSession, MailboxWatcher {
         }.keys.sorted()
     }
 
+    /// Another client's flag change that lands right after the next STORE (tests of changes
+    /// made at the same moment from two places).
+    public func afterNextStore(add: [String], remove: [String]) {
+        interleavedStore = (add, remove)
+    }
+
+    private var interleavedStore: (add: [String], remove: [String])?
+
     public func setFlags(in mailbox: IMAPMailboxName, uids: UIDSet, add: [String], remove: [String]) throws {
+        try storeFlags(in: mailbox, uids: uids, add: add, remove: remove)
+        if let other = interleavedStore {
+            interleavedStore = nil
+            try storeFlags(in: mailbox, uids: uids, add: other.add, remove: other.remove)
+        }
+    }
+
+    private func storeFlags(in mailbox: IMAPMailboxName, uids: UIDSet, add: [String], remove: [String]) throws {
         var box = try existing(mailbox.wireName)
         for uid in box.messages.keys.sorted() where uids.contains(uid) {
             var flags = Set(box.messages[uid]!.message.flags)

@@ -307,6 +307,58 @@ import Testing
         #expect(Self.ids(news).count == 3)
     }
 
+    @Test func aFlagChangedElsewhereAtTheSameMomentReachesTheDevice() async throws {
+        // The device marks a message read; another client marks it unread right after the
+        // gateway's STORE. The mailbox ends unread, so the device must be told, not have the
+        // result taken for the echo of its own change.
+        let fixture = Fixture()
+        let uid = try await fixture.deliver("contested")
+        let inbox = try await fixture.inboxId()
+        var key = try #require(Self.collection(try await fixture.send(.sync, Self.sync("0", inbox)))?.child(AS.syncKey)?.text)
+        let initial = try await fixture.send(.sync, Self.sync(key, inbox))
+        key = try #require(Self.collection(initial)?.child(AS.syncKey)?.text)
+        let serverId = try #require(Self.ids(initial).first)
+        await fixture.mail.afterNextStore(add: [], remove: ["\\Seen"])
+        let change = EASElement(AS.sync, children: [EASElement(AS.collections, children: [EASElement(AS.collection, children: [
+            EASElement(AS.syncKey, text: key), EASElement(AS.collectionId, text: inbox),
+            EASElement(AS.commands, children: [EASElement(AS.change, children: [
+                EASElement(AS.serverId, text: serverId),
+                EASElement(AS.applicationData, children: [EASElement(EASTag.Email.read, text: "1")]),
+            ])]),
+        ])])])
+        var answers = [try await fixture.send(.sync, change)]
+        if let next = Self.collection(answers[0])?.child(AS.syncKey)?.text {
+            answers.append(try await fixture.send(.sync, Self.sync(next, inbox)))
+        }
+        let told = answers.flatMap { Self.collection($0)?.child(AS.commands)?.children(AS.change) ?? [] }
+            .filter { $0.child(AS.serverId)?.text == serverId }
+            .compactMap { $0.child(AS.applicationData)?.child(EASTag.Email.read)?.text }
+        let flags = try await fixture.mail.summaries(in: IMAPMailboxName(wire: "INBOX"), uids: UIDSet(uids: [uid])).first?.flags
+        #expect(flags?.contains("\\Seen") == false)
+        #expect(told.last == "0", "the device still believes the message read")
+    }
+
+    @Test func aFlagChangeOfTheDeviceItselfIsNotEchoed() async throws {
+        let fixture = Fixture()
+        _ = try await fixture.deliver("mine")
+        let inbox = try await fixture.inboxId()
+        var key = try #require(Self.collection(try await fixture.send(.sync, Self.sync("0", inbox)))?.child(AS.syncKey)?.text)
+        let initial = try await fixture.send(.sync, Self.sync(key, inbox))
+        key = try #require(Self.collection(initial)?.child(AS.syncKey)?.text)
+        let serverId = try #require(Self.ids(initial).first)
+        let change = EASElement(AS.sync, children: [EASElement(AS.collections, children: [EASElement(AS.collection, children: [
+            EASElement(AS.syncKey, text: key), EASElement(AS.collectionId, text: inbox),
+            EASElement(AS.commands, children: [EASElement(AS.change, children: [
+                EASElement(AS.serverId, text: serverId),
+                EASElement(AS.applicationData, children: [EASElement(EASTag.Email.read, text: "1")]),
+            ])]),
+        ])])])
+        let answer = try await fixture.send(.sync, change)
+        #expect(Self.collection(answer)?.child(AS.commands) == nil)
+        let next = try #require(Self.collection(answer)?.child(AS.syncKey)?.text)
+        #expect(Self.collection(try await fixture.send(.sync, Self.sync(next, inbox))) == nil)
+    }
+
     @Test func aMailboxDeletedOnTheServerAsksForFolderSync() async throws {
         let fixture = Fixture()
         try await fixture.mail.createMailbox(IMAPMailboxName(wire: "Projects"))
