@@ -123,8 +123,9 @@ extension Gateway {
             var properties: [EASElement] = [EASElement(EASTag.AirSyncBase.contentType, text: part.mediaType)]
             if let range = fetch.range {
                 guard range.lowerBound < max(total, 1) else { return failed(ItemOperationsStatus.badRange, identity) }
+                // The upper bound is the client's, up to Int.max: no "+ 1" on it.
                 bytes = bytes.getSlice(at: bytes.readerIndex + range.lowerBound,
-                                       length: min(total, range.upperBound + 1) - range.lowerBound) ?? ByteBuffer()
+                                       length: min(total - 1, range.upperBound) + 1 - range.lowerBound) ?? ByteBuffer()
                 properties += [
                     EASElement(IO.range, text: "\(range.lowerBound)-\(range.lowerBound + max(0, bytes.readableBytes - 1))"),
                     EASElement(IO.total, text: String(total)),

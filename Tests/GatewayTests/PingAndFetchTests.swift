@@ -188,6 +188,17 @@ import Testing
         #expect(rangedProperties?.child(IO.range)?.text == "4-7")
         #expect(rangedProperties?.child(IO.total)?.text == "12")
         #expect(rangedProperties?.child(IO.data)?.text.flatMap { Base64.decode($0) } == Array(attachmentBytes[4...7]))
+        // A range reaching as far as an Int goes: the rest of the attachment.
+        let toTheEnd = try await device.send("ItemOperations", EASElement(IO.itemOperations, children: [
+            EASElement(IO.fetch, children: [
+                EASElement(IO.store, text: "Mailbox"), EASElement(EASTag.AirSyncBase.fileReference, text: reference),
+                EASElement(IO.options, children: [EASElement(IO.range, text: "10-\(Int.max)")]),
+            ]),
+        ]))
+        log.record(toTheEnd)
+        let restProperties = toTheEnd.element?.child(IO.response)?.child(IO.fetch)?.child(IO.properties)
+        #expect(restProperties?.child(IO.range)?.text == "10-11")
+        #expect(restProperties?.child(IO.data)?.text.flatMap { Base64.decode($0) } == Array(attachmentBytes[10...11]))
 
         // The other account presents this account's reference: it names nothing there.
         var other = gateway.device(user: Stack["OTHER_USER"], password: Stack["OTHER_PASSWORD"])
