@@ -33,7 +33,7 @@ public struct ItemOperationsRequest: Hashable, Sendable {
                 let options = child.child(EASTag.ItemOperations.options)
                 var range: ClosedRange<Int>?
                 if let text = options?.text(of: EASTag.ItemOperations.range) {
-                    let bounds = text.split(separator: "-").compactMap { Int(trimmed(String($0))) }
+                    let bounds = text.split(separator: "-", omittingEmptySubsequences: false).map { Int(trimmed(String($0))) ?? -1 }
                     guard bounds.count == 2, bounds[0] >= 0, bounds[0] <= bounds[1] else {
                         throw EASRequestError("bad Range \(text.prefix(40))")
                     }

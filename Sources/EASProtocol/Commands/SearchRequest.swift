@@ -45,10 +45,15 @@ public struct SearchRequest: Hashable, Sendable {
 
     /// `first-last` ([MS-ASCMD] 2.2.3.143), cut to `maxRangeLength` results.
     public static func range(_ text: String) throws(EASRequestError) -> ClosedRange<Int> {
-        let bounds = text.split(separator: "-").compactMap { Int(trimmed(String($0))) }
-        guard bounds.count == 2, bounds[0] >= 0, bounds[0] <= bounds[1] else {
+        let bounds = text.split(separator: "-", omittingEmptySubsequences: false).map { Int(trimmed(String($0))) ?? -1 }
+        // A start beyond any result list is refused: it also keeps "start + length" and
+        // "last + 1" far from Int.max.
+        guard bounds.count == 2, bounds[0] >= 0, bounds[0] <= bounds[1], bounds[0] <= maxRangeStart else {
             throw EASRequestError("bad Range \(text.prefix(40))")
         }
         return bounds[0]...min(bounds[1], bounds[0] + maxRangeLength - 1)
     }
+
+    /// Highest first result a Range may ask for.
+    public static let maxRangeStart = 100_000_000
 }
