@@ -70,7 +70,7 @@ public final class Gateway: Sendable {
 
         // A new partnership beyond the mailbox's limit is not made.
         if device.firstSeen == device.lastSeen, device.policyState == .none,
-           try await store.deviceCount(of: accountId) > domainConfiguration.access.maxDevicesPerUser {
+           try await store.deviceCount(of: accountId) > context.settings.access.maxDevicesPerUser {
             try await store.removeDevice(ref)
             logger.notice("device refused: too many devices", metadata: ["user": "\(request.user)"])
             return accessRefused(context, status: "177")
@@ -150,14 +150,24 @@ public final class Gateway: Sendable {
     }
 }
 
-/// Everything a command handler needs about the request it answers.
-struct RequestContext: Sendable {
-    var request: EASRequest
-    var account: MailAccount
-    var accountId: AccountID
-    var device: Device
+/// Everything a command handler needs about the request it answers. A class: every async
+/// frame of a request (a held Ping keeps several) holds a reference, not a copy of the
+/// request, the device and the settings.
+final class RequestContext: Sendable {
+    let request: EASRequest
+    let account: MailAccount
+    let accountId: AccountID
+    let device: Device
     /// The gateway's settings with the user's domain's own values applied.
-    var settings: GatewayConfiguration
+    let settings: GatewayConfiguration
+
+    init(request: EASRequest, account: MailAccount, accountId: AccountID, device: Device, settings: GatewayConfiguration) {
+        self.request = request
+        self.account = account
+        self.accountId = accountId
+        self.device = device
+        self.settings = settings
+    }
 
     var deviceRef: DeviceRef { device.ref }
     var version: EASProtocolVersion { request.version }
