@@ -39,6 +39,10 @@ BETA_OTHER_USER=other
 BETA_OTHER_PASSWORD=beta-other-password
 MASTER_USER=airgate-master
 MASTER_PASSWORD=master-password
+# Dovecot announces new Inbox mail to a gateway listening here (push.dovecot_secret =
+# PUSH_SECRET; docs/deployment.md, "Push from Dovecot"). Nothing of the stack listens on it.
+PUSH_PORT=${AIRGATE_PUSH_PORT:-10180}
+PUSH_SECRET=airgate-stack-push-secret
 PG_USER=airgate
 PG_PASSWORD=airgate-password
 PG_DATABASE=airgate
@@ -393,7 +397,7 @@ render() {
     for pair in "$@"; do
         text=${text//"{{${pair%%=*}}}"/${pair#*=}}
     done
-    for var in RUNTIME MAIL_DOMAIN BETA_DOMAIN VMAIL_UID VMAIL_GID "${PORT_DEFAULTS[@]%%:*}"; do
+    for var in RUNTIME MAIL_DOMAIN BETA_DOMAIN VMAIL_UID VMAIL_GID PUSH_PORT PUSH_SECRET "${PORT_DEFAULTS[@]%%:*}"; do
         text=${text//"{{$var}}"/${!var}}
     done
     [[ $text != *'{{'* ]] || die "unrendered placeholder left in $template"
@@ -733,6 +737,8 @@ write_env() {
         env_line MASTER_USER "$MASTER_USER"
         env_line MASTER_PASSWORD "$MASTER_PASSWORD"
         env_line MASTER_SEPARATOR '*'
+        env_line PUSH_PORT "$PUSH_PORT"
+        env_line PUSH_SECRET "$PUSH_SECRET"
         env_line BETA_DOMAIN "$BETA_DOMAIN"
         env_line BETA_IMAP_PORT "$BETA_IMAP_PORT"
         env_line BETA_LMTP_PORT "$BETA_LMTP_PORT"

@@ -37,6 +37,7 @@ extension ServerConfiguration {
         "access.max_devices_per_user": .integer, "access.quarantine_notice": .boolean,
         "log.level": .string,
         "cluster.node_name": .string, "cluster.tracker_lease_seconds": .integer, "cluster.folder_poll_seconds": .integer,
+        "push.dovecot_secret": .string,
     ]
 
     /// The keys a `[domain."NAME"]` section may set (docs/configuration.md, "Domains").
@@ -207,9 +208,16 @@ extension ServerConfiguration {
             }
             proxies.append(network)
         }
-        let http = GatewayHTTPConfiguration(allowPlainHTTPBasicAuth: reader.boolean("server.allow_plain_http") ?? false,
+        var http = GatewayHTTPConfiguration(allowPlainHTTPBasicAuth: reader.boolean("server.allow_plain_http") ?? false,
                                             publicURL: reader.string("server.public_url"), outlookMailSettings: outlook,
                                             trustedProxies: proxies)
+        if let secret = reader.string("push.dovecot_secret") {
+            guard secret.utf8.count >= 16 else {
+                throw fail("\(reader.origin("push.dovecot_secret")): push.dovecot_secret needs at least 16 characters")
+            }
+            http.mailPushSecret = secret
+            gateway.registersForMailPush = true
+        }
         var limits = IMAPPoolLimits()
         limits.perAccount = try reader.integer("imap.connections_per_account", in: 1...50) ?? limits.perAccount
         limits.global = try reader.integer("imap.connections_total", in: 1...1_000_000) ?? limits.global

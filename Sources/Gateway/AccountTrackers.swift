@@ -39,13 +39,17 @@ actor AccountTrackers {
     private let leaseDuration: Duration
     private let metrics: GatewayMetrics
     private let logger: Logger
+    /// Whether each tracked account asks Dovecot to announce its new mail to the gateway
+    /// (`mailArrived`), ahead of IDLE.
+    private let registersForMailPush: Bool
 
     /// - Parameters:
     ///   - node: this process's name in the lease table; unique per running process.
     ///   - leaseDuration: how long a lease lasts unrenewed; the holder renews it every third
     ///     of it, and a crashed holder's accounts move to another node after at most this long.
     init(logs: FolderLogs, store: any StateStore, node: String, pollInterval: Duration, quietAfter: Duration,
-         leaseDuration: Duration = .seconds(60), metrics: GatewayMetrics, logger: Logger) {
+         leaseDuration: Duration = .seconds(60), registersForMailPush: Bool = false, metrics: GatewayMetrics, logger: Logger) {
+        self.registersForMailPush = registersForMailPush
         self.logs = logs
         self.store = store
         self.shared = store.sharedByNodes
@@ -138,6 +142,7 @@ actor AccountTrackers {
             await noteFolders(account)
             if await claim(account) {
                 setHoldsLease(account, true)
+                await registerForMailPush(account)
                 await track(account)
                 setHoldsLease(account, false)
                 if !Task.isCancelled, trackers[account] != nil, isQuiet(trackers[account]!) {
@@ -151,6 +156,38 @@ actor AccountTrackers {
         if let tracker = trackers[account], !Task.isCancelled {
             trackers[account] = nil
             await tracker.mail.watcher?.stop()
+        }
+    }
+
+    /// The METADATA entry Dovecot's push notification ("ox" driver) reads: `user=NAME` makes
+    /// it announce new Inbox mail for NAME to the URL it is configured with.
+    static let mailPushEntry = "/private/vendor/vendor.dovecot/http-notify"
+
+    /// Asks the mail server to announce the account's new mail (once per tracker start). A
+    /// server without METADATA refuses; IDLE alone then tells of new mail, 0.5 s later.
+    private func registerForMailPush(_ account: AccountID) async {
+        guard registersForMailPush, let mail = trackers[account]?.mail else { return }
+        do {
+            try await mail.session.setServerMetadata(Self.mailPushEntry, value: "user=\(mail.user)")
+        } catch {
+            logger.notice("push registration refused by the mail server", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// The mail server announced new mail in `mailbox` for the account whose login is `user`:
+    /// its log is caught up now rather than when IDLE reports it. False when this node does
+    /// not track that account or folder (another node holds it, or no device uses it).
+    func mailArrived(user: String, mailbox: String) async -> Bool {
+        guard let (account, tracker) = trackers.first(where: { $0.value.holdsLease && $0.value.mail.user == user }),
+              let folder = tracker.folders.values.first(where: { $0.mailboxName == mailbox })
+        else { return false }
+        do {
+            _ = try await logs.catchUp(FolderRef(account: account, folderId: folder.folderId),
+                                       mailbox: IMAPMailboxName(wire: folder.mailboxName), session: tracker.mail.session)
+            return true
+        } catch {
+            // The IDLE loop or the next request tells.
+            return false
         }
     }
 

@@ -29,7 +29,8 @@ public final class Gateway: Sendable {
         self.pings = PingHub()
         self.trackers = AccountTrackers(logs: logs, store: store, node: configuration.nodeName,
                                         pollInterval: configuration.pingPollInterval, quietAfter: configuration.trackerQuietAfter,
-                                        leaseDuration: configuration.trackerLease, metrics: metrics, logger: logger)
+                                        leaseDuration: configuration.trackerLease,
+                                        registersForMailPush: configuration.registersForMailPush, metrics: metrics, logger: logger)
     }
 
     /// Answers one request. Throws only `UpstreamError` (the HTTP layer maps it to 401/503) and
@@ -129,6 +130,15 @@ public final class Gateway: Sendable {
             .ok(EASElement(EASTag.ItemOperations.itemOperations, children: [EASElement(EASTag.ItemOperations.status, text: "3")]))
         default: .ok(EASElement(EASTag.FolderHierarchy.folderSync, children: [EASElement(EASTag.FolderHierarchy.status, text: "9")]))
         }
+    }
+
+    /// Dovecot's push notification: new mail in `mailbox` (its name as IMAP shows it) for the
+    /// login `user`. Wakes the account's Pings as soon as the log has it; false when this node
+    /// does not track the account (IDLE there tells, half a second later).
+    public func mailArrived(user: String, mailbox: String) async -> Bool {
+        let handled = await trackers.mailArrived(user: user, mailbox: mailbox)
+        metrics.mailPush(handled: handled)
+        return handled
     }
 
     /// Stops the account trackers; call when the server shuts down.

@@ -27,6 +27,9 @@ public struct GatewayConfiguration: Sendable {
     /// How long an account's tracker lease lasts unrenewed: with several nodes on one store, a
     /// stopped node's accounts are tracked elsewhere after at most this long.
     public var trackerLease: Duration = .seconds(60)
+    /// Whether trackers ask Dovecot to announce new Inbox mail to `Gateway.mailArrived`
+    /// (`push.dovecot_secret` set; docs/deployment.md, "Push from Dovecot").
+    public var registersForMailPush = false
     /// This process's name among the nodes sharing the store; random unless set.
     public var nodeName: String = "node-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
     /// Who GAL search and ResolveRecipients know besides the account itself.

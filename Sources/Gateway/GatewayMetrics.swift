@@ -60,6 +60,11 @@ public struct GatewayMetrics: Sendable {
         Counter(label: "airgate_throttled_total", dimensions: [("reason", reason)], factory: factory).increment()
     }
 
+    /// A push notification from the mail server, and whether this node acted on it.
+    public func mailPush(handled: Bool) {
+        Counter(label: "airgate_mail_push_total", dimensions: [("handled", handled ? "yes" : "no")], factory: factory).increment()
+    }
+
     /// An upstream (IMAP, SMTP, store) failure that became a 503 or an error status.
     public func upstreamError(_ kind: String) {
         Counter(label: "airgate_upstream_errors_total", dimensions: [("kind", kind)], factory: factory).increment()

@@ -30,6 +30,9 @@ public struct GatewayHTTPConfiguration: Sendable {
     /// Whether Autodiscover answers for domains not in `autodiscoverDomains` (with the global
     /// settings): true when logins of any domain have a mail server.
     public var autodiscoverOtherDomains = true
+    /// The password Dovecot's push notifications must present (Basic, any user name) at
+    /// `PUT /airgate/push/dovecot`; nil: no such endpoint.
+    public var mailPushSecret: String?
 
     public init(allowPlainHTTPBasicAuth: Bool = false, isTLS: Bool = false, serverName: String = "Airgate",
                 publicURL: String? = nil, outlookMailSettings: OutlookMailSettings? = nil, trustedProxies: [IPNetwork] = []) {
@@ -115,6 +118,9 @@ public struct GatewayResponder: HTTPResponder {
             var response = Self.text(.ok, await metricsText())
             response.headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return response
+        }
+        if path == MailPushEndpoint.path, let secret = configuration.mailPushSecret {
+            return await mailPush(request, context: context, secret: secret)
         }
         guard path == "/microsoft-server-activesync" || path == "/microsoft-server-activesync/" else {
             return Self.plain(.notFound)

@@ -261,6 +261,13 @@ public actor InMemoryMailSession: MailSession, MailboxWatcher {
                    into: mailbox.wireName)
     }
 
+    /// The user's server annotations (SETMETADATA "").
+    public private(set) var serverMetadata: [String: String] = [:]
+
+    public func setServerMetadata(_ entry: String, value: String?) {
+        serverMetadata[entry.lowercased()] = value
+    }
+
     public func createMailbox(_ mailbox: IMAPMailboxName) throws {
         guard mailboxes[mailbox.wireName] == nil else { throw UpstreamError(.mailboxExists, mailbox.wireName) }
         mailboxes[mailbox.wireName] = Mailbox(uidValidity: nextUIDValidity)

@@ -62,6 +62,11 @@ public protocol MailSession: Sendable {
     func append(to mailbox: IMAPMailboxName, message: [UInt8], flags: [String], internalDate: Int64?) async throws
         -> UInt32?
 
+    /// Sets one of the user's server annotations, or removes it with nil ([RFC 5464] 4.3,
+    /// SETMETADATA on ""). The gateway names the account this way in Dovecot's push
+    /// notifications. A server without METADATA refuses (`UpstreamError.refused`).
+    func setServerMetadata(_ entry: String, value: String?) async throws
+
     func createMailbox(_ mailbox: IMAPMailboxName) async throws
     func renameMailbox(_ mailbox: IMAPMailboxName, to newName: IMAPMailboxName) async throws
     func deleteMailbox(_ mailbox: IMAPMailboxName) async throws

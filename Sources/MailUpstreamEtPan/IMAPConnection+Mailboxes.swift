@@ -149,6 +149,25 @@ extension IMAPConnection {
             exists: Int(info.pointee.sel_exists))
     }
 
+    /// `SETMETADATA "" (entry value)` ([RFC 5464] 4.3); nil removes the entry. The value goes
+    /// as a quoted string: printable ASCII only.
+    func setServerMetadata(_ entry: String, value: String?) throws {
+        guard capabilities.contains("METADATA") || capabilities.contains("METADATA-SERVER") else {
+            throw UpstreamError(.refused, "the server has no METADATA")
+        }
+        guard entry.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) else {
+            throw UpstreamError(.refused, "metadata entry \(entry) cannot be sent")
+        }
+        var quoted = "NIL"
+        if let value {
+            guard value.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else {
+                throw UpstreamError(.refused, "metadata value for \(entry) is not printable ASCII")
+            }
+            quoted = "\"" + value.map { $0 == "\\" || $0 == "\"" ? "\\\($0)" : String($0) }.joined() + "\""
+        }
+        try check(mailimap_custom_command(rawSession, "SETMETADATA \"\" (\(entry) \(quoted))"), "SETMETADATA \(entry)")
+    }
+
     func createMailbox(_ mailbox: String) throws {
         try check(mailimap_create(rawSession, mailbox), "CREATE \(mailbox)")
         // Best effort: clients list subscribed folders too.

@@ -130,6 +130,10 @@ public struct IMAPMailSession: MailSession {
         }
     }
 
+    public func setServerMetadata(_ entry: String, value: String?) async throws {
+        try await pool.withConnection { try $0.setServerMetadata(entry, value: value) }
+    }
+
     public func createMailbox(_ mailbox: IMAPMailboxName) async throws {
         try await pool.withConnection(idempotent: false) { try $0.createMailbox(mailbox.wireName) }
     }
