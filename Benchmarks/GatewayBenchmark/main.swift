@@ -33,7 +33,7 @@ let env = BenchmarkSupport.stackValues(for: "GatewayBenchmark")
 let port = 18_000 + Int(getpid() % 1000)
 
 /// A new device, provisioned, with the account's folders by name.
-func newDevice() async throws -> (EASDevice, [String: String]) {
+func newDevice(port: Int = port) async throws -> (EASDevice, [String: String]) {
     var device = EASDevice(exchange: HTTPExchange(host: "127.0.0.1", port: port, timeout: .seconds(300)),
                            user: env["DEMO_USER"] ?? "", password: env["DEMO_PASSWORD"] ?? "",
                            deviceId: "BENCH" + String(UUID().uuidString.prefix(12)).replacing("-", with: ""),
@@ -140,9 +140,10 @@ for count in quick ? [100, 500] : [100, largeFolder] {
 }
 
 // 4. Push latency: a message submitted to Postfix, delivered into Dovecot, seen by the
-// tracker's IDLE, answered to a held Ping, then carried by the next Sync.
-if scenarios.contains(4) {
-    let (device, folders) = try await newDevice()
+// gateway, answered to a held Ping, then carried by the next Sync. First with IDLE alone, then
+// with Dovecot's push notification (a second gateway on the stack's PUSH_PORT).
+func pushLatency(port: Int) async throws -> (ping: [Double], sync: [Double]) {
+    let (device, folders) = try await newDevice(port: port)
     guard let inbox = folders["Inbox"] ?? folders["INBOX"] else { throw EASClientError("no Inbox") }
     var key = try await initialSync(device, inbox, window: 512, bodyType: 1, truncation: 64).key
     var pingTimes: [Double] = []
@@ -168,12 +169,25 @@ if scenarios.contains(4) {
         syncTimes.append(BenchmarkSupport.seconds(ContinuousClock.now - started) * 1000)
         key = sync.element?.child(AS.collections)?.child(AS.collection)?.child(AS.syncKey)?.text ?? key
     }
-    let ping = BenchmarkSupport.percentiles(pingTimes)
-    let sync = BenchmarkSupport.percentiles(syncTimes)
-    emit("\n| date | commit | push, messages | SMTP → Ping p50 ms | p99 ms | SMTP → Sync p50 ms | p99 ms |")
-    emit("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
-    emit(String(format: "| %@ | %@ | %d | %.0f | %.0f | %.0f | %.0f |", date, commit, pingTimes.count, ping.median, ping.p99,
-                 sync.median, sync.p99))
+    return (pingTimes, syncTimes)
+}
+
+if scenarios.contains(4) {
+    var runs = [("IDLE", try await pushLatency(port: port))]
+    if let pushPort = env["PUSH_PORT"].flatMap(Int.init), let secret = env["PUSH_SECRET"] {
+        let announced = try GatewayProcess(port: pushPort, environment: ["AIRGATE_PUSH_DOVECOT_SECRET": secret])
+        defer { announced.stop() }
+        try await announced.waitUntilLive()
+        runs.append(("Dovecot push", try await pushLatency(port: pushPort)))
+    }
+    emit("\n| date | commit | new mail seen by | push, messages | SMTP → Ping p50 ms | p99 ms | SMTP → Sync p50 ms | p99 ms |")
+    emit("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    for (label, times) in runs {
+        let ping = BenchmarkSupport.percentiles(times.ping)
+        let sync = BenchmarkSupport.percentiles(times.sync)
+        emit(String(format: "| %@ | %@ | %@ | %d | %.0f | %.0f | %.0f | %.0f |", date, commit, label, times.ping.count, ping.median,
+                     ping.p99, sync.median, sync.p99))
+    }
 }
 
 // 6. A large attachment through ItemOperations, on a fresh gateway process so that its peak
