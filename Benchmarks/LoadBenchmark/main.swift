@@ -13,6 +13,7 @@
 //   swift run -c release LoadBenchmark --scenarios 3 --pings 2000
 //   swift run -c release LoadBenchmark --scenarios 5 --devices 500 --minutes 3
 //   swift run LoadBenchmark --quick      # small sizes, to check that it runs (CI)
+//   … --dovecot-push                     # new mail announced by Dovecot, not only IDLE
 //
 // Prints Markdown tables for BENCHMARKS.md. The load generator runs on the same machine as
 // the gateway and the mail servers and takes CPU from them.
@@ -318,15 +319,30 @@ func percentiles(_ values: [Double]) -> (median: Double, p99: Double) {
 let commit = BenchmarkSupport.commit
 let date = BenchmarkSupport.date
 
+/// `--dovecot-push`: the gateway listens on the stack's PUSH_PORT with its secret, so that
+/// Dovecot announces new mail to it (docs/deployment.md); otherwise IDLE tells.
+let dovecotPush = arguments.contains("--dovecot-push")
+
+/// The port and settings of a scenario's gateway.
+func gatewaySettings(port: Int) -> (port: Int, environment: [String: String]) {
+    var environment = ["AIRGATE_ACCESS_MAX_DEVICES_PER_USER": "10000"]
+    guard dovecotPush, let pushPort = env["PUSH_PORT"].flatMap(Int.init), let secret = env["PUSH_SECRET"] else {
+        return (port, environment)
+    }
+    environment["AIRGATE_PUSH_DOVECOT_SECRET"] = secret
+    return (pushPort, environment)
+}
+
 // MARK: 3. Held Pings
 
 if scenarios.contains(3) {
-    let gateway = try GatewayProcess(port: port, environment: ["AIRGATE_ACCESS_MAX_DEVICES_PER_USER": "10000"])
+    let (gatewayPort, gatewayEnvironment) = gatewaySettings(port: port)
+    let gateway = try GatewayProcess(port: gatewayPort, environment: gatewayEnvironment)
     defer { gateway.stop() }
     try await gateway.waitUntilLive()
     emit("\nsetting up \(pingCount) devices on \(accounts) accounts …")
     let setupStarted = ContinuousClock.now
-    let devices = await setUpDevices(0..<pingCount, port: port)
+    let devices = await setUpDevices(0..<pingCount, port: gatewayPort)
     let setupSeconds = BenchmarkSupport.seconds(ContinuousClock.now - setupStarted)
     emit(String(format: "%d devices ready in %.0f s (%d failed)", devices.count, setupSeconds, pingCount - devices.count))
     for (what, count) in await tally.failures.sorted(by: { $0.key < $1.key }) { emit("failure: \(what) × \(count)") }
@@ -391,9 +407,10 @@ if scenarios.contains(3) {
     }
     let wake = percentiles(wakeTimes)
     let first = percentiles(firstWake)
-    emit("\n| date | commit | push with Pings held | rounds | devices woken per round | first wake p50 ms | all woken p50 ms | p99 ms | failures |")
-    emit("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    emit(String(format: "| %@ | %@ | %.0f | %d | %d | %.0f | %.0f | %.0f | %d |", date, commit, held, rounds,
+    emit("\n| date | commit | new mail seen by | push with Pings held | rounds | devices woken per round | first wake p50 ms | all woken p50 ms | p99 ms | failures |")
+    emit("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    emit(String(format: "| %@ | %@ | %@ | %.0f | %d | %d | %.0f | %.0f | %.0f | %d |", date, commit,
+                 gatewayEnvironment["AIRGATE_PUSH_DOVECOT_SECRET"] == nil ? "IDLE" : "Dovecot push", held, rounds,
                  wakeTimes.count / max(rounds, 1), first.median, wake.median, wake.p99, await tally.failureCount))
     for (what, count) in await tally.failures.sorted(by: { $0.key < $1.key }) { emit("failure: \(what) × \(count)") }
     gateway.stop()
@@ -443,11 +460,12 @@ if scenarios.contains(5) {
     // end every device must hold exactly its mailbox (same messages, same read flags), with no
     // message added twice and every message it sent delivered once.
     let faults = arguments.contains("--faults")
-    let gateway = try GatewayProcess(port: port + 1, environment: ["AIRGATE_ACCESS_MAX_DEVICES_PER_USER": "10000"])
+    let (gatewayPort, gatewayEnvironment) = gatewaySettings(port: port + 1)
+    let gateway = try GatewayProcess(port: gatewayPort, environment: gatewayEnvironment)
     defer { gateway.stop() }
     try await gateway.waitUntilLive()
     emit("\nsetting up \(mixedDevices) devices on \(accounts) accounts …")
-    let devices = await setUpDevices(0..<mixedDevices, port: port + 1)
+    let devices = await setUpDevices(0..<mixedDevices, port: gatewayPort)
     await tally.reset()
     emit("\(devices.count) devices ready; running for \(mixedDuration)\(faults ? " with faults" : "")")
     let started = ContinuousClock.now

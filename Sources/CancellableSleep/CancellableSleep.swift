@@ -11,13 +11,7 @@ import Synchronization
 public func sleepUnlessCancelled(for duration: Duration) async {
     guard duration > .zero, !Task.isCancelled else { return }
     let wake = Wake()
-    let timer = DispatchSource.makeTimerSource(queue: .global())
-    timer.setEventHandler { wake.fire() }
-    // Capped at about 68 years, so that the nanoseconds fit.
-    let (seconds, attoseconds) = min(duration, .seconds(Int64(Int32.max))).components
-    timer.schedule(deadline: .now() + .nanoseconds(Int(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)))
-    // Started before the wait: a source must not be released unstarted.
-    timer.resume()
+    let timer = CancellableTimer(after: duration) { wake.fire() }
     await withTaskCancellationHandler {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             if !wake.arm(continuation) { continuation.resume() }
@@ -26,6 +20,33 @@ public func sleepUnlessCancelled(for duration: Duration) async {
         wake.fire()
     }
     timer.cancel()
+}
+
+/// Calls `fire` once after `duration` unless cancelled first; cancelling frees the timer at
+/// once. For a wait that needs no task of its own (a held Ping's heartbeat).
+public final class CancellableTimer: @unchecked Sendable {
+    // @unchecked Sendable: the source is set up in init and only cancelled afterwards, which
+    // libdispatch allows from any thread.
+    private let source: any DispatchSourceTimer
+
+    public init(after duration: Duration, fire: @escaping @Sendable () -> Void) {
+        source = DispatchSource.makeTimerSource(queue: .global())
+        source.setEventHandler(handler: fire)
+        // Capped at about 68 years, so that the nanoseconds fit.
+        let (seconds, attoseconds) = min(max(duration, .zero), .seconds(Int64(Int32.max))).components
+        source.schedule(deadline: .now() + .nanoseconds(Int(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)))
+        // Started at once: a source must not be released unstarted.
+        source.resume()
+    }
+
+    /// Stops the timer; `fire` is not called after this returns unless it had begun.
+    public func cancel() {
+        source.cancel()
+    }
+
+    deinit {
+        source.cancel()
+    }
 }
 
 /// The continuation of one sleep, resumed once: by the timer or by cancellation, whichever

@@ -61,10 +61,15 @@ extension Gateway {
         // their notifications end the wait below.
         await trackers.touch(context.accountId, mail: context.account, folders: watched)
         await trackers.beginWait(context.accountId)
-        let ticket = await pings.begin(context.deviceRef)
+        // The wait ends with the first of: a change in a watched folder (found by the one task
+        // reading the notifications), the heartbeat (a timer), a newer Ping of the device (the
+        // hub). Timer and hub need no task of their own: a held Ping is mostly its memory.
+        let (ends, end) = AsyncStream.makeStream(of: [String].self, bufferingPolicy: .bufferingOldest(1))
+        let ticket = await pings.begin(context.deviceRef, superseded: { end.yield([]) })
+        let heartbeatTimer = CancellableTimer(after: .seconds(heartbeat)) { end.yield([]) }
         metrics.pingHeld(1)
         defer { metrics.pingHeld(-1) }
-        let outcome = await withTaskGroup(of: [String]?.self) { group in
+        let outcome = await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 // Notifications from the tracker (this node or another, via the store).
                 for await notice in notifications {
@@ -75,29 +80,20 @@ extension Gateway {
                        !changed.isEmpty {
                         let latency = max(0, Gateway.wallClockMilliseconds() - notice.loggedAt)
                         self.metrics.pushLatency(.milliseconds(latency))
-                        return changed
+                        end.yield(changed)
+                        return
                     }
                 }
-                return nil
             }
-            group.addTask {
-                await sleepUnlessCancelled(for: .seconds(heartbeat))
-                return []
-            }
-            group.addTask {
-                await self.pings.waitUntilSuperseded(ticket)
-                return []
-            }
-            var result: [String]?
-            while let next = await group.next() {
-                if let next {
-                    result = next
-                    break
-                }
+            var first: [String] = []
+            for await event in ends {
+                first = event
+                break
             }
             group.cancelAll()
-            return result ?? []
+            return first
         }
+        heartbeatTimer.cancel()
         await pings.end(ticket)
         await trackers.endWait(context.accountId)
         return outcome.isEmpty ? status(PingStatus.expired) : Self.pingChanges(outcome)
@@ -137,41 +133,26 @@ actor PingHub {
     }
 
     private var current: [DeviceRef: Int] = [:]
-    private var waiting: [Ticket: CheckedContinuation<Void, Never>] = [:]
+    /// How to end each held wait early: called once, when a newer one of the device begins.
+    private var superseders: [Ticket: @Sendable () -> Void] = [:]
     private var next = 0
 
-    /// Registers a Ping; an older one of the same device is told to end.
-    func begin(_ device: DeviceRef) -> Ticket {
+    /// Registers a wait; an older one of the same device is told to end. `superseded` is
+    /// called if a newer one begins before `end`.
+    func begin(_ device: DeviceRef, superseded: @escaping @Sendable () -> Void = {}) -> Ticket {
         next += 1
-        if let older = current[device] { wake(Ticket(device: device, number: older)) }
+        if let older = current[device] { superseders.removeValue(forKey: Ticket(device: device, number: older))?() }
         current[device] = next
-        return Ticket(device: device, number: next)
-    }
-
-    /// Returns when a newer Ping of the same device began (or the task is cancelled).
-    func waitUntilSuperseded(_ ticket: Ticket) async {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                if current[ticket.device] != ticket.number || Task.isCancelled {
-                    continuation.resume()
-                } else {
-                    waiting[ticket] = continuation
-                }
-            }
-        } onCancel: {
-            Task { await self.wake(ticket) }
-        }
+        let ticket = Ticket(device: device, number: next)
+        superseders[ticket] = superseded
+        return ticket
     }
 
     func end(_ ticket: Ticket) {
         if current[ticket.device] == ticket.number { current[ticket.device] = nil }
-        wake(ticket)
+        superseders[ticket] = nil
     }
 
     /// Pings held now.
     var heldCount: Int { current.count }
-
-    private func wake(_ ticket: Ticket) {
-        waiting.removeValue(forKey: ticket)?.resume()
-    }
 }

@@ -69,24 +69,26 @@ extension Gateway {
         var collections = try await syncPass(&request, context: context)
         if collections.isEmpty, let hold, let notifications {
             let ids = Set((request.collections ?? []).map(\.collectionId))
-            let ticket = await pings.begin(context.deviceRef)
-            let woken = await withTaskGroup(of: Bool.self) { group in
+            // As a held Ping: the notification task, a timer for the Wait, the hub for a newer request.
+            let (ends, end) = AsyncStream.makeStream(of: Bool.self, bufferingPolicy: .bufferingOldest(1))
+            let ticket = await pings.begin(context.deviceRef, superseded: { end.yield(false) })
+            let waitTimer = CancellableTimer(after: hold) { end.yield(false) }
+            let woken = await withTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    for await notice in notifications where notice.folderIds.contains(where: ids.contains) { return true }
-                    return false
+                    for await notice in notifications where notice.folderIds.contains(where: ids.contains) {
+                        end.yield(true)
+                        return
+                    }
                 }
-                group.addTask {
-                    await sleepUnlessCancelled(for: hold)
-                    return false
+                var first = false
+                for await event in ends {
+                    first = event
+                    break
                 }
-                group.addTask {
-                    await self.pings.waitUntilSuperseded(ticket)
-                    return false
-                }
-                let first = await group.next() ?? false
                 group.cancelAll()
                 return first
             }
+            waitTimer.cancel()
             await pings.end(ticket)
             if woken { collections = try await syncPass(&request, context: context) }
         }

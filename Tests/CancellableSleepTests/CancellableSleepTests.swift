@@ -1,4 +1,5 @@
 import CancellableSleep
+import Synchronization
 import Testing
 
 @Suite struct CancellableSleepTests {
@@ -53,5 +54,17 @@ import Testing
         await sleepUnlessCancelled(for: .seconds(-5))
         sleeper.cancel()
         await sleeper.value
+    }
+
+    @Test func aTimerFiresOnceAndACancelledOneNever() async {
+        let fired = Atomic<Int>(0)
+        let cancelledFired = Atomic<Int>(0)
+        let timer = CancellableTimer(after: .milliseconds(50)) { fired.add(1, ordering: .relaxed) }
+        let cancelled = CancellableTimer(after: .milliseconds(50)) { cancelledFired.add(1, ordering: .relaxed) }
+        cancelled.cancel()
+        await sleepUnlessCancelled(for: .milliseconds(400))
+        #expect(fired.load(ordering: .relaxed) == 1)
+        #expect(cancelledFired.load(ordering: .relaxed) == 0)
+        timer.cancel()
     }
 }
