@@ -196,6 +196,19 @@ import Testing
         _ = try? await newer.value
     }
 
+    @Test func aTrackedAccountIsRegisteredForMailPushAndAnnouncementsReachOnlyTrackedAccounts() async throws {
+        var configuration = GatewayConfiguration(pingPollInterval: .milliseconds(100))
+        configuration.registersForMailPush = true
+        let fixture = Fixture(configuration: configuration)
+        let ping = try await fixture.holdPingOnSyncedInbox(heartbeat: 60)
+        #expect(await fixture.mail.serverMetadata["/private/vendor/vendor.dovecot/http-notify"] == "user=demo@airgate.test")
+        #expect(await fixture.gateway.mailArrived(user: "demo@airgate.test", mailbox: "INBOX"))
+        #expect(await !fixture.gateway.mailArrived(user: "someone@airgate.test", mailbox: "INBOX"))
+        #expect(await !fixture.gateway.mailArrived(user: "demo@airgate.test", mailbox: "Never synced"))
+        ping.cancel()
+        _ = try? await ping.value
+    }
+
     @Test func pingParameterErrors() async throws {
         let fixture = Fixture()
         let inbox = try await fixture.inboxId()
