@@ -83,6 +83,17 @@ import Testing
         return EASElement(AS.sync, children: [EASElement(AS.collections, children: [EASElement(AS.collection, children: children)])])
     }
 
+    /// A Sync whose only command marks one message read.
+    static func markRead(_ serverId: String, key: String, _ collection: String) -> EASElement {
+        EASElement(AS.sync, children: [EASElement(AS.collections, children: [EASElement(AS.collection, children: [
+            EASElement(AS.syncKey, text: key), EASElement(AS.collectionId, text: collection),
+            EASElement(AS.commands, children: [EASElement(AS.change, children: [
+                EASElement(AS.serverId, text: serverId),
+                EASElement(AS.applicationData, children: [EASElement(EASTag.Email.read, text: "1")]),
+            ])]),
+        ])])])
+    }
+
     static func collection(_ response: EASResponse) -> EASElement? {
         response.body?.child(AS.collections)?.child(AS.collection)
     }
@@ -332,13 +343,7 @@ import Testing
         key = try #require(Self.collection(initial)?.child(AS.syncKey)?.text)
         let serverId = try #require(Self.ids(initial).first)
         await fixture.mail.afterNextStore(add: [], remove: ["\\Seen"])
-        let change = EASElement(AS.sync, children: [EASElement(AS.collections, children: [EASElement(AS.collection, children: [
-            EASElement(AS.syncKey, text: key), EASElement(AS.collectionId, text: inbox),
-            EASElement(AS.commands, children: [EASElement(AS.change, children: [
-                EASElement(AS.serverId, text: serverId),
-                EASElement(AS.applicationData, children: [EASElement(EASTag.Email.read, text: "1")]),
-            ])]),
-        ])])])
+        let change = Self.markRead(serverId, key: key, inbox)
         var answers = [try await fixture.send(.sync, change)]
         if let next = Self.collection(answers[0])?.child(AS.syncKey)?.text {
             answers.append(try await fixture.send(.sync, Self.sync(next, inbox)))
@@ -359,13 +364,7 @@ import Testing
         let initial = try await fixture.send(.sync, Self.sync(key, inbox))
         key = try #require(Self.collection(initial)?.child(AS.syncKey)?.text)
         let serverId = try #require(Self.ids(initial).first)
-        let change = EASElement(AS.sync, children: [EASElement(AS.collections, children: [EASElement(AS.collection, children: [
-            EASElement(AS.syncKey, text: key), EASElement(AS.collectionId, text: inbox),
-            EASElement(AS.commands, children: [EASElement(AS.change, children: [
-                EASElement(AS.serverId, text: serverId),
-                EASElement(AS.applicationData, children: [EASElement(EASTag.Email.read, text: "1")]),
-            ])]),
-        ])])])
+        let change = Self.markRead(serverId, key: key, inbox)
         let answer = try await fixture.send(.sync, change)
         #expect(Self.collection(answer)?.child(AS.commands) == nil)
         let next = try #require(Self.collection(answer)?.child(AS.syncKey)?.text)

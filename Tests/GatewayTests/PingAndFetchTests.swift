@@ -50,6 +50,46 @@ import Testing
         return (key, ids)
     }
 
+    /// Submits a message for OTHER_USER to Postfix's plain port after a short pause (so that
+    /// the Ping sent meanwhile is held), then Pings and Syncs until a Sync carries it. Other
+    /// suites deliver to that Inbox too, so a Ping may be ended by their mail first. Returns
+    /// whether it arrived and the collection's last key; every Ping must answer Status 2.
+    static func pingUntilDelivered(_ device: EASDevice, inbox: String, key: String, log: ResponseLog) async throws
+        -> (arrived: Bool, key: String)
+    {
+        let subject = "push-\(UUID().uuidString)"
+        Task.detached {
+            try await Task.sleep(for: .milliseconds(800))
+            try await Stack.python("""
+                import os, smtplib, sys
+                with smtplib.SMTP(os.environ["SMTP_HOST"], int(os.environ["SMTP_PLAIN_PORT"])) as s:
+                    s.sendmail("sender@example.net", [os.environ["OTHER_USER"]],
+                               "From: sender@example.net\\r\\nSubject: " + sys.argv[1] + "\\r\\n\\r\\npushed\\r\\n")
+                """, [subject])
+        }
+        let pingRequest = EASElement(PG.ping, children: [
+            EASElement(PG.heartbeatInterval, text: "120"),
+            EASElement(PG.folders, children: [EASElement(PG.folder, children: [
+                EASElement(PG.id, text: inbox), EASElement(PG.class, text: "Email"),
+            ])]),
+        ])
+        var key = key
+        for _ in 0..<5 {
+            let ping = try await device.send("Ping", pingRequest)
+            log.record(ping)
+            #expect(ping.element?.child(PG.status)?.text == "2")
+            #expect(ping.element?.child(PG.folders)?.children(PG.folder).compactMap(\.text) == [inbox])
+            let sync = try await device.send("Sync", SyncEndToEndTests.syncRequest(key, collection: inbox, window: 100))
+            log.record(sync)
+            let adds = SyncEndToEndTests.collection(sync)?.child(AS.commands)?.children(AS.add) ?? []
+            key = SyncEndToEndTests.collection(sync)?.child(AS.syncKey)?.text ?? key
+            if adds.contains(where: { $0.child(AS.applicationData)?.child(EASTag.Email.subject)?.text == subject }) {
+                return (true, key)
+            }
+        }
+        return (false, key)
+    }
+
     @Test func deliveryThroughPostfixEndsAHeldPingThenTheNextSyncCarriesIt() async throws {
         guard Stack.available() else { return }
         let gateway = try await RunningGateway.start()
@@ -61,40 +101,11 @@ import Testing
         let folders = try await device.send("FolderSync", EASElement(FH.folderSync, children: [EASElement(FH.syncKey, text: "0")]))
         log.record(folders)
         let inbox = try #require(folders.addedFolder(type: "2"))
-        var (key, _) = try await Self.syncToEnd(device, inbox, log: log)
+        let (key, _) = try await Self.syncToEnd(device, inbox, log: log)
 
         // A Ping with nothing new waits; a message delivered by Postfix ends it with Status 2.
-        let subject = "push-\(UUID().uuidString)"
-        Task.detached {
-            try await Task.sleep(for: .milliseconds(800))
-            try await Stack.python("""
-                import os, smtplib, sys
-                with smtplib.SMTP(os.environ["SMTP_HOST"], int(os.environ["SMTP_PLAIN_PORT"])) as s:
-                    s.sendmail("sender@example.net", [os.environ["OTHER_USER"]],
-                               "From: sender@example.net\\r\\nSubject: " + sys.argv[1] + "\\r\\n\\r\\npushed\\r\\n")
-                """, [subject])
-        }
         let started = ContinuousClock.now
-        let pingRequest = EASElement(PG.ping, children: [
-            EASElement(PG.heartbeatInterval, text: "120"),
-            EASElement(PG.folders, children: [EASElement(PG.folder, children: [
-                EASElement(PG.id, text: inbox), EASElement(PG.class, text: "Email"),
-            ])]),
-        ])
-        // Other suites deliver to this INBOX too (SendMail): a Ping may be ended by their mail;
-        // then Sync, Ping again, until ours came.
-        var arrived = false
-        for _ in 0..<5 where !arrived {
-            let ping = try await device.send("Ping", pingRequest)
-            log.record(ping)
-            #expect(ping.element?.child(PG.status)?.text == "2")
-            #expect(ping.element?.child(PG.folders)?.children(PG.folder).compactMap(\.text) == [inbox])
-            let sync = try await device.send("Sync", SyncEndToEndTests.syncRequest(key, collection: inbox, window: 100))
-            log.record(sync)
-            let adds = SyncEndToEndTests.collection(sync)?.child(AS.commands)?.children(AS.add) ?? []
-            arrived = adds.contains { $0.child(AS.applicationData)?.child(EASTag.Email.subject)?.text == subject }
-            key = SyncEndToEndTests.collection(sync)?.child(AS.syncKey)?.text ?? key
-        }
+        let (arrived, _) = try await Self.pingUntilDelivered(device, inbox: inbox, key: key, log: log)
         #expect(arrived, "the delivered message never reached the device")
         #expect(ContinuousClock.now - started < .seconds(60), "push took \(ContinuousClock.now - started)")
 
@@ -176,29 +187,25 @@ import Testing
         let attachmentBytes = try #require(Base64.decode("JVBERi0xLjQKJcfs"))
         #expect(second == attachmentBytes)
 
-        // A byte range of the attachment, with the range given and the whole size.
-        let ranged = try await device.send("ItemOperations", EASElement(IO.itemOperations, children: [
-            EASElement(IO.fetch, children: [
-                EASElement(IO.store, text: "Mailbox"), EASElement(EASTag.AirSyncBase.fileReference, text: reference),
-                EASElement(IO.options, children: [EASElement(IO.range, text: "4-7")]),
-            ]),
-        ]))
-        log.record(ranged)
-        let rangedProperties = ranged.element?.child(IO.response)?.child(IO.fetch)?.child(IO.properties)
-        #expect(rangedProperties?.child(IO.range)?.text == "4-7")
-        #expect(rangedProperties?.child(IO.total)?.text == "12")
-        #expect(rangedProperties?.child(IO.data)?.text.flatMap { Base64.decode($0) } == Array(attachmentBytes[4...7]))
-        // A range reaching as far as an Int goes: the rest of the attachment.
-        let toTheEnd = try await device.send("ItemOperations", EASElement(IO.itemOperations, children: [
-            EASElement(IO.fetch, children: [
-                EASElement(IO.store, text: "Mailbox"), EASElement(EASTag.AirSyncBase.fileReference, text: reference),
-                EASElement(IO.options, children: [EASElement(IO.range, text: "10-\(Int.max)")]),
-            ]),
-        ]))
-        log.record(toTheEnd)
-        let restProperties = toTheEnd.element?.child(IO.response)?.child(IO.fetch)?.child(IO.properties)
-        #expect(restProperties?.child(IO.range)?.text == "10-11")
-        #expect(restProperties?.child(IO.data)?.text.flatMap { Base64.decode($0) } == Array(attachmentBytes[10...11]))
+        // A byte range of the attachment, with the range given and the whole size; a range
+        // reaching as far as an Int goes gives the rest of it.
+        func fetchRange(_ range: String) async throws -> EASElement? {
+            let answer = try await device.send("ItemOperations", EASElement(IO.itemOperations, children: [
+                EASElement(IO.fetch, children: [
+                    EASElement(IO.store, text: "Mailbox"), EASElement(EASTag.AirSyncBase.fileReference, text: reference),
+                    EASElement(IO.options, children: [EASElement(IO.range, text: range)]),
+                ]),
+            ]))
+            log.record(answer)
+            return answer.element?.child(IO.response)?.child(IO.fetch)?.child(IO.properties)
+        }
+        let ranged = try await fetchRange("4-7")
+        #expect(ranged?.child(IO.range)?.text == "4-7")
+        #expect(ranged?.child(IO.total)?.text == "12")
+        #expect(ranged?.child(IO.data)?.text.flatMap { Base64.decode($0) } == Array(attachmentBytes[4...7]))
+        let rest = try await fetchRange("10-\(Int.max)")
+        #expect(rest?.child(IO.range)?.text == "10-11")
+        #expect(rest?.child(IO.data)?.text.flatMap { Base64.decode($0) } == Array(attachmentBytes[10...11]))
 
         // The other account presents this account's reference: it names nothing there.
         var other = gateway.device(user: Stack["OTHER_USER"], password: Stack["OTHER_PASSWORD"])
