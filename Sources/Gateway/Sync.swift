@@ -203,6 +203,9 @@ extension Gateway {
         let filterType = options.filterType ?? generation.filterType
         var clientOutcome = ClientCommandOutcome()
         if !collection.commands.isEmpty {
+            // Other clients' changes are logged before this device's own: caught up after them,
+            // a message both changed would be one entry that looks like the device's echo.
+            _ = try await logs.catchUp(ref.folder, mailbox: mailbox, session: context.session)
             clientOutcome = try await applyClientCommands(collection.commands, folder: folder, folders: folders,
                                                           deletesAsMoves: collection.deletesAsMoves ?? true, options: options,
                                                           context: context)
@@ -528,11 +531,12 @@ struct SyncBatch {
     }
 
     mutating func change(_ uid: UInt32, flags: [String]) {
-        // A message the device does not have yet gets its flags with its Add; flags the client
-        // itself just set are not news to it.
-        guard held.contains(uid), !addedUIDs.contains(uid), clientFlags[uid] != flags.sorted() else { return }
-        changes[uid] = flags
-        budget -= 200
+        // A message the device does not have yet gets its flags with its Add.
+        guard held.contains(uid), !addedUIDs.contains(uid) else { return }
+        // Flags the client itself just set are not news to it, unless an earlier entry of
+        // this answer (another client's change) would otherwise be the last word.
+        if clientFlags[uid] == flags.sorted(), changes[uid] == nil { return }
+        if changes.updateValue(flags, forKey: uid) == nil { budget -= 200 }
     }
 
     mutating func remove(_ uid: UInt32) {

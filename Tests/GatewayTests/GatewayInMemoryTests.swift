@@ -356,6 +356,28 @@ import Testing
         #expect(told.last == "0", "the device still believes the message read")
     }
 
+    @Test func anotherClientsEarlierChangeIsNotSwallowedByTheDevicesOwn() async throws {
+        // Another client flags the message; before any Sync logs that, the device marks it
+        // read. The device must still learn of the flag (and keep its read state).
+        let fixture = Fixture()
+        let uid = try await fixture.deliver("flagged elsewhere")
+        let inbox = try await fixture.inboxId()
+        var key = try #require(Self.collection(try await fixture.send(.sync, Self.sync("0", inbox)))?.child(AS.syncKey)?.text)
+        let initial = try await fixture.send(.sync, Self.sync(key, inbox))
+        key = try #require(Self.collection(initial)?.child(AS.syncKey)?.text)
+        let serverId = try #require(Self.ids(initial).first)
+        try await fixture.mail.setFlags(in: IMAPMailboxName(wire: "INBOX"), uids: UIDSet(uids: [uid]), add: ["\\Flagged"], remove: [])
+        var answers = [try await fixture.send(.sync, Self.markRead(serverId, key: key, inbox))]
+        if let next = Self.collection(answers[0])?.child(AS.syncKey)?.text {
+            answers.append(try await fixture.send(.sync, Self.sync(next, inbox)))
+        }
+        let changes = answers.flatMap { Self.collection($0)?.child(AS.commands)?.children(AS.change) ?? [] }
+            .filter { $0.child(AS.serverId)?.text == serverId }
+        let last = try #require(changes.last?.child(AS.applicationData), "the device never heard of the flag")
+        #expect(last.child(EASTag.Email.flag)?.child(EASTag.Email.status)?.text == "2")
+        #expect(last.child(EASTag.Email.read)?.text == "1")
+    }
+
     @Test func aFlagChangeOfTheDeviceItselfIsNotEchoed() async throws {
         let fixture = Fixture()
         _ = try await fixture.deliver("mine")
