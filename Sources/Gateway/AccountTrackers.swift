@@ -25,6 +25,9 @@ actor AccountTrackers {
         /// Pings held on this node right now: the account is not quiet while one waits.
         var waiting = 0
         var holdsLease = false
+        /// The IDLE wait in progress and its folder: ended early when the folder to idle on
+        /// changes (the Inbox came into use after IDLE began on another folder).
+        var idling: (folderId: String, wait: Task<MailboxActivity, any Error>)?
     }
 
     private var trackers: [AccountID: Tracker] = [:]
@@ -68,6 +71,11 @@ actor AccountTrackers {
             for folder in folders { tracker.folders[folder.folderId] = folder }
             tracker.mail = mail
             trackers[account] = tracker
+            // The poll loop leaves the folder to idle on to IDLE: if that is now another folder
+            // (the Inbox joined), IDLE must move to it rather than finish its wait elsewhere.
+            if let idling = tracker.idling, Self.idled(Array(tracker.folders.values))?.folderId != idling.folderId {
+                idling.wait.cancel()
+            }
         } else {
             let task = Task { await self.run(account) }
             trackers[account] = Tracker(task: task, lastActivity: .now,
@@ -277,17 +285,29 @@ actor AccountTrackers {
             let mailbox = IMAPMailboxName(wire: inbox.mailboxName)
             let folder = FolderRef(account: account, folderId: inbox.folderId)
             let logs = logs
-            do {
-                let activity = try await watcher.waitForActivity(in: mailbox, timeout: min(quietAfter, .seconds(20 * 60))) {
+            let timeout = min(quietAfter, .seconds(20 * 60))
+            let wait = Task {
+                try await watcher.waitForActivity(in: mailbox, timeout: timeout) {
                     // Changes since the last look and before IDLE began are not reported by it.
                     _ = try? await logs.catchUp(folder, mailbox: mailbox, session: mail.session)
+                }
+            }
+            trackers[account]?.idling = (inbox.folderId, wait)
+            defer { trackers[account]?.idling = nil }
+            do {
+                let activity = try await withTaskCancellationHandler {
+                    try await wait.value
+                } onCancel: {
+                    wait.cancel()
                 }
                 if activity == .activity {
                     _ = try await logs.catchUp(folder, mailbox: mailbox, session: mail.session)
                 }
                 retryAfter = Self.firstIdleRetry
             } catch is CancellationError {
-                return
+                // Either the tracker stops, or the folder to idle on changed (`touch`): then
+                // the catch-up at the next IDLE's start covers the gap.
+                if Task.isCancelled { return }
             } catch {
                 logger.notice("IDLE not available, polling instead", metadata: [
                     "error": "\(error)", "retry_in_s": "\(retryAfter.components.seconds)",

@@ -220,6 +220,28 @@ import Testing
         _ = try? await ping.value
     }
 
+    @Test func idleMovesToTheInboxWhenItComesIntoUseAfterAnotherFolder() async throws {
+        // A device syncs another folder first, so the account's IDLE begins there; then the
+        // Inbox. New Inbox mail must wake a Ping at once, not when the heartbeat runs out
+        // (the poll loop leaves the Inbox to IDLE). Heartbeats here are short; the test's
+        // bound on the wait is far below the 60 s heartbeat.
+        let fixture = Fixture(configuration: GatewayConfiguration(pingPollInterval: .seconds(30)))
+        try await fixture.mail.createMailbox(IMAPMailboxName(wire: "Projects"))
+        let folders = try await fixture.send(.folderSync, EASElement(FH.folderSync, children: [EASElement(FH.syncKey, text: "0")]))
+        let adds = folders.body?.child(FH.changes)?.children(FH.add) ?? []
+        let projects = try #require(adds.first { $0.child(FH.displayName)?.text == "Projects" }?.child(FH.serverId)?.text)
+        let inbox = try #require(adds.first { $0.child(FH.type)?.text == "2" }?.child(FH.serverId)?.text)
+        let projectsKey = try #require(Self.collection(try await fixture.send(.sync, Self.sync("0", projects)))?.child(AS.syncKey)?.text)
+        _ = try await fixture.send(.sync, Self.sync(projectsKey, projects))
+        for _ in 0..<200 where await fixture.mail.waitingWatchers == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        let ping = try await fixture.holdPingOnSyncedInbox(heartbeat: 60)
+        let started = ContinuousClock.now
+        _ = try await fixture.deliver("to the inbox")
+        let answer = try await ping.value
+        #expect(answer.body?.child(PG.status)?.text == "2")
+        #expect(ContinuousClock.now - started < .seconds(20), "the Ping waited \(ContinuousClock.now - started)")
+    }
+
     @Test func pingParameterErrors() async throws {
         let fixture = Fixture()
         let inbox = try await fixture.inboxId()
