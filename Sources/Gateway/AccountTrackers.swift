@@ -324,7 +324,9 @@ actor AccountTrackers {
         while !Task.isCancelled {
             try? await Task.sleep(for: pollInterval)
             guard !Task.isCancelled, let (folders, mail, quiet) = await state(account), !quiet else { return }
-            let idled = mail.watcher == nil ? nil : Self.idled(folders)?.folderId
+            // Only the folder IDLE is on now is left out: one that IDLE should be on but is not
+            // yet (a folder another node's devices began to use) is still polled.
+            let idled = mail.watcher == nil ? nil : trackers[account]?.idling?.folderId
             for folder in folders where folder.folderId != idled {
                 do {
                     _ = try await logs.catchUp(FolderRef(account: account, folderId: folder.folderId),
