@@ -50,6 +50,30 @@ import Testing
                 internalDate: 1_795_000_000_000))
         }
 
+        /// Delivers one message and syncs the Inbox to a current key: its UID, the Inbox's id,
+        /// the key and the message's ServerId.
+        func syncedMessage(_ subject: String) async throws -> (uid: UInt32, inbox: String, key: String, serverId: String) {
+            let uid = try await deliver(subject)
+            let inbox = try await inboxId()
+            let first = try #require(GatewayInMemoryTests.collection(try await send(.sync, GatewayInMemoryTests.sync("0", inbox)))?
+                .child(AS.syncKey)?.text)
+            let initial = try await send(.sync, GatewayInMemoryTests.sync(first, inbox))
+            let key = try #require(GatewayInMemoryTests.collection(initial)?.child(AS.syncKey)?.text)
+            return (uid, inbox, key, try #require(GatewayInMemoryTests.ids(initial).first))
+        }
+
+        /// Marks the message read in a Sync, then syncs once more: the ApplicationData of every
+        /// Change the device was sent for it, in order.
+        func markReadAndSyncAgain(_ serverId: String, key: String, _ inbox: String) async throws -> [EASElement] {
+            var answers = [try await send(.sync, GatewayInMemoryTests.markRead(serverId, key: key, inbox))]
+            if let next = GatewayInMemoryTests.collection(answers[0])?.child(AS.syncKey)?.text {
+                answers.append(try await send(.sync, GatewayInMemoryTests.sync(next, inbox)))
+            }
+            return answers.flatMap { GatewayInMemoryTests.collection($0)?.child(AS.commands)?.children(AS.change) ?? [] }
+                .filter { $0.child(AS.serverId)?.text == serverId }
+                .compactMap { $0.child(AS.applicationData) }
+        }
+
         /// Syncs the Inbox to a current key, then starts a Ping on it and returns once it is
         /// held (a bounded wait: a loaded machine may start it late).
         func holdPingOnSyncedInbox(heartbeat: Int) async throws -> Task<EASResponse, any Error> {
@@ -358,21 +382,10 @@ import Testing
         // gateway's STORE. The mailbox ends unread, so the device must be told, not have the
         // result taken for the echo of its own change.
         let fixture = Fixture()
-        let uid = try await fixture.deliver("contested")
-        let inbox = try await fixture.inboxId()
-        var key = try #require(Self.collection(try await fixture.send(.sync, Self.sync("0", inbox)))?.child(AS.syncKey)?.text)
-        let initial = try await fixture.send(.sync, Self.sync(key, inbox))
-        key = try #require(Self.collection(initial)?.child(AS.syncKey)?.text)
-        let serverId = try #require(Self.ids(initial).first)
+        let (uid, inbox, key, serverId) = try await fixture.syncedMessage("contested")
         await fixture.mail.afterNextStore(add: [], remove: ["\\Seen"])
-        let change = Self.markRead(serverId, key: key, inbox)
-        var answers = [try await fixture.send(.sync, change)]
-        if let next = Self.collection(answers[0])?.child(AS.syncKey)?.text {
-            answers.append(try await fixture.send(.sync, Self.sync(next, inbox)))
-        }
-        let told = answers.flatMap { Self.collection($0)?.child(AS.commands)?.children(AS.change) ?? [] }
-            .filter { $0.child(AS.serverId)?.text == serverId }
-            .compactMap { $0.child(AS.applicationData)?.child(EASTag.Email.read)?.text }
+        let told = try await fixture.markReadAndSyncAgain(serverId, key: key, inbox)
+            .compactMap { $0.child(EASTag.Email.read)?.text }
         let flags = try await fixture.mail.summaries(in: IMAPMailboxName(wire: "INBOX"), uids: UIDSet(uids: [uid])).first?.flags
         #expect(flags?.contains("\\Seen") == false)
         #expect(told.last == "0", "the device still believes the message read")
@@ -382,32 +395,17 @@ import Testing
         // Another client flags the message; before any Sync logs that, the device marks it
         // read. The device must still learn of the flag (and keep its read state).
         let fixture = Fixture()
-        let uid = try await fixture.deliver("flagged elsewhere")
-        let inbox = try await fixture.inboxId()
-        var key = try #require(Self.collection(try await fixture.send(.sync, Self.sync("0", inbox)))?.child(AS.syncKey)?.text)
-        let initial = try await fixture.send(.sync, Self.sync(key, inbox))
-        key = try #require(Self.collection(initial)?.child(AS.syncKey)?.text)
-        let serverId = try #require(Self.ids(initial).first)
+        let (uid, inbox, key, serverId) = try await fixture.syncedMessage("flagged elsewhere")
         try await fixture.mail.setFlags(in: IMAPMailboxName(wire: "INBOX"), uids: UIDSet(uids: [uid]), add: ["\\Flagged"], remove: [])
-        var answers = [try await fixture.send(.sync, Self.markRead(serverId, key: key, inbox))]
-        if let next = Self.collection(answers[0])?.child(AS.syncKey)?.text {
-            answers.append(try await fixture.send(.sync, Self.sync(next, inbox)))
-        }
-        let changes = answers.flatMap { Self.collection($0)?.child(AS.commands)?.children(AS.change) ?? [] }
-            .filter { $0.child(AS.serverId)?.text == serverId }
-        let last = try #require(changes.last?.child(AS.applicationData), "the device never heard of the flag")
+        let last = try #require(try await fixture.markReadAndSyncAgain(serverId, key: key, inbox).last,
+                                "the device never heard of the flag")
         #expect(last.child(EASTag.Email.flag)?.child(EASTag.Email.status)?.text == "2")
         #expect(last.child(EASTag.Email.read)?.text == "1")
     }
 
     @Test func aFlagChangeOfTheDeviceItselfIsNotEchoed() async throws {
         let fixture = Fixture()
-        _ = try await fixture.deliver("mine")
-        let inbox = try await fixture.inboxId()
-        var key = try #require(Self.collection(try await fixture.send(.sync, Self.sync("0", inbox)))?.child(AS.syncKey)?.text)
-        let initial = try await fixture.send(.sync, Self.sync(key, inbox))
-        key = try #require(Self.collection(initial)?.child(AS.syncKey)?.text)
-        let serverId = try #require(Self.ids(initial).first)
+        let (_, inbox, key, serverId) = try await fixture.syncedMessage("mine")
         let change = Self.markRead(serverId, key: key, inbox)
         let answer = try await fixture.send(.sync, change)
         #expect(Self.collection(answer)?.child(AS.commands) == nil)
