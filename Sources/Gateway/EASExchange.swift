@@ -50,6 +50,8 @@ public struct EASResponse: Sendable {
     /// A body that is not WBXML (ItemOperations multipart, a GetAttachment's bytes), already
     /// encoded, in pieces sent one after another (a large attachment is not copied into one).
     public var rawBody: [ByteBuffer]?
+    /// The length of `rawBody`, all pieces together.
+    public var rawBodyLength: Int? { rawBody?.reduce(0) { $0 + $1.readableBytes } }
     /// The Content-Type of `rawBody`; nil: the ItemOperations multipart type.
     public var rawBodyType: String?
     /// For 503.

@@ -44,7 +44,7 @@ public final class Gateway: Sendable {
             logger.info("trace", metadata: [
                 "request_xml": .string(request.body?.xml() ?? request.rawBody.map { "(\($0.count) bytes of MIME)" } ?? "(empty)"),
                 "response_status": .string(String(response.httpStatus)),
-                "response_xml": .string(response.body?.xml() ?? response.rawBody.map { "(\($0.reduce(0) { $0 + $1.readableBytes }) bytes, multipart)" } ?? "(empty)"),
+                "response_xml": .string(response.body?.xml() ?? response.rawBodyLength.map { "(\($0) bytes, multipart)" } ?? "(empty)"),
             ])
         }
         return response

@@ -61,31 +61,42 @@ extension Gateway {
         // their notifications end the wait below.
         await trackers.touch(context.accountId, mail: context.account, folders: watched)
         await trackers.beginWait(context.accountId)
-        // The wait ends with the first of: a change in a watched folder (found by the one task
-        // reading the notifications), the heartbeat (a timer), a newer Ping of the device (the
-        // hub). Timer and hub need no task of their own: a held Ping is mostly its memory.
-        let (ends, end) = AsyncStream.makeStream(of: [String].self, bufferingPolicy: .bufferingOldest(1))
-        let ticket = await pings.begin(context.deviceRef, superseded: { end.yield([]) })
-        let heartbeatTimer = CancellableTimer(after: .seconds(heartbeat)) { end.yield([]) }
         metrics.pingHeld(1)
         defer { metrics.pingHeld(-1) }
+        let outcome = await holdRequest(of: context.deviceRef, for: .seconds(heartbeat), notifications: notifications) { notice -> [String]? in
+            let hit = notice.folderIds.filter { known.contains($0) }
+            // The notice means the log grew: compare with it, no need to ask IMAP again.
+            guard !hit.isEmpty, let changed = try? await self.foldersWithChanges(watched.filter { hit.contains($0.folderId) },
+                                                                                 catchUp: false, context: context),
+                  !changed.isEmpty
+            else { return nil }
+            self.metrics.pushLatency(.milliseconds(max(0, Gateway.wallClockMilliseconds() - notice.loggedAt)))
+            return changed
+        }
+        await trackers.endWait(context.accountId)
+        return outcome.map(Self.pingChanges) ?? status(PingStatus.expired)
+    }
+
+    /// Holds a request (a Ping, a Sync with Wait) until `found` makes something of one of the
+    /// account's change notifications, `duration` passes, or a newer held request of the
+    /// device begins (nil for both). One task reads the notifications; the timer and the hub
+    /// end the wait without a task of their own: a held request is mostly its memory.
+    func holdRequest<Found: Sendable>(of device: DeviceRef, for duration: Duration,
+                                      notifications: AsyncStream<ChangeNotification>,
+                                      until found: @escaping @Sendable (ChangeNotification) async -> Found?) async -> Found? {
+        let (ends, end) = AsyncStream.makeStream(of: Found?.self, bufferingPolicy: .bufferingOldest(1))
+        let ticket = await pings.begin(device, superseded: { end.yield(nil) })
+        let timer = CancellableTimer(after: duration) { end.yield(nil) }
         let outcome = await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                // Notifications from the tracker (this node or another, via the store).
                 for await notice in notifications {
-                    let hit = notice.folderIds.filter { known.contains($0) }
-                    // The notice means the log grew: compare with it, no need to ask IMAP again.
-                    if !hit.isEmpty, let changed = try? await self.foldersWithChanges(watched.filter { hit.contains($0.folderId) },
-                                                                                      catchUp: false, context: context),
-                       !changed.isEmpty {
-                        let latency = max(0, Gateway.wallClockMilliseconds() - notice.loggedAt)
-                        self.metrics.pushLatency(.milliseconds(latency))
-                        end.yield(changed)
+                    if let result = await found(notice) {
+                        end.yield(result)
                         return
                     }
                 }
             }
-            var first: [String] = []
+            var first: Found?
             for await event in ends {
                 first = event
                 break
@@ -93,10 +104,9 @@ extension Gateway {
             group.cancelAll()
             return first
         }
-        heartbeatTimer.cancel()
+        timer.cancel()
         await pings.end(ticket)
-        await trackers.endWait(context.accountId)
-        return outcome.isEmpty ? status(PingStatus.expired) : Self.pingChanges(outcome)
+        return outcome
     }
 
     static func pingChanges(_ folderIds: [String]) -> EASResponse {

@@ -1,4 +1,3 @@
-import CancellableSleep
 import EASProtocol
 import MailUpstream
 import SyncState
@@ -69,27 +68,9 @@ extension Gateway {
         var collections = try await syncPass(&request, context: context)
         if collections.isEmpty, let hold, let notifications {
             let ids = Set((request.collections ?? []).map(\.collectionId))
-            // As a held Ping: the notification task, a timer for the Wait, the hub for a newer request.
-            let (ends, end) = AsyncStream.makeStream(of: Bool.self, bufferingPolicy: .bufferingOldest(1))
-            let ticket = await pings.begin(context.deviceRef, superseded: { end.yield(false) })
-            let waitTimer = CancellableTimer(after: hold) { end.yield(false) }
-            let woken = await withTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    for await notice in notifications where notice.folderIds.contains(where: ids.contains) {
-                        end.yield(true)
-                        return
-                    }
-                }
-                var first = false
-                for await event in ends {
-                    first = event
-                    break
-                }
-                group.cancelAll()
-                return first
-            }
-            waitTimer.cancel()
-            await pings.end(ticket)
+            let woken = await holdRequest(of: context.deviceRef, for: hold, notifications: notifications) { notice in
+                notice.folderIds.contains(where: ids.contains) ? true : nil
+            } ?? false
             if woken { collections = try await syncPass(&request, context: context) }
         }
         guard !collections.isEmpty else {

@@ -308,10 +308,9 @@ public struct GatewayResponder: HTTPResponder {
     static func http(_ response: EASResponse) throws -> Response {
         if response.httpStatus == 503 { return unavailable(seconds: response.retryAfterSeconds ?? 30) }
         if response.httpStatus != 200 { return plain(HTTPResponse.Status(code: response.httpStatus)) }
-        if let raw = response.rawBody {
+        if let raw = response.rawBody, let length = response.rawBodyLength {
             var headers = HTTPFields()
             headers[.contentType] = response.rawBodyType ?? "application/vnd.ms-sync.multipart"
-            let length = raw.reduce(0) { $0 + $1.readableBytes }
             headers[.contentLength] = String(length)
             // Written piece by piece: the multipart header, the WBXML, then each attachment
             // buffer as the gateway holds it.
