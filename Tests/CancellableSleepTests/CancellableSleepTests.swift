@@ -8,7 +8,8 @@ import Testing
         await sleepUnlessCancelled(for: .milliseconds(200))
         let slept = ContinuousClock.now - started
         #expect(slept >= .milliseconds(200))
-        #expect(slept < .seconds(5))
+        // Upper bounds only tell "not the hour": a busy machine may start a task late.
+        #expect(slept < .seconds(60))
     }
 
     @Test func aCancelledSleepReturnsAtOnce() async {
@@ -17,7 +18,7 @@ import Testing
         try? await Task.sleep(for: .milliseconds(50))
         sleeper.cancel()
         await sleeper.value
-        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(ContinuousClock.now - started < .seconds(60))
     }
 
     @Test func aTaskCancelledBeforeItSleepsDoesNotWait() async {
@@ -27,7 +28,7 @@ import Testing
             await sleepUnlessCancelled(for: .seconds(3600))
             return ContinuousClock.now - started
         }
-        #expect(await sleeper.value < .seconds(5))
+        #expect(await sleeper.value < .seconds(60))
     }
 
     @Test func manySleepersCutShortAndOneLeftAloneAllReturnAsTheyShould() async {
@@ -45,7 +46,7 @@ import Testing
         }
         let elapsed = ContinuousClock.now - started
         #expect(elapsed >= .milliseconds(100))
-        #expect(elapsed < .seconds(30))
+        #expect(elapsed < .seconds(120))
     }
 
     @Test func absurdDurationsDoNotTrap() async {
@@ -62,7 +63,9 @@ import Testing
         let timer = CancellableTimer(after: .milliseconds(50)) { fired.add(1, ordering: .relaxed) }
         let cancelled = CancellableTimer(after: .milliseconds(50)) { cancelledFired.add(1, ordering: .relaxed) }
         cancelled.cancel()
-        await sleepUnlessCancelled(for: .milliseconds(400))
+        // Waited for, not timed: a busy machine may run the timer late.
+        for _ in 0..<3000 where fired.load(ordering: .relaxed) == 0 { await sleepUnlessCancelled(for: .milliseconds(10)) }
+        await sleepUnlessCancelled(for: .milliseconds(200))
         #expect(fired.load(ordering: .relaxed) == 1)
         #expect(cancelledFired.load(ordering: .relaxed) == 0)
         timer.cancel()
