@@ -224,11 +224,9 @@ public struct ProfiledDevice: Sendable {
             answer = try await send("Sync", request)
         case .timeout?:
             _ = try? await send("Sync", request, timeout: .milliseconds(1))
-            // A phone waits some seconds before it asks again. The gateway answers a repeat
-            // that comes while the first request is still being answered with Status 3 (two
-            // requests of one collection are not put in line; docs/gateway.md), so a repeat
-            // after only half a second failed this check on a busy machine.
-            try await Task.sleep(for: .seconds(3))
+            // Asked again soon, the repeat usually comes while the first request is still
+            // being answered: the gateway puts it in line and answers it as a replay.
+            try await Task.sleep(for: .milliseconds(200))
             answer = try await send("Sync", request)
         case nil:
             answer = try await send("Sync", request)

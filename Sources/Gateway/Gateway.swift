@@ -15,6 +15,8 @@ public final class Gateway: Sendable {
     let logs: FolderLogs
     let pings: PingHub
     let syncCache = SyncRequestCache()
+    /// Sync requests of one device's collection, one at a time.
+    let collectionQueue = CollectionQueue<CollectionRef>()
     let trackers: AccountTrackers
 
     public init(configuration: GatewayConfiguration, store: any StateStore, notifier: any ChangeNotifier,

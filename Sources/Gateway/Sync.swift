@@ -128,18 +128,24 @@ extension Gateway {
         return result
     }
 
+    /// A collection's element in a Sync response with its key and status, then `rest`.
+    static func collectionAnswer(_ collection: SyncRequest.Collection, version: EASProtocolVersion, key: String, status: String,
+                                 rest: [EASElement] = []) -> EASElement {
+        var children: [EASElement] = []
+        // [MS-ASCMD] R6319: Class only up to 12.1.
+        if version.sendsClassInSyncCollection {
+            children.append(EASElement(AS.class, text: "Email"))
+        }
+        children += [EASElement(AS.syncKey, text: key), EASElement(AS.collectionId, text: collection.collectionId),
+                     EASElement(AS.status, text: status)]
+        return EASElement(AS.collection, children: children + rest)
+    }
+
     /// One collection's answer, or nil when it has nothing to say (14.0+).
     func syncCollection(_ collection: SyncRequest.Collection, window: Int, budget: inout Int, folders: [String: Folder],
                         context: RequestContext) async throws -> EASElement? {
-        func answer(_ key: String, _ status: String, _ rest: [EASElement] = []) -> EASElement {
-            var children: [EASElement] = []
-            // [MS-ASCMD] R6319: Class only up to 12.1.
-            if context.version.sendsClassInSyncCollection {
-                children.append(EASElement(AS.class, text: "Email"))
-            }
-            children += [EASElement(AS.syncKey, text: key), EASElement(AS.collectionId, text: collection.collectionId),
-                         EASElement(AS.status, text: status)]
-            return EASElement(AS.collection, children: children + rest)
+        func answer(_ key: String, _ status: String) -> EASElement {
+            Self.collectionAnswer(collection, version: context.version, key: key, status: status)
         }
         // CollectionId and ServerIds are bounded when the request is read; a key is checked here.
         guard collection.syncKey.utf8.count <= 64 else { return answer("0", SyncStatus.protocolError) }
@@ -156,6 +162,22 @@ extension Gateway {
         let folder = folders[collection.collectionId]!
         await trackers.touch(context.accountId, mail: context.account, folders: [folder])
         let ref = CollectionRef(device: context.deviceRef, folderId: folder.folderId)
+        // A repeat of a request still being answered (a phone that gave up waiting) waits for
+        // it and then replays its answer; side by side, one of the two would find the key
+        // moved and answer Status 3, and the phone would start the folder over.
+        return try await collectionQueue.inLine(ref) {
+            try await syncCollection(collection, folder: folder, ref: ref, window: window, budget: &budget, folders: folders,
+                                     context: context)
+        }
+    }
+
+    /// The part of a collection's answer that reads and moves its key; one request of the
+    /// collection at a time.
+    private func syncCollection(_ collection: SyncRequest.Collection, folder: Folder, ref: CollectionRef, window: Int,
+                                budget: inout Int, folders: [String: Folder], context: RequestContext) async throws -> EASElement? {
+        func answer(_ key: String, _ status: String, _ rest: [EASElement] = []) -> EASElement {
+            Self.collectionAnswer(collection, version: context.version, key: key, status: status, rest: rest)
+        }
         let mailbox = IMAPMailboxName(wire: folder.mailboxName)
         let options = collection.options.first ?? SyncRequest.Options()
         let lookup = try await store.collection(ref, key: SyncKey(collection.syncKey))
@@ -246,7 +268,7 @@ extension Gateway {
                                                          added: batch.adds.map(\.uid) + clientOutcome.added,
                                                          removed: batch.deletes + Array(clientOutcome.deleted)))
         } catch let error as StateStoreError where error.code == .conflict || error.code == .unknownSyncKey {
-            // Another request of this device moved the collection meanwhile.
+            // Another node moved the collection meanwhile (requests on this node are in line).
             return answer(collection.syncKey, SyncStatus.invalidSyncKey)
         }
         if let skipped = batch.skipped {

@@ -377,6 +377,33 @@ import Testing
         #expect(Self.ids(news).count == 3)
     }
 
+    @Test func aRepeatArrivingWhileTheFirstSyncIsAnsweredIsAReplayNotAnInvalidKey() async throws {
+        // A phone whose Sync timed out asks again while the gateway is still answering the
+        // first: the two are put in line, so the second replays the first's answer instead of
+        // finding the key moved (Status 3 would start the folder over).
+        let fixture = Fixture()
+        for index in 0..<60 { _ = try await fixture.deliver("m\(index)") }
+        let inbox = try await fixture.inboxId()
+        let ref = CollectionRef(device: DeviceRef(account: try await fixture.store.account(named: "demo@airgate.test"),
+                                                  deviceId: "dev1"), folderId: inbox)
+        var key = try #require(Self.collection(try await fixture.send(.sync, Self.sync("0", inbox)))?.child(AS.syncKey)?.text)
+        var seen: [String] = []
+        for _ in 0..<6 {
+            let request = Self.sync(key, inbox, window: 10)
+            async let first = fixture.send(.sync, request)
+            async let second = fixture.send(.sync, request)
+            let answers = try await [first, second]
+            #expect(answers.map { Self.collection($0)?.child(AS.status)?.text } == ["1", "1"])
+            #expect(Self.ids(answers[0]) == Self.ids(answers[1]))
+            seen += Self.ids(answers[0])
+            // The phone keeps the answer to the request it sent last: the one answered last.
+            let keys = answers.compactMap { Self.collection($0)?.child(AS.syncKey)?.text }
+            key = try #require(try await fixture.store.currentCollectionKey(ref)?.rawValue)
+            #expect(keys.contains(key))
+        }
+        #expect(seen.count == 60 && Set(seen).count == 60)
+    }
+
     @Test func aFlagChangedElsewhereAtTheSameMomentReachesTheDevice() async throws {
         // The device marks a message read; another client marks it unread right after the
         // gateway's STORE. The mailbox ends unread, so the device must be told, not have the
