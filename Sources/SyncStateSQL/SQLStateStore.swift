@@ -580,7 +580,20 @@ public final class SQLStateStore: StateStore {
         let generation = number == nil ? "AND removed_in IS NULL" : "AND added_in <= ? AND (removed_in IS NULL OR removed_in > ?)"
         let generationBinds: [SQLValue] = number.map { [.integer($0), .integer($0)] } ?? []
         var held: Set<MessageUID> = []
-        for batch in uids.sorted().chunked(Self.batchSize) {
+        let sorted = uids.sorted()
+        if let low = sorted.first, let high = sorted.last, Int(high - low) < sorted.count * 4 {
+            // A dense set (the enumeration's UID windows): one range read of the primary key
+            // costs less than parsing and binding hundreds of parameters.
+            let found = try await database.query(
+                "SELECT uid FROM held_messages WHERE device_pk = ? AND folder_id = ? \(generation) AND uid BETWEEN ? AND ?",
+                [.integer(devicePK), .text(collection.folderId)] + generationBinds + [.integer(Int64(low)), .integer(Int64(high))])
+            for row in found {
+                let uid = MessageUID(truncatingIfNeeded: try row.int(0))
+                if uids.contains(uid) { held.insert(uid) }
+            }
+            return held
+        }
+        for batch in sorted.chunked(Self.batchSize) {
             let list = Array(repeating: "?", count: batch.count).joined(separator: ", ")
             let found = try await database.query(
                 "SELECT uid FROM held_messages WHERE device_pk = ? AND folder_id = ? \(generation) AND uid IN (\(list))",

@@ -237,6 +237,9 @@ struct StateStoreConformanceTests {
             #expect(try await store.heldMessages(collection, among: [10, 13, 99], asOf: g2.number) == [10])
             #expect(try await store.heldMessages(collection, among: [], asOf: nil) == [])
             #expect(try await store.heldMessages(collection, among: Set(1...1000), asOf: nil) == [11, 12, 13])
+            // A dense set with a hole (read as a range): only the UIDs asked about.
+            #expect(try await store.heldMessages(collection, among: [10, 12, 13], asOf: nil) == [12, 13])
+            #expect(try await store.heldMessages(collection, among: [10, 12, 13], asOf: g2.number) == [10, 12])
             #expect(try await store.heldMessages(CollectionRef(device: DeviceRef(account: account, deviceId: "nobody"),
                                                                folderId: folder.folderId), among: [11], asOf: nil) == [])
             #expect(try await store.currentCollectionKey(collection) == g3.key)
