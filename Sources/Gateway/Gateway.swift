@@ -17,6 +17,8 @@ public final class Gateway: Sendable {
     let syncCache = SyncRequestCache()
     /// Sync requests of one device's collection, one at a time.
     let collectionQueue = CollectionQueue<CollectionRef>()
+    /// Initial enumerations' messages fetched ahead of the device's next request.
+    let readAheads = EnumerationReadAheads()
     let trackers: AccountTrackers
 
     public init(configuration: GatewayConfiguration, store: any StateStore, notifier: any ChangeNotifier,

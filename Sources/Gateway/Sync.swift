@@ -220,7 +220,7 @@ extension Gateway {
             return context.version >= .v14_0 && !isReplay && responses.isEmpty ? nil
                 : answer(collection.syncKey, SyncStatus.success, responses)
         }
-        _ = try await logs.catchUp(ref.folder, mailbox: mailbox, session: context.session)
+        let log = try await logs.catchUp(ref.folder, mailbox: mailbox, session: context.session)
         // Loop detection: a key that keeps coming back after it was answered (a replay of the
         // previous key) means the client cannot take the answer. Halve the window on every
         // repeat from the third; at one item, skip the item. The current key presented again
@@ -238,10 +238,16 @@ extension Gateway {
         batch.clientFlags = clientOutcome.setFlags
         var cursor = generation.cursor
         var position = generation.initialSyncPosition.flatMap(InitialSync.init)
+        // What the previous answer fetched ahead is taken in any case: it is for one request.
+        var ahead = position == nil ? nil : await readAheads.take(ref, key: collection.syncKey)
+        if let initial = position {
+            ahead = try await validated(ahead, log: log, position: initial, filterType: filterType, ref: ref)
+        }
         if collection.getChanges != false {
             cursor = try await collectLogChanges(ref, mailbox: mailbox, after: generation.cursor, into: &batch, context: context)
             if let initial = position, batch.hasRoom {
-                position = try await enumerate(ref, mailbox, initial, filterType: filterType, into: &batch, context: context)
+                position = try await enumerate(ref, mailbox, initial, filterType: filterType, into: &batch, ahead: &ahead,
+                                               context: context)
             } else if position != nil {
                 batch.moreAvailable = true
             }
@@ -278,7 +284,15 @@ extension Gateway {
         }
         var commands: [EASElement] = []
         let items = try await emailItems(for: batch.adds, folderId: folder.folderId, mailbox: mailbox, options: options,
-                                         context: context)
+                                         fetched: ahead?.parts ?? [:], context: context)
+        if let position, var entry = ahead {
+            // While the device reads this answer, the next one's messages are fetched.
+            entry.key = next.key.rawValue
+            await readAheads.put(ref, key: entry.key, fill: fetchAhead(entry, below: position.boundary, count: batch.adds.count,
+                                                                      mailbox: mailbox, options: options, context: context))
+        } else if ahead != nil {
+            await readAheads.drop(ref)
+        }
         for item in items {
             commands.append(EASElement(AS.add, children: [
                 EASElement(AS.serverId, text: ItemId(folderId: folder.folderId, uid: item.summary.uid).text),
@@ -353,29 +367,33 @@ extension Gateway {
     }
 
     /// The next messages of the initial enumeration, newest first, within the FilterType window.
+    /// `ahead` holds what earlier requests found and fetched; it comes back with this one's
+    /// searches added (nil when the mailbox cannot vouch for it: no mod-sequences).
     func enumerate(_ ref: CollectionRef, _ mailbox: IMAPMailboxName, _ position: InitialSync, filterType: Int?, into batch: inout SyncBatch,
-                   context: RequestContext) async throws -> InitialSync? {
-        let since = FilterType.since(filterType, now: Self.wallClockMilliseconds())
-        // Look below the boundary in widening UID windows, so that a batch costs about its own
-        // size, not the whole mailbox (IMAP has no "the newest N", and ESEARCH is not used).
+                   ahead: inout EnumerationReadAhead?, context: RequestContext) async throws -> InitialSync? {
         let top = min(position.boundary, position.start)
         guard top > 1 else { return nil }
-        var span = UInt32(max(batch.room, 1)) * 4
+        var found = ahead ?? EnumerationReadAhead(key: "", uidValidity: 0, start: position.start, filterType: filterType, uids: [],
+                                                  low: top, top: top, asOfHead: 0)
         var remaining: [UInt32] = []
-        var bottom = top
-        while bottom > 1, remaining.count < batch.room {
-            let low = bottom > span ? bottom - span : 1
-            let found = try await context.session.search(in: mailbox, MailSearch(since: since, uids: UIDSet([low...(bottom - 1)])))
-            try await lookUpHeld(Set(found), of: ref, into: &batch)
-            remaining += found.filter { !batch.held.contains($0) }.sorted(by: >)
-            bottom = low
-            span = span > UInt32.max / 4 ? UInt32.max : span * 4
+        var looked = found.uids(below: top).startIndex
+        while remaining.count < batch.room {
+            if looked == found.uids.endIndex {
+                guard found.low > 1 else { break }
+                try await searchFurther(&found, mailbox: mailbox, atLeast: batch.room * 4, session: context.session)
+                continue
+            }
+            let slice = found.uids[looked..<min(found.uids.endIndex, looked + max(batch.room, 32))]
+            looked = slice.endIndex
+            try await lookUpHeld(Set(slice), of: ref, into: &batch)
+            remaining += slice.filter { !batch.held.contains($0) }
         }
+        if ahead != nil { ahead = found }
         guard !remaining.isEmpty else { return nil }
-        let exhausted = bottom <= 1
+        let exhausted = looked == found.uids.endIndex && found.low <= 1
         var boundary = position.boundary
         var index = 0
-        var summaries = SummaryFetcher(remaining, mailbox: mailbox, session: context.session)
+        var summaries = SummaryFetcher(remaining, mailbox: mailbox, session: context.session, known: found.summaries)
         while index < remaining.count, batch.hasRoom {
             let uid = remaining[index]
             if let summary = try await summaries.summary(of: uid) { batch.add(summary) }
@@ -384,7 +402,97 @@ extension Gateway {
         }
         guard index < remaining.count || !exhausted else { return nil }
         batch.moreAvailable = true
-        return InitialSync(start: position.start, boundary: index < remaining.count ? boundary : min(boundary, bottom))
+        // Below the last UID taken; when everything found was taken, below what was searched.
+        return InitialSync(start: position.start, boundary: index < remaining.count || looked < found.uids.endIndex
+            ? boundary : min(boundary, found.low))
+    }
+
+    /// Searches the next UID window below what `found` covers, in widening windows until at
+    /// least one message turns up or the bottom is reached (IMAP has no "the newest N", and
+    /// ESEARCH is not used), so that a batch costs about its own size, not the whole mailbox.
+    func searchFurther(_ found: inout EnumerationReadAhead, mailbox: IMAPMailboxName, atLeast span: Int,
+                       session: any MailSession) async throws {
+        let since = FilterType.since(found.filterType, now: Self.wallClockMilliseconds())
+        // At least as wide as all searched so far: windows widen from request to request too.
+        var span = max(UInt32(clamping: max(span, 4)), found.top - found.low)
+        let before = found.uids.count
+        while found.low > 1, found.uids.count == before {
+            let low = found.low > span ? found.low - span : 1
+            let uids = try await session.search(in: mailbox, MailSearch(since: since, uids: UIDSet([low...(found.low - 1)])))
+            found.uids += uids.filter { $0 < found.low }.sorted(by: >)
+            found.low = low
+            span = span > UInt32.max / 4 ? UInt32.max : span * 4
+        }
+    }
+
+    /// A read-ahead from the previous answer made fit for this request: dropped when the
+    /// mailbox changed identity or cannot tell changes, its summaries of messages the log saw
+    /// change since dropped; a new one when there was none.
+    func validated(_ ahead: EnumerationReadAhead?, log: FolderLogState, position: InitialSync, filterType: Int?,
+                   ref: CollectionRef) async throws -> EnumerationReadAhead? {
+        guard let watermark = log.watermark, watermark.highestModSeq > 0 else { return nil }
+        let top = min(position.boundary, position.start)
+        guard var entry = ahead, entry.uidValidity == watermark.uidValidity, entry.start == position.start,
+              entry.filterType == filterType, entry.top >= top
+        else {
+            return EnumerationReadAhead(key: "", uidValidity: watermark.uidValidity, start: position.start, filterType: filterType,
+                                        uids: [], low: top, top: top, asOfHead: log.head)
+        }
+        if entry.asOfHead != log.head {
+            let limit = 1024
+            let changed = try await store.changes(ref.folder, after: entry.asOfHead, limit: limit)
+            if changed.count == limit { entry.summaries = [:] } else { entry.forget(changed.map(\.entry.uid)) }
+            entry.asOfHead = log.head
+        }
+        return entry
+    }
+
+    /// Fetches, in the background, the summaries and body parts of about the next answer's
+    /// messages below `boundary` (guessed from this answer's `count`), searching further first
+    /// when too few are known. A failure only leaves the next request to fetch for itself.
+    func fetchAhead(_ entry: EnumerationReadAhead, below boundary: UInt32, count: Int, mailbox: IMAPMailboxName,
+                    options: SyncRequest.Options, context: RequestContext) -> Task<EnumerationReadAhead?, Never> {
+        let session = context.session
+        let want = min(max(count * 2, EnumerationReadAhead.aheadRange.lowerBound), EnumerationReadAhead.aheadRange.upperBound)
+        return Task {
+            var entry = entry
+            // What the answer took goes; the rest of the earlier fetch stays.
+            entry.uids = Array(entry.uids(below: boundary))
+            entry.top = boundary
+            entry.summaries = entry.summaries.filter { $0.key < boundary }
+            entry.parts = entry.parts.filter { $0.key.uid < boundary }
+            do {
+                if entry.uids(below: boundary).count < want, entry.low > 1 {
+                    try await searchFurther(&entry, mailbox: mailbox, atLeast: want * 4, session: session)
+                }
+                let next = Array(entry.uids(below: boundary).prefix(want)).filter { entry.summaries[$0] == nil }
+                guard !Task.isCancelled else { return nil }
+                if !next.isEmpty {
+                    for summary in try await session.summaries(in: mailbox, uids: UIDSet(uids: next)) {
+                        entry.summaries[summary.uid] = summary
+                    }
+                }
+                guard !Task.isCancelled else { return nil }
+                var bytes = entry.parts.values.reduce(0) { $0 + $1.count }
+                var requests: [PartRequest] = []
+                for uid in entry.uids(below: boundary).prefix(want) {
+                    guard let summary = entry.summaries[uid] else { continue }
+                    for request in Self.partRequests(for: summary, options: options) where entry.parts[request] == nil {
+                        // A part is at most the message; the range only caps it.
+                        let size = min(request.range?.count ?? summary.size, summary.size)
+                        guard bytes + size <= EnumerationReadAhead.maxPartBytes else { break }
+                        bytes += size
+                        requests.append(request)
+                    }
+                }
+                if !requests.isEmpty {
+                    entry.parts.merge(try await session.fetchParts(in: mailbox, requests)) { _, new in new }
+                }
+            } catch {
+                logger.debug("fetching ahead failed", metadata: ["error": "\(error)"])
+            }
+            return entry
+        }
     }
 
     /// Learns which of `uids` the device holds, for those the batch has not met yet.
@@ -394,19 +502,37 @@ extension Gateway {
         batch.learn(held: try await store.heldMessages(ref, among: unknown, asOf: batch.heldAsOf), among: unknown)
     }
 
-    /// Summaries plus bodies (and invitations' text/calendar parts) fetched in one batch.
-    func emailItems(for summaries: [MessageSummary], folderId: String, mailbox: IMAPMailboxName, options: SyncRequest.Options,
-                    context: RequestContext) async throws -> [EmailItem] {
-        guard !summaries.isEmpty else { return [] }
-        let preferences = options.bodyPreferences.isEmpty
+    /// The body preferences a request's options stand for.
+    static func bodyPreferences(_ options: SyncRequest.Options) -> [BodyPreference] {
+        options.bodyPreferences.isEmpty
             ? [BodyPreference(type: options.mimeSupport == 2 ? 4 : 1, truncationSize: options.mimeTruncation.map(Self.mimeTruncation))]
             : options.bodyPreferences
+    }
+
+    /// The parts a message's item needs with these options: its body, and an invitation's
+    /// text/calendar part.
+    static func partRequests(for summary: MessageSummary, options: SyncRequest.Options) -> [PartRequest] {
+        let body = BodyChoice.choose(for: summary, preferences: bodyPreferences(options)).partRequest(uid: summary.uid)
+        guard let calendar = EmailItem.calendarPart(of: summary) else { return [body] }
+        return [body, EmailItem.calendarRequest(uid: summary.uid, part: calendar)]
+    }
+
+    /// Summaries plus bodies (and invitations' text/calendar parts) fetched in one batch; parts
+    /// already `fetched` (ahead of this request) are not asked for again.
+    func emailItems(for summaries: [MessageSummary], folderId: String, mailbox: IMAPMailboxName, options: SyncRequest.Options,
+                    fetched: [PartRequest: [UInt8]] = [:], context: RequestContext) async throws -> [EmailItem] {
+        guard !summaries.isEmpty else { return [] }
+        let preferences = Self.bodyPreferences(options)
         let choices = summaries.map { BodyChoice.choose(for: $0, preferences: preferences) }
         let requests = zip(summaries, choices).map { $1.partRequest(uid: $0.uid) }
         let calendars = summaries.map { summary in
             EmailItem.calendarPart(of: summary).map { ($0, EmailItem.calendarRequest(uid: summary.uid, part: $0)) }
         }
-        let parts = try await context.session.fetchParts(in: mailbox, requests + calendars.compactMap { $0?.1 })
+        let missing = (requests + calendars.compactMap { $0?.1 }).filter { fetched[$0] == nil }
+        var parts = fetched
+        if !missing.isEmpty {
+            parts.merge(try await context.session.fetchParts(in: mailbox, missing)) { _, new in new }
+        }
         return zip(zip(summaries, choices), zip(requests, calendars)).map { pair, fetch in
             let (request, calendar) = fetch
             let invitation = calendar.flatMap { part, calendarRequest in
@@ -447,20 +573,30 @@ struct SummaryFetcher {
     private var chunk = Self.firstChunk
     private var summaries: [UInt32: MessageSummary] = [:]
 
-    init(_ order: [UInt32], mailbox: IMAPMailboxName, session: any MailSession) {
+    /// - Parameter known: summaries fetched before (ahead of the request); not fetched again.
+    init(_ order: [UInt32], mailbox: IMAPMailboxName, session: any MailSession, known: [UInt32: MessageSummary] = [:]) {
         self.order = order
         positions = Dictionary(order.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         self.mailbox = mailbox
         self.session = session
+        summaries = known.filter { positions[$0.key] != nil }
     }
 
     /// The summary of `uid` (one of the list), nil when the server no longer has it.
     mutating func summary(of uid: UInt32) async throws -> MessageSummary? {
         guard let position = positions[uid] else { return nil }
+        if let known = summaries[uid] { return known }
         while fetched <= position {
-            let next = Array(order[fetched..<min(order.count, fetched + chunk)])
-            fetched += next.count
+            // The next chunk of the list from here, leaving out what is known already.
+            var next: [UInt32] = []
+            var index = max(fetched, position)
+            while index < order.count, next.count < chunk {
+                if summaries[order[index]] == nil { next.append(order[index]) }
+                index += 1
+            }
+            fetched = index
             chunk *= 2
+            guard !next.isEmpty else { break }
             for summary in try await session.summaries(in: mailbox, uids: UIDSet(uids: next)) {
                 summaries[summary.uid] = summary
             }

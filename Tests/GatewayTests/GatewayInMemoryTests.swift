@@ -404,6 +404,69 @@ import Testing
         #expect(seen.count == 60 && Set(seen).count == 60)
     }
 
+    @Test func messagesChangedOrGoneAfterTheyWereFetchedAheadAreSentAsTheyAreNow() async throws {
+        // Answers of about three messages: the read-ahead holds the next ones while the device
+        // reads an answer. A message marked read and one expunged meanwhile must not be sent
+        // as they were when fetched.
+        let fixture = Fixture(configuration: GatewayConfiguration(syncResponseBudget: 2000))
+        for index in 0..<30 { _ = try await fixture.deliver("m\(index)") }
+        let inbox = try await fixture.inboxId()
+        let ref = CollectionRef(device: DeviceRef(account: try await fixture.store.account(named: "demo@airgate.test"),
+                                                  deviceId: "dev1"), folderId: inbox)
+        var key = try #require(Self.collection(try await fixture.send(.sync, Self.sync("0", inbox)))?.child(AS.syncKey)?.text)
+        let first = try await fixture.send(.sync, Self.sync(key, inbox))
+        var seen = Self.ids(first)
+        key = try #require(Self.collection(first)?.child(AS.syncKey)?.text)
+        let ahead = try #require(await fixture.gateway.readAheads.peek(ref))
+        #expect(ahead.key == key)
+        let next = try #require(ahead.uids(below: 28).first)
+        #expect(ahead.summaries[next]?.flags.contains("\\Seen") == false)
+        #expect(ahead.summaries[next - 1] != nil && !ahead.parts.isEmpty)
+        let mailbox = IMAPMailboxName(wire: "INBOX")
+        try await fixture.mail.setFlags(in: mailbox, uids: UIDSet(uids: [next]), add: ["\\Seen"], remove: [])
+        try await fixture.mail.expunge(in: mailbox, uids: UIDSet(uids: [next - 1]))
+        var reads: [String: String] = [:]
+        for _ in 0..<30 {
+            let answer = try await fixture.send(.sync, Self.sync(key, inbox))
+            for add in Self.collection(answer)?.child(AS.commands)?.children(AS.add) ?? [] {
+                reads[add.child(AS.serverId)?.text ?? ""] = add.child(AS.applicationData)?.child(EASTag.Email.read)?.text
+            }
+            seen += Self.ids(answer)
+            guard let collection = Self.collection(answer), collection.child(AS.moreAvailable) != nil else { break }
+            key = try #require(collection.child(AS.syncKey)?.text)
+        }
+        #expect(seen.count == 29 && Set(seen).count == 29)
+        #expect(!seen.contains(ItemId(folderId: inbox, uid: next - 1).text))
+        #expect(reads[ItemId(folderId: inbox, uid: next).text] == "1")
+        #expect(await fixture.gateway.readAheads.count == 0)
+    }
+
+    @Test func aMailboxWithoutModSequencesIsNotReadAhead() async throws {
+        let fixture = Fixture()
+        let plain = InMemoryMailSession(condStore: false)
+        let account = MailAccount(user: "demo@airgate.test", emailAddress: "demo@airgate.test", session: plain, watcher: plain,
+                                  outOfOffice: SieveOutOfOffice(scripts: fixture.sieve, address: "demo@airgate.test"))
+        for index in 0..<30 {
+            _ = try await plain.deliver(InMemoryMailSession.Message(
+                raw: Array("Subject: m\(index)\r\n\r\nbody\r\n".utf8), envelope: Envelope(subject: "m\(index)"),
+                internalDate: 1_795_000_000_000))
+        }
+        func send(_ body: EASElement) async throws -> EASResponse {
+            try await fixture.gateway.handle(EASRequest(command: .sync, user: "demo@airgate.test", deviceId: "dev1",
+                                                        deviceType: "WindowsOutlook15", version: .v14_1, body: body), account: account)
+        }
+        _ = try await fixture.gateway.handle(EASRequest(command: .folderSync, user: "demo@airgate.test", deviceId: "dev1",
+                                                        deviceType: "WindowsOutlook15", version: .v14_1,
+                                                        body: EASElement(FH.folderSync, children: [EASElement(FH.syncKey, text: "0")])),
+                                             account: account)
+        let inbox = try #require(try await fixture.store.folders(of: try await fixture.store.account(named: "demo@airgate.test"))
+            .first { $0.mailboxName == "INBOX" }?.folderId)
+        let key = try #require(Self.collection(try await send(Self.sync("0", inbox)))?.child(AS.syncKey)?.text)
+        let answer = try await send(Self.sync(key, inbox, window: 5))
+        #expect(Self.ids(answer).count == 5)
+        #expect(await fixture.gateway.readAheads.count == 0)
+    }
+
     @Test func aFlagChangedElsewhereAtTheSameMomentReachesTheDevice() async throws {
         // The device marks a message read; another client marks it unread right after the
         // gateway's STORE. The mailbox ends unread, so the device must be told, not have the
