@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import SyncState
 
 /// The `StateStore` on a SQL database (SQLite or PostgreSQL, through an `SQLDatabase` driver).
@@ -11,6 +12,10 @@ public final class SQLStateStore: StateStore {
     let database: any SQLDatabase
     let notifier: any ChangeNotifier
     private let forUpdate: String
+    /// Account ids by login: an account row is never deleted or renumbered, and every request
+    /// asks for its account first.
+    private let accountIds = Mutex<[String: AccountID]>([:])
+    static let accountIdsKept = 100_000
 
     /// Rows per multi-row statement, well under both databases' bind limits.
     static let batchSize = 400
@@ -33,6 +38,16 @@ public final class SQLStateStore: StateStore {
 
     public func account(named username: String) async throws -> AccountID {
         try StateLimits.check(username, max: StateLimits.maxUsernameLength, "username")
+        if let known = accountIds.withLock({ $0[username] }) { return known }
+        let id = try await storedAccount(named: username)
+        accountIds.withLock { ids in
+            if ids.count >= Self.accountIdsKept { ids.removeAll(keepingCapacity: true) }
+            ids[username] = id
+        }
+        return id
+    }
+
+    private func storedAccount(named username: String) async throws -> AccountID {
         if let row = try await database.query("SELECT id FROM accounts WHERE username = ?", .text(username)).first {
             return AccountID(try row.int(0))
         }
@@ -86,22 +101,20 @@ public final class SQLStateStore: StateStore {
         let account = contact.ref.account.rawValue
         // Every request records its device: one statement. Selecting from accounts makes an
         // unknown account insert nothing, so no row comes back.
-        let rows = try await database.transaction { db in
-            try await db.query(
-                """
-                INSERT INTO devices (account_id, device_id, device_type, user_agent, protocol_version, first_seen, last_seen)
-                SELECT id, ?, ?, ?, ?, ?, ? FROM accounts WHERE id = ?
-                ON CONFLICT (account_id, device_id) DO UPDATE SET
-                    device_type = excluded.device_type,
-                    user_agent = COALESCE(excluded.user_agent, devices.user_agent),
-                    protocol_version = COALESCE(excluded.protocol_version, devices.protocol_version),
-                    last_seen = CASE WHEN excluded.last_seen > devices.last_seen THEN excluded.last_seen ELSE devices.last_seen END
-                RETURNING \(Self.deviceColumns)
-                """,
-                .text(contact.ref.deviceId), .text(contact.deviceType),
-                SQLValue(contact.userAgent.map { StateLimits.clipped($0) }), SQLValue(contact.protocolVersion),
-                .integer(contact.at), .integer(contact.at), .integer(account))
-        }
+        let rows = try await database.query(
+            """
+            INSERT INTO devices (account_id, device_id, device_type, user_agent, protocol_version, first_seen, last_seen)
+            SELECT id, ?, ?, ?, ?, ?, ? FROM accounts WHERE id = ?
+            ON CONFLICT (account_id, device_id) DO UPDATE SET
+                device_type = excluded.device_type,
+                user_agent = COALESCE(excluded.user_agent, devices.user_agent),
+                protocol_version = COALESCE(excluded.protocol_version, devices.protocol_version),
+                last_seen = CASE WHEN excluded.last_seen > devices.last_seen THEN excluded.last_seen ELSE devices.last_seen END
+            RETURNING \(Self.deviceColumns)
+            """,
+            .text(contact.ref.deviceId), .text(contact.deviceType),
+            SQLValue(contact.userAgent.map { StateLimits.clipped($0) }), SQLValue(contact.protocolVersion),
+            .integer(contact.at), .integer(contact.at), .integer(account))
         guard let row = rows.first else { throw StateStoreError(.notFound, "\(contact.ref.account)") }
         return try Self.device(from: row)
     }
