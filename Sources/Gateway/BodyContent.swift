@@ -135,12 +135,39 @@ enum HTMLText {
         MarkupEscaping.escaped(text)
     }
 
+    /// The named entities plain text keeps, and numeric ones, decoded in one pass: each `&`
+    /// is read once, so `&amp;lt;` stays the text `&lt;`.
     static func decodeEntities(_ text: String) -> String {
-        guard text.contains("&") else { return text }
-        let named = ["&nbsp;": " ", "&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": "\"", "&#39;": "'", "&apos;": "'"]
-        var result = text
-        for (entity, replacement) in named { result = result.replacing(entity, with: replacement) }
+        guard text.utf8.contains(UInt8(ascii: "&")) else { return text }
+        let named: [Substring: String] = ["nbsp": " ", "amp": "&", "lt": "<", "gt": ">", "quot": "\"", "apos": "'"]
+        var result = ""
+        result.reserveCapacity(text.utf8.count)
+        var rest = Substring(text)
+        while let ampersand = rest.firstIndex(of: "&") {
+            result += rest[..<ampersand]
+            let afterAmpersand = rest.index(after: ampersand)
+            // Entities are short; a longer run is text with a stray ampersand.
+            let window = rest[afterAmpersand...].prefix(10)
+            if let semicolon = window.firstIndex(of: ";"), let decoded = entity(rest[afterAmpersand..<semicolon], named: named) {
+                result += decoded
+                rest = rest[rest.index(after: semicolon)...]
+            } else {
+                result += "&"
+                rest = rest[afterAmpersand...]
+            }
+        }
+        result += rest
         return result
+    }
+
+    private static func entity(_ name: Substring, named: [Substring: String]) -> String? {
+        if let known = named[name] { return known }
+        guard name.first == "#" else { return nil }
+        let digits = name.dropFirst()
+        let value = digits.first == "x" || digits.first == "X" ? UInt32(digits.dropFirst(), radix: 16) : UInt32(digits)
+        // NUL and surrogates are not characters: left as written.
+        guard let value, value != 0, let scalar = Unicode.Scalar(value) else { return nil }
+        return String(Character(scalar))
     }
 }
 

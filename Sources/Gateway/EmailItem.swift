@@ -126,7 +126,9 @@ struct EmailItem {
     static func addressList(_ addresses: [MailAddress]) -> String {
         addresses.map { address in
             guard let name = address.name, !name.isEmpty else { return address.address }
-            let escaped = name.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"")
+            // Most names need no escaping; looking first saves two copies per address.
+            let needsEscaping = name.utf8.contains { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") }
+            let escaped = needsEscaping ? name.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"") : name
             return "\"\(escaped)\" <\(address.address)>"
         }.joined(separator: ", ")
     }

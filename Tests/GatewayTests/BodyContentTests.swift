@@ -34,6 +34,16 @@ import Testing
         #expect(HTMLText.html(fromPlain: "x<y") == "<html><body><pre>x&lt;y</pre></body></html>")
     }
 
+    @Test func entitiesAreDecodedOnceEach() {
+        // An escaped entity stays the text of the entity, whatever order the names are tried in.
+        #expect(HTMLText.decodeEntities("&amp;lt;b&amp;gt;") == "&lt;b&gt;")
+        #expect(HTMLText.decodeEntities("a&nbsp;b &quot;c&quot; it&#39;s &apos;d&apos;") == "a b \"c\" it's 'd'")
+        #expect(HTMLText.decodeEntities("caf&#233; &#x263A; &#X41;") == "café ☺ A")
+        // Unknown names, stray ampersands, NUL and surrogates stay as written.
+        #expect(HTMLText.decodeEntities("AT&T &bogus; &#0; &#xD800; & ;") == "AT&T &bogus; &#0; &#xD800; & ;")
+        #expect(HTMLText.decodeEntities("tail &amp") == "tail &amp")
+    }
+
     @Test func previewIsOneLineOfTextAtMost255Characters() {
         #expect(BodyContent.previewLine("  Hello\n\n  world\t!") == "Hello world !")
         #expect(BodyContent.previewLine(String(repeating: "ab ", count: 200)).count == 255)
