@@ -5,13 +5,11 @@ import SyncState
 /// request: the UIDs a search found below the boundary, and summaries and body parts fetched
 /// ahead while the device was reading the previous answer.
 ///
-/// Valid for the request that presents `key` (the key the previous answer gave). Summaries
+/// Valid for the request that presents the key the previous answer gave. Summaries
 /// carry flags, so they are as of the folder's log entry `asOfHead`: entries logged after it
 /// name the messages whose summaries are dropped before use. Body parts never change under a
 /// UID of one UIDVALIDITY.
 struct EnumerationReadAhead: Sendable {
-    /// The key of the request this is for.
-    var key: String
     var uidValidity: UInt32
     /// Where the enumeration began and its filter: another enumeration is another list.
     var start: UInt32
@@ -80,9 +78,11 @@ actor EnumerationReadAheads {
         }
     }
 
-    /// The entry kept for the collection once its fetch is done, left in place (for tests).
-    func peek(_ ref: CollectionRef) async -> EnumerationReadAhead? {
-        await slots[ref]?.fill.value
+    /// The key and entry kept for the collection once its fetch is done, left in place (for
+    /// tests).
+    func peek(_ ref: CollectionRef) async -> (key: String, entry: EnumerationReadAhead)? {
+        guard let slot = slots[ref], let entry = await slot.fill.value else { return nil }
+        return (slot.key, entry)
     }
 
     /// Forgets a collection's entry (its enumeration ended or went wrong).

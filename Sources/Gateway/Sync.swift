@@ -252,6 +252,13 @@ extension Gateway {
                 batch.moreAvailable = true
             }
         }
+        // The next answer's messages are fetched while this one is made and read; kept only if
+        // this answer gets its key.
+        var fill = position.flatMap { position in
+            ahead.map { fetchAhead($0, below: position.boundary, count: batch.adds.count, mailbox: mailbox, options: options,
+                                   context: context) }
+        }
+        defer { fill?.cancel() }
         metrics.syncSent(items: batch.adds.count + batch.changes.count + batch.deletes.count, bytes: max(0, budget - batch.budget))
         budget = max(0, batch.budget)
         // A position that moved without anything to send (log entries that did not concern the
@@ -285,13 +292,9 @@ extension Gateway {
         var commands: [EASElement] = []
         let items = try await emailItems(for: batch.adds, folderId: folder.folderId, mailbox: mailbox, options: options,
                                          fetched: ahead?.parts ?? [:], context: context)
-        if let position, var entry = ahead {
-            // While the device reads this answer, the next one's messages are fetched.
-            entry.key = next.key.rawValue
-            await readAheads.put(ref, key: entry.key, fill: fetchAhead(entry, below: position.boundary, count: batch.adds.count,
-                                                                      mailbox: mailbox, options: options, context: context))
-        } else if ahead != nil {
-            await readAheads.drop(ref)
+        if let handedOn = fill {
+            await readAheads.put(ref, key: next.key.rawValue, fill: handedOn)
+            fill = nil
         }
         for item in items {
             commands.append(EASElement(AS.add, children: [
@@ -373,7 +376,7 @@ extension Gateway {
                    ahead: inout EnumerationReadAhead?, context: RequestContext) async throws -> InitialSync? {
         let top = min(position.boundary, position.start)
         guard top > 1 else { return nil }
-        var found = ahead ?? EnumerationReadAhead(key: "", uidValidity: 0, start: position.start, filterType: filterType, uids: [],
+        var found = ahead ?? EnumerationReadAhead(uidValidity: 0, start: position.start, filterType: filterType, uids: [],
                                                   low: top, top: top, asOfHead: 0)
         var remaining: [UInt32] = []
         var looked = found.uids(below: top).startIndex
@@ -435,7 +438,7 @@ extension Gateway {
         guard var entry = ahead, entry.uidValidity == watermark.uidValidity, entry.start == position.start,
               entry.filterType == filterType, entry.top >= top
         else {
-            return EnumerationReadAhead(key: "", uidValidity: watermark.uidValidity, start: position.start, filterType: filterType,
+            return EnumerationReadAhead(uidValidity: watermark.uidValidity, start: position.start, filterType: filterType,
                                         uids: [], low: top, top: top, asOfHead: log.head)
         }
         if entry.asOfHead != log.head {
@@ -474,8 +477,9 @@ extension Gateway {
                 }
                 guard !Task.isCancelled else { return nil }
                 var bytes = entry.parts.values.reduce(0) { $0 + $1.count }
+                let withParts = Set(entry.parts.keys.map(\.uid))
                 var requests: [PartRequest] = []
-                for uid in entry.uids(below: boundary).prefix(want) {
+                for uid in entry.uids(below: boundary).prefix(want) where !withParts.contains(uid) {
                     guard let summary = entry.summaries[uid] else { continue }
                     for request in Self.partRequests(for: summary, options: options) where entry.parts[request] == nil {
                         // A part is at most the message; the range only caps it.
