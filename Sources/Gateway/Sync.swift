@@ -230,7 +230,8 @@ extension Gateway {
         if repeats >= Self.loopRepeats { effectiveWindow = max(1, window >> min(repeats - Self.loopRepeats + 1, 10)) }
         // What the device holds is looked up for the UIDs this answer meets, not loaded whole:
         // an idle Sync on a folder of 100,000 messages reads nothing of it.
-        var batch = SyncBatch(window: effectiveWindow, budget: budget, heldAsOf: isReplay ? generation.number : nil,
+        var batch = SyncBatch(window: effectiveWindow, budget: budget, preferences: Self.bodyPreferences(options),
+                              heldAsOf: isReplay ? generation.number : nil,
                               clientAdded: clientOutcome.added, clientDeleted: clientOutcome.deleted)
         if effectiveWindow == 1, repeats >= Self.loopRepeats + 10 {
             batch.skipNextAdd = true
@@ -355,7 +356,12 @@ extension Gateway {
                 if batch.held.contains(entry.uid) {
                     batch.change(entry.uid, flags: entry.flags)
                 } else if let summary = try await summaries.summary(of: entry.uid) {
-                    // A message gone meanwhile has no summary: it is left out.
+                    // A message gone meanwhile has no summary: it is left out. One that would
+                    // take the answer over the budget waits for the next.
+                    guard batch.fits(summary) else {
+                        batch.moreAvailable = true
+                        return consumed
+                    }
                     batch.add(summary)
                 }
             case .flagsChanged:
@@ -399,7 +405,11 @@ extension Gateway {
         var summaries = SummaryFetcher(remaining, mailbox: mailbox, session: context.session, known: found.summaries)
         while index < remaining.count, batch.hasRoom {
             let uid = remaining[index]
-            if let summary = try await summaries.summary(of: uid) { batch.add(summary) }
+            if let summary = try await summaries.summary(of: uid) {
+                // Over the budget it goes first in the next answer.
+                guard batch.fits(summary) else { break }
+                batch.add(summary)
+            }
             boundary = uid
             index += 1
         }
@@ -619,6 +629,8 @@ struct SyncBatch {
     let heldAsOf: Int64?
     let window: Int
     var budget: Int
+    /// The body preferences the Adds are made with: what their bodies will weigh.
+    let preferences: [BodyPreference]
     var adds: [MessageSummary] = []
     var changes: [UInt32: [String]] = [:]
     var deletes: [UInt32] = []
@@ -631,13 +643,15 @@ struct SyncBatch {
     private(set) var skipped: UInt32?
     private var addedUIDs: Set<UInt32> = []
 
-    init(window: Int, budget: Int, heldAsOf: Int64? = nil, clientAdded: [UInt32] = [], clientDeleted: Set<UInt32> = []) {
+    init(window: Int, budget: Int, preferences: [BodyPreference] = [], heldAsOf: Int64? = nil, clientAdded: [UInt32] = [],
+         clientDeleted: Set<UInt32> = []) {
         held = Set(clientAdded).subtracting(clientDeleted)
         known = clientDeleted.union(clientAdded)
         self.heldAsOf = heldAsOf
         self.clientDeleted = clientDeleted
         self.window = window
         self.budget = budget
+        self.preferences = preferences
     }
 
     /// The UIDs among `uids` whose holding is not known yet.
@@ -659,6 +673,12 @@ struct SyncBatch {
     var hasRoom: Bool { count < window && (budget > 0 || count == 0) }
     var isEmpty: Bool { count == 0 }
 
+    /// The message's Add keeps the answer within the byte budget, or is the answer's first
+    /// item (an oversized message still goes, alone).
+    func fits(_ summary: MessageSummary) -> Bool {
+        count == 0 || Self.estimate(summary, preferences: preferences) <= budget
+    }
+
     mutating func add(_ summary: MessageSummary) {
         guard !addedUIDs.contains(summary.uid) else { return }
         if skipNextAdd {
@@ -670,7 +690,7 @@ struct SyncBatch {
         addedUIDs.insert(summary.uid)
         held.insert(summary.uid)
         known.insert(summary.uid)
-        budget -= Self.estimate(summary)
+        budget -= Self.estimate(summary, preferences: preferences)
     }
 
     mutating func change(_ uid: UInt32, flags: [String]) {
@@ -697,11 +717,25 @@ struct SyncBatch {
         budget -= 80
     }
 
-    /// What an Add costs in the response: the envelope and a body of at most its size.
-    static func estimate(_ summary: MessageSummary) -> Int {
-        600 + min(summary.size, 8 * 1024)
-    }
-}
+    /// What an Add costs in the response: the fields every item has, the envelope's text, the
+    /// body as it will be cut (decoded size of the part sent, or the whole message for MIME),
+    /// and a line per attachment. Close enough that answers stay near the byte budget, not far
+    /// under it or over it.
+    static func estimate(_ summary: MessageSummary, preferences: [BodyPreference]) -> Int {
+        let choice = BodyChoice.choose(for: summary, preferences: preferences)
+        let encoded = choice.part?.size ?? summary.size
+        let decoded = choice.part?.encoding.lowercased() == "base64" ? encoded / 4 * 3 : encoded
+        var body = min(decoded, choice.truncation ?? BodyChoice.largestUntruncatedBody)
+        // Plain text shown as HTML grows by its markup and escapes; a preview is one more line.
+        if choice.convert, choice.type == 2 { body += body / 8 + 40 }
+        if let preview = choice.preview { body += min(preview, 255) }
+        let envelope = summary.envelope
+        let addresses = (envelope.from + envelope.to + envelope.cc + envelope.replyTo)
+            .reduce(0) { $0 + $1.address.utf8.count + ($1.name?.utf8.count ?? 0) + 6 }
+        let text = (envelope.subject?.utf8.count ?? 0) * 2 + addresses
+        let attachments = (summary.structure?.allParts.count ?? 1) - 1
+        return 350 + text + body + max(0, attachments) * 150
+    }}
 
 /// Where an initial enumeration stands: messages with UIDs below `start` (the mailbox's
 /// UIDNEXT when it began; newer ones come through the log) and below `boundary` are still to go.
