@@ -733,8 +733,11 @@ struct SyncBatch {
         let addresses = (envelope.from + envelope.to + envelope.cc + envelope.replyTo)
             .reduce(0) { $0 + $1.address.utf8.count + ($1.name?.utf8.count ?? 0) + 6 }
         let text = (envelope.subject?.utf8.count ?? 0) * 2 + addresses
-        let attachments = (summary.structure?.allParts.count ?? 1) - 1
-        return 350 + text + body + max(0, attachments) * 150
+        // The parts listed as attachments: not the containers, not the text alternatives.
+        let attachments = summary.structure?.allParts.count {
+            !$0.isMultipart && ($0.type != "text" || $0.disposition == "attachment" || $0.fileName != nil)
+        } ?? 0
+        return 300 + text + body + attachments * 150
     }}
 
 /// Where an initial enumeration stands: messages with UIDs below `start` (the mailbox's
