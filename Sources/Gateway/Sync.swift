@@ -180,6 +180,8 @@ extension Gateway {
         }
         let mailbox = IMAPMailboxName(wire: folder.mailboxName)
         let options = collection.options.first ?? SyncRequest.Options()
+        // The catch-up's round trip to the mail server runs while the store looks up the key.
+        async let caughtUp = logs.catchUp(ref.folder, mailbox: mailbox, session: context.session)
         let lookup = try await store.collection(ref, key: SyncKey(collection.syncKey))
         let generation: CollectionGeneration
         let isReplay: Bool
@@ -189,7 +191,7 @@ extension Gateway {
         case .initial:
             // Key 0: a new key and nothing else ([MS-ASCMD] 2.2.3.166.4); the enumeration starts
             // with the next request, from the mailbox as it is now.
-            let log = try await logs.catchUp(ref.folder, mailbox: mailbox, session: context.session)
+            let log = try await caughtUp
             let start = log.watermark?.uidNext ?? 1
             let current = try await store.currentCollectionKey(ref)
             let next = try await store.advanceCollection(ref, from: .initial, expectedCurrent: current, to: CollectionAdvance(
@@ -208,7 +210,7 @@ extension Gateway {
         if !collection.commands.isEmpty {
             // Other clients' changes are logged before this device's own: caught up after them,
             // a message both changed would be one entry that looks like the device's echo.
-            _ = try await logs.catchUp(ref.folder, mailbox: mailbox, session: context.session)
+            _ = try await caughtUp
             clientOutcome = try await applyClientCommands(collection.commands, folder: folder, folders: folders,
                                                           deletesAsMoves: collection.deletesAsMoves ?? true, options: options,
                                                           context: context)
@@ -220,7 +222,9 @@ extension Gateway {
             return context.version >= .v14_0 && !isReplay && responses.isEmpty ? nil
                 : answer(collection.syncKey, SyncStatus.success, responses)
         }
-        let log = try await logs.catchUp(ref.folder, mailbox: mailbox, session: context.session)
+        // After the device's own commands the log is caught up again, to take them in.
+        let log = collection.commands.isEmpty ? try await caughtUp
+            : try await logs.catchUp(ref.folder, mailbox: mailbox, session: context.session)
         // Loop detection: a key that keeps coming back after it was answered (a replay of the
         // previous key) means the client cannot take the answer. Halve the window on every
         // repeat from the third; at one item, skip the item. The current key presented again
