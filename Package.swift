@@ -14,7 +14,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
-        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
@@ -46,6 +45,12 @@ let package = Package(
             pkgConfig: "libetpan",
             providers: [.apt(["libetpan-dev"])]
         ),
+        // SQLite from Debian's libsqlite3-dev, for the embedded state store's own driver.
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
         // A libetpan stream driver of our own: poll() instead of select(), cancellation, and
         // TLS through GnuTLS with certificate and host-name verification.
         .target(
@@ -76,7 +81,7 @@ let package = Package(
         .target(name: "SyncStateSQL", dependencies: ["SyncState", "Migrations"]),
         .target(
             name: "SyncStateSQLite",
-            dependencies: ["SyncStateSQL", .product(name: "SQLiteNIO", package: "sqlite-nio")]
+            dependencies: ["SyncStateSQL", "CSQLite"]
         ),
         .target(
             name: "SyncStatePostgres",

@@ -5,7 +5,7 @@
 # AUTHENTICATE on servers without SASL-IR. Called by Deploy/test.sh and Deploy/demo.sh.
 set -euo pipefail
 
-needed=(libetpan-dev libgnutls28-dev libsasl2-modules pkg-config)
+needed=(libetpan-dev libgnutls28-dev libsasl2-modules libsqlite3-dev pkg-config)
 installed=$(dpkg-query -W -f='${db:Status-Abbrev}\n' "${needed[@]}" 2>/dev/null | grep -c '^ii' || true)
 if [ "$installed" != "${#needed[@]}" ]; then
     [ "$(id -u)" = 0 ] || { echo "build-deps.sh: run as root to install: ${needed[*]}" >&2; exit 1; }

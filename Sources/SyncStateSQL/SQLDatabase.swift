@@ -48,7 +48,7 @@ public protocol SQLDatabase: Sendable {
     /// Errors that mean the database cannot be reached are `StateStoreError.unavailable`.
     func transaction<T: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> T) async throws -> T
 
-    /// Runs one read-only statement outside an explicit transaction.
+    /// Runs one statement outside an explicit transaction (a write is its own transaction).
     func query(_ sql: String, _ binds: [SQLValue]) async throws -> [[SQLValue]]
 
     /// Releases the connections. Nothing may be run afterwards.
