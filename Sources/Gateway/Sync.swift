@@ -730,8 +730,10 @@ struct SyncBatch {
         let encoded = choice.part?.size ?? summary.size
         let decoded = choice.part?.encoding.lowercased() == "base64" ? encoded / 4 * 3 : encoded
         var body = min(decoded, choice.truncation ?? BodyChoice.largestUntruncatedBody)
-        // Plain text shown as HTML grows by its markup and escapes; a preview is one more line.
-        if choice.convert, choice.type == 2 { body += body / 8 + 40 }
+        // Plain text shown as HTML grows by its markup and escapes (a quarter covers text with
+        // much markup in it; only text that is mostly `&<>"` goes beyond); a preview is one
+        // more line.
+        if choice.convert, choice.type == 2 { body += body / 4 + 40 }
         if let preview = choice.preview { body += min(preview, 255) }
         let envelope = summary.envelope
         let addresses = (envelope.from + envelope.to + envelope.cc + envelope.replyTo)

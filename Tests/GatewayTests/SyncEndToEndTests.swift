@@ -34,7 +34,9 @@ import Testing
     }
 
     /// Provision, FolderSync, and the id of a fresh folder seeded with `count` messages.
-    static func prepare(_ device: inout EASDevice, log: ResponseLog, count: Int) async throws
+    /// - Parameter body: the text of message `index`.
+    static func prepare(_ device: inout EASDevice, log: ResponseLog, count: Int,
+                        body: (Int) -> String = { "Body of message \($0)." }) async throws
         -> (folderId: String, mailbox: IMAPMailboxName, uids: [UInt32])
     {
         let session = Stack.session()
@@ -51,7 +53,7 @@ import Testing
                 MIME-Version: 1.0\r
                 Content-Type: text/plain; charset=utf-8\r
                 \r
-                Body of message \(index).\r
+                \(body(index))\r
 
                 """.utf8)
             uids.append(try #require(try await session.append(to: mailbox, message: message, flags: index % 3 == 0 ? ["\\Seen"] : [],
@@ -169,6 +171,39 @@ import Testing
         log.record(stranger)
         #expect(Self.collection(stranger)?.child(AS.status)?.text == "12")
 
+        try log.validate()
+    }
+
+    @Test func answersStayWithinTheByteBudgetAndCarryEveryMessageOnce() async throws {
+        // Bodies from nothing to 33 KB, sent whole (truncation 51,200): the 50 KB budget, not
+        // the window, cuts the answers; only a message that is alone may go over it.
+        guard Stack.available() else { return }
+        let gateway = try await RunningGateway.start()
+        defer { Task { await gateway.stop() } }
+        let log = ResponseLog()
+        var device = gateway.device()
+        let (folderId, mailbox, _) = try await Self.prepare(&device, log: log, count: 24) { index in
+            String(repeating: "line \(index) of a longer body, with <markup> & such\r\n", count: index * 30)
+        }
+        defer { Task { try? await Stack.session().deleteMailbox(mailbox) } }
+        var key = try #require(Self.collection(try await device.send("Sync", Self.syncRequest("0", collection: folderId)))?
+            .child(AS.syncKey)?.text)
+        var seen: [String] = []
+        var answers = 0
+        for _ in 0..<30 {
+            let answer = try await device.send("Sync", Self.syncRequest(key, collection: folderId, window: 100, truncation: 51_200))
+            log.record(answer)
+            let collection = try #require(Self.collection(answer))
+            let adds = collection.child(AS.commands)?.children(AS.add) ?? []
+            #expect(adds.count == 1 || answer.http.body.count <= 51_200, "\(adds.count) adds in \(answer.http.body.count) bytes")
+            seen += adds.compactMap { $0.child(AS.serverId)?.text }
+            answers += 1
+            key = try #require(collection.child(AS.syncKey)?.text)
+            if collection.child(AS.moreAvailable) == nil { break }
+        }
+        #expect(seen.count == 24 && Set(seen).count == 24)
+        // About 400 KB of bodies: the budget made several answers, not one per message.
+        #expect(answers > 4 && answers < 24)
         try log.validate()
     }
 
