@@ -22,10 +22,10 @@ struct EnumerationReadAhead: Sendable {
     var parts: [PartRequest: [UInt8]] = [:]
     var asOfHead: Int64
 
-    /// Body bytes kept ahead for one collection.
-    static let maxPartBytes = 512 * 1024
-    /// Summaries fetched ahead: about what the next answer of the byte budget takes.
-    static let aheadRange = 16...128
+    /// Body bytes kept ahead for one collection: two or three answers of the 50 KB budget.
+    static let maxPartBytes = 128 * 1024
+    /// Summaries fetched ahead: about what the next two answers take.
+    static let aheadRange = 16...64
 
     /// The found UIDs below `top`, newest first.
     func uids(below top: UInt32) -> ArraySlice<UInt32> {
@@ -53,7 +53,8 @@ actor EnumerationReadAheads {
     private var clock: UInt64 = 0
     let capacity: Int
 
-    init(capacity: Int = 256) {
+    /// With the limits of an entry, at most about 32 MB in all.
+    init(capacity: Int = 128) {
         self.capacity = capacity
     }
 
