@@ -10,7 +10,7 @@ extension EmailItem {
 
     /// The text/calendar leaf of a message, if it has one small enough to read.
     static func calendarPart(of summary: MessageSummary) -> MIMEPart? {
-        summary.structure?.allParts.first {
+        summary.structure?.firstPart {
             !$0.isMultipart && ($0.mediaType == "text/calendar" || $0.mediaType == "application/ics")
                 && $0.size <= Invitation.maxBytes * 2
         }

@@ -20,9 +20,11 @@ struct BodyChoice: Hashable, Sendable {
     /// The client's preferences against what the message has ([MS-ASAIRS] 3.2.5.1): HTML when
     /// asked for, else plain text, else MIME.
     static func choose(for summary: MessageSummary, preferences: [BodyPreference]) -> BodyChoice {
-        let leaves = summary.structure?.allParts.filter { !$0.isMultipart && $0.disposition != "attachment" } ?? []
-        let plain = leaves.first { $0.mediaType == "text/plain" }
-        let html = leaves.first { $0.mediaType == "text/html" }
+        func firstBody(_ mediaType: String) -> MIMEPart? {
+            summary.structure?.firstPart { !$0.isMultipart && $0.disposition != "attachment" && $0.mediaType == mediaType }
+        }
+        let plain = firstBody("text/plain")
+        let html = firstBody("text/html")
         let wanted = Dictionary(preferences.map { ($0.type, $0) }, uniquingKeysWith: { first, _ in first })
         func choice(_ type: Int, _ part: MIMEPart?, convert: Bool) -> BodyChoice {
             let preference = wanted[type] ?? preferences.first
@@ -187,8 +189,7 @@ struct EmailItem {
     }
 
     static func nativeBodyType(_ summary: MessageSummary) -> String {
-        let leaves = summary.structure?.allParts ?? []
-        return leaves.contains { $0.mediaType == "text/html" } ? "2" : "1"
+        summary.structure?.firstPart { $0.mediaType == "text/html" } != nil ? "2" : "1"
     }
 
     /// [MS-ASAIRS] 2.2.2.7 Attachment, for every part that is not the body.
@@ -198,13 +199,11 @@ struct EmailItem {
         let body = BodyChoice.choose(for: summary, preferences: [BodyPreference(type: 2)]).part?.section
         let plainBody = BodyChoice.choose(for: summary, preferences: [BodyPreference(type: 1)]).part?.section
         var result: [EASElement] = []
-        for part in root.allParts where !part.isMultipart && part.section != body && part.section != plainBody {
-            // Parts inside an attached message travel with it.
-            if let parent = root.allParts.first(where: { $0.mediaType == "message/rfc822" && part.section.hasPrefix($0.section + ".") }),
-               parent.section != part.section
-            {
-                continue
-            }
+        let all = root.allParts
+        // Parts inside an attached message travel with it.
+        let attachedMessages = all.filter { $0.mediaType == "message/rfc822" }.map { $0.section + "." }
+        for part in all where !part.isMultipart && part.section != body && part.section != plainBody {
+            if attachedMessages.contains(where: { part.section.hasPrefix($0) }) { continue }
             let isText = part.type == "text" && part.disposition != "attachment" && part.fileName == nil
             if isText { continue }
             let inline = part.disposition == "inline" || (part.disposition == nil && part.contentId != nil)

@@ -740,9 +740,12 @@ struct SyncBatch {
             .reduce(0) { $0 + $1.address.utf8.count + ($1.name?.utf8.count ?? 0) + 6 }
         let text = (envelope.subject?.utf8.count ?? 0) * 2 + addresses
         // The parts listed as attachments: not the containers, not the text alternatives.
-        let attachments = summary.structure?.allParts.count {
-            !$0.isMultipart && ($0.type != "text" || $0.disposition == "attachment" || $0.fileName != nil)
-        } ?? 0
+        var attachments = 0
+        summary.structure?.forEachPart { part in
+            if !part.isMultipart && (part.type != "text" || part.disposition == "attachment" || part.fileName != nil) {
+                attachments += 1
+            }
+        }
         return 300 + text + body + attachments * 150
     }}
 

@@ -52,10 +52,29 @@ public struct MIMEPart: Hashable, Sendable {
     public var fileName: String? { dispositionParameters["filename"] ?? parameters["name"] }
 
     /// Every node, depth first, this one included.
-    public var allParts: [MIMEPart] { [self] + parts.flatMap(\.allParts) }
+    public var allParts: [MIMEPart] {
+        var all: [MIMEPart] = []
+        forEachPart { all.append($0) }
+        return all
+    }
+
+    /// Visits every node, depth first, this one included, without collecting them (an item of
+    /// every synced message walks its tree several times).
+    public func forEachPart(_ body: (MIMEPart) -> Void) {
+        _ = firstPart { body($0); return false }
+    }
+
+    /// The first node, depth first, that `matches`.
+    public func firstPart(where matches: (MIMEPart) -> Bool) -> MIMEPart? {
+        if matches(self) { return self }
+        for part in parts {
+            if let found = part.firstPart(where: matches) { return found }
+        }
+        return nil
+    }
 
     /// The node with this section number.
     public func part(_ section: String) -> MIMEPart? {
-        allParts.first { $0.section == section }
+        firstPart { $0.section == section }
     }
 }
