@@ -14,6 +14,8 @@ enum MailPushEndpoint {
     static let path = "/airgate/push/dovecot"
     /// The JSON is a few hundred bytes (user, folder, UIDs, From, Subject, a snippet).
     static let maxBodyBytes = 64 * 1024
+    /// The name wrong secrets are counted under with the failed logins (not a possible login).
+    static let throttleUser = "(dovecot push)"
 
     /// The fields the gateway uses.
     struct Notice: Decodable {
@@ -31,10 +33,20 @@ extension GatewayResponder {
             return response
         }
         // Compared as digests: no early exit that would tell how much of a guess was right.
-        guard let presented = Self.basicCredentials(request.headers[.authorization])?.password,
-              SHA256.hash(data: Data(presented.utf8)) == SHA256.hash(data: Data(secret.utf8))
-        else { return Self.unauthorized() }
-        if refusesClearTextCredentials(from: origin(request, context)) { return Self.plain(.forbidden) }
+        let presented = Self.basicCredentials(request.headers[.authorization])?.password
+        let right = presented.map { SHA256.hash(data: Data($0.utf8)) == SHA256.hash(data: Data(secret.utf8)) } ?? false
+        // Wrong secrets count with the failed logins of their address: a guesser is cut off
+        // like one guessing passwords, and from that address even the right secret waits.
+        let origin = origin(request, context)
+        if let (reason, wait) = await throttle.loginRefusal(user: MailPushEndpoint.throttleUser, address: origin.address,
+                                                            proven: right) {
+            return throttled(reason, wait)
+        }
+        guard right else {
+            if presented != nil { await throttle.loginFailed(user: MailPushEndpoint.throttleUser, address: origin.address) }
+            return Self.unauthorized()
+        }
+        if refusesClearTextCredentials(from: origin) { return Self.plain(.forbidden) }
         guard let body = try? await request.body.collect(upTo: MailPushEndpoint.maxBodyBytes),
               let notice = try? JSONDecoder().decode(MailPushEndpoint.Notice.self, from: Data(buffer: body))
         else { return Self.plain(.badRequest) }

@@ -51,6 +51,31 @@ import Testing
         #expect(try await demo.send("FolderSync", Self.folderSync).status == 503)
     }
 
+    @Test func wrongPushSecretsAreCountedLikeFailedLogins() async throws {
+        guard Stack.available() else { return }
+        let secret = "a-push-secret-of-some-length"
+        let gateway = try await RunningGateway.start { configuration in
+            configuration.limits = ThrottleLimits(failedLoginsPerUser: 100, failedLoginsPerAddress: 2)
+            configuration.http.mailPushSecret = secret
+        }
+        defer { Task { await gateway.stop() } }
+        let exchange = HTTPExchange(host: "127.0.0.1", port: gateway.port)
+        func push(_ password: String) async throws -> Int {
+            try await exchange.send(method: .PUT, path: "/airgate/push/dovecot",
+                                    headers: [("Authorization", "Basic " + Base64.encode(Array("airgate:\(password)".utf8)))],
+                                    body: Array("{\"user\":\"nobody@example.net\",\"folder\":\"INBOX\"}".utf8)).status
+        }
+        #expect(try await push(secret) == 204)
+        #expect(try await push("guess one") == 401)
+        #expect(try await push("guess two") == 401)
+        // Cut off: the next guess, and the right secret from the same address, wait.
+        #expect(try await push("guess three") == 503)
+        #expect(try await push(secret) == 503)
+        // Client logins from that address are refused too: one counter per address.
+        var demo = gateway.device()
+        #expect(try await demo.send("FolderSync", Self.folderSync).status == 503)
+    }
+
     @Test func behindATrustedProxyTheForwardedAddressIsCounted() async throws {
         guard Stack.available() else { return }
         let gateway = try await RunningGateway.start { configuration in
