@@ -362,11 +362,10 @@ extension Gateway {
                 } else if let summary = try await summaries.summary(of: entry.uid) {
                     // A message gone meanwhile has no summary: it is left out. One that would
                     // take the answer over the budget waits for the next.
-                    guard batch.fits(summary) else {
+                    guard batch.addIfItFits(summary) else {
                         batch.moreAvailable = true
                         return consumed
                     }
-                    batch.add(summary)
                 }
             case .flagsChanged:
                 batch.change(entry.uid, flags: entry.flags)
@@ -411,8 +410,7 @@ extension Gateway {
             let uid = remaining[index]
             if let summary = try await summaries.summary(of: uid) {
                 // Over the budget it goes first in the next answer.
-                guard batch.fits(summary) else { break }
-                batch.add(summary)
+                guard batch.addIfItFits(summary) else { break }
             }
             boundary = uid
             index += 1
@@ -677,13 +675,17 @@ struct SyncBatch {
     var hasRoom: Bool { count < window && (budget > 0 || count == 0) }
     var isEmpty: Bool { count == 0 }
 
-    /// The message's Add keeps the answer within the byte budget, or is the answer's first
-    /// item (an oversized message still goes, alone).
-    func fits(_ summary: MessageSummary) -> Bool {
-        count == 0 || Self.estimate(summary, preferences: preferences) <= budget
+    /// Adds the message if its Add keeps the answer within the byte budget or is the answer's
+    /// first item (an oversized message still goes, alone); false when it must wait for the
+    /// next answer.
+    mutating func addIfItFits(_ summary: MessageSummary) -> Bool {
+        let cost = Self.estimate(summary, preferences: preferences)
+        guard count == 0 || cost <= budget else { return false }
+        add(summary, cost: cost)
+        return true
     }
 
-    mutating func add(_ summary: MessageSummary) {
+    mutating func add(_ summary: MessageSummary, cost: Int? = nil) {
         guard !addedUIDs.contains(summary.uid) else { return }
         if skipNextAdd {
             skipNextAdd = false
@@ -694,7 +696,7 @@ struct SyncBatch {
         addedUIDs.insert(summary.uid)
         held.insert(summary.uid)
         known.insert(summary.uid)
-        budget -= Self.estimate(summary, preferences: preferences)
+        budget -= cost ?? Self.estimate(summary, preferences: preferences)
     }
 
     mutating func change(_ uid: UInt32, flags: [String]) {
