@@ -685,7 +685,7 @@ struct SyncBatch {
         return true
     }
 
-    mutating func add(_ summary: MessageSummary, cost: Int? = nil) {
+    private mutating func add(_ summary: MessageSummary, cost: Int) {
         guard !addedUIDs.contains(summary.uid) else { return }
         if skipNextAdd {
             skipNextAdd = false
@@ -696,7 +696,7 @@ struct SyncBatch {
         addedUIDs.insert(summary.uid)
         held.insert(summary.uid)
         known.insert(summary.uid)
-        budget -= cost ?? Self.estimate(summary, preferences: preferences)
+        budget -= cost
     }
 
     mutating func change(_ uid: UInt32, flags: [String]) {
