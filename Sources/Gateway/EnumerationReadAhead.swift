@@ -40,8 +40,9 @@ struct EnumerationReadAhead: Sendable {
 }
 
 /// The read-ahead of the collections in an initial enumeration on this node, at most one fetch
-/// ahead per collection. Bounded in count; an entry also goes when it is taken, so a device that
-/// stops half way leaves at most one entry behind until it is pushed out.
+/// ahead per collection. Bounded in count; an entry goes when it is taken (the last answer of an
+/// enumeration puts none back), so a device that stops half way leaves at most one entry behind
+/// until it is pushed out.
 actor EnumerationReadAheads {
     private struct Slot {
         var key: String
@@ -84,11 +85,6 @@ actor EnumerationReadAheads {
     func peek(_ ref: CollectionRef) async -> (key: String, entry: EnumerationReadAhead)? {
         guard let slot = slots[ref], let entry = await slot.fill.value else { return nil }
         return (slot.key, entry)
-    }
-
-    /// Forgets a collection's entry (its enumeration ended or went wrong).
-    func drop(_ ref: CollectionRef) {
-        slots.removeValue(forKey: ref)?.fill.cancel()
     }
 
     var count: Int { slots.count }
