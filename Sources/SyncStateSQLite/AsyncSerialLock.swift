@@ -1,28 +1,56 @@
-/// Lets one task at a time run a critical section, in arrival order, without blocking a thread.
-actor AsyncSerialLock {
-    private var isLocked = false
-    private var waiters: [CheckedContinuation<Void, Never>] = []
+import Synchronization
 
-    func withLock<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+/// Lets one task at a time run a critical section, in arrival order, without blocking a thread
+/// while it waits. Taking a free lock and giving it back are a few atomic operations on the
+/// caller's thread; only a task that finds the lock taken is suspended.
+final class AsyncSerialLock: Sendable {
+    private struct State {
+        var isLocked = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
+        /// Index of the next waiter in `waiters` (removing from the front of an array is O(n)).
+        var next = 0
+    }
+
+    private let state = Mutex(State())
+
+    func withLock<T: Sendable>(_ body: () async throws -> T) async throws -> T {
         await acquire()
         defer { release() }
         return try await body()
     }
 
     private func acquire() async {
-        if !isLocked {
-            isLocked = true
-            return
+        let taken = state.withLock { state in
+            if state.isLocked { return false }
+            state.isLocked = true
+            return true
         }
-        await withCheckedContinuation { waiters.append($0) }
+        if taken { return }
+        await withCheckedContinuation { continuation in
+            let free = state.withLock { state in
+                if !state.isLocked {
+                    state.isLocked = true
+                    return true
+                }
+                state.waiters.append(continuation)
+                return false
+            }
+            if free { continuation.resume() }
+        }
     }
 
     private func release() {
-        if waiters.isEmpty {
-            isLocked = false
-        } else {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard state.next < state.waiters.count else {
+                state.waiters.removeAll(keepingCapacity: true)
+                state.next = 0
+                state.isLocked = false
+                return nil
+            }
             // The lock passes straight to the next waiter.
-            waiters.removeFirst().resume()
+            defer { state.next += 1 }
+            return state.waiters[state.next]
         }
+        waiter?.resume()
     }
 }

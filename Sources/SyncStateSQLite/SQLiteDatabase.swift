@@ -1,5 +1,4 @@
 import CSQLite
-import Dispatch
 import SyncState
 import SyncStateSQL
 
@@ -10,14 +9,16 @@ import SyncStateSQL
 /// killed at any point (only a power loss can take the last ones). Other processes (the
 /// `airgate devices` CLI) may open the same file; `busy_timeout` makes them wait for a writer.
 ///
-/// SQLite's calls block, so they run on a thread of their own (a serial queue), never on the
-/// threads async code shares; a statement is one hop there and back.
+/// A statement runs on the calling task's thread while the database's lock is held: the
+/// store's statements take microseconds on a local file, less than handing each to a thread of
+/// its own and back (that hop was most of a statement's time). The lock is taken without
+/// blocking; what can block a thread is SQLite itself, for a WAL checkpoint (milliseconds) or
+/// another process's write lock (the `airgate` CLI, up to `busyTimeoutMilliseconds`).
 public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
-    // @unchecked: `handle` and `statements` are touched only on `queue`, in turn.
+    // @unchecked: `handle` and `statements` are touched only while `lock` is held.
     public let dialect = SQLDialect.sqlite
     private var handle: OpaquePointer?
     private var statements: [String: OpaquePointer] = [:]
-    private let queue = DispatchQueue(label: "airgate.sqlite")
     private let lock = AsyncSerialLock()
 
     /// How long a statement waits for another process's write lock before giving up.
@@ -54,12 +55,10 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
         let lock = lock
         try await Task {
             try await lock.withLock {
-                try await self.onQueue { database in
-                    for statement in database.statements.values { sqlite3_finalize(statement) }
-                    database.statements = [:]
-                    sqlite3_close_v2(database.handle)
-                    database.handle = nil
-                }
+                for statement in self.statements.values { sqlite3_finalize(statement) }
+                self.statements = [:]
+                sqlite3_close_v2(self.handle)
+                self.handle = nil
             }
         }.value
     }
@@ -88,17 +87,9 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
     private struct Executor: SQLExecutor {
         let database: SQLiteDatabase
 
+        // Called with the database's lock held (by `query` or `transaction`).
         func query(_ sql: String, _ binds: [SQLValue]) async throws -> [[SQLValue]] {
-            try await database.onQueue { try $0.run(sql, binds) }
-        }
-    }
-
-    /// Runs `work` on the database's own thread.
-    private func onQueue<T: Sendable>(_ work: @escaping @Sendable (SQLiteDatabase) throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            queue.async {
-                continuation.resume(with: Result { try work(self) })
-            }
+            try database.run(sql, binds)
         }
     }
 
