@@ -59,7 +59,7 @@ public final class Gateway: Sendable {
         let domainConfiguration = configuration.applyingDomain(ofUser: request.user)
         let accountId = try await store.account(named: request.user)
         let ref = DeviceRef(account: accountId, deviceId: request.deviceId)
-        var device = try await store.recordContact(DeviceContact(
+        var device = try await contact(DeviceContact(
             ref: ref, deviceType: request.deviceType, userAgent: request.userAgent,
             protocolVersion: request.version.rawValue, at: Self.wallClockMilliseconds()))
         let (access, reason) = domainConfiguration.access.decide(device, user: request.user)
@@ -121,6 +121,25 @@ public final class Gateway: Sendable {
             // A mailbox went away since the client's last FolderSync: it must run one.
             return Self.folderSyncNeeded(request.command)
         }
+    }
+
+    /// How stale a device's last-seen time may be before a request writes it again.
+    static let lastSeenResolution: Int64 = 60_000
+
+    /// The device a request comes from, with this contact recorded. A device seen within the
+    /// last minute, with the same type, user agent and protocol version, is only read: a phone
+    /// syncing a large folder sends hundreds of requests a minute, and a write for each would
+    /// cost more than the read (the last-seen time is kept to the minute). A device's second
+    /// request is always written, so that `firstSeen == lastSeen` means its first one.
+    func contact(_ contact: DeviceContact) async throws -> Device {
+        if let known = try await store.device(contact.ref), known.lastSeen != known.firstSeen,
+           contact.at >= known.lastSeen, contact.at - known.lastSeen < Self.lastSeenResolution,
+           known.deviceType == contact.deviceType,
+           contact.userAgent.map({ StateLimits.clipped($0) == known.userAgent }) ?? true,
+           contact.protocolVersion.map({ $0 == known.protocolVersion }) ?? true {
+            return known
+        }
+        return try await store.recordContact(contact)
     }
 
     /// The command's "the folder hierarchy changed" answer.

@@ -126,6 +126,37 @@ import Testing
         (collection(response)?.child(AS.commands)?.children(AS.add) ?? []).compactMap { $0.child(AS.serverId)?.text }
     }
 
+    @Test func aDeviceSeenWithinAMinuteIsReadNotWrittenAgain() async throws {
+        let fixture = Fixture()
+        let account = try await fixture.store.account(named: "demo@airgate.test")
+        let start: Int64 = 1_795_000_000_000
+        func contact(_ at: Int64, agent: String? = "Phone/1", version: String? = "14.1") async throws -> Device {
+            try await fixture.gateway.contact(DeviceContact(ref: DeviceRef(account: account, deviceId: "d1"), deviceType: "iPhone",
+                                                            userAgent: agent, protocolVersion: version, at: start + at))
+        }
+        func stored() async throws -> Device {
+            try #require(try await fixture.store.device(DeviceRef(account: account, deviceId: "d1")))
+        }
+        #expect(try await contact(0).lastSeen == start)
+        // The second request is always written: firstSeen == lastSeen marks a device's first one.
+        _ = try await contact(1_000)
+        #expect(try await stored().lastSeen == start + 1_000)
+        // Within the minute: read only.
+        #expect(try await contact(30_000).lastSeen == start + 1_000)
+        #expect(try await stored().lastSeen == start + 1_000)
+        // Absent header values change nothing and are no reason to write.
+        _ = try await contact(40_000, agent: nil, version: nil)
+        #expect(try await stored().lastSeen == start + 1_000)
+        // A minute later, or anything new about the device: written.
+        _ = try await contact(61_000)
+        #expect(try await stored().lastSeen == start + 61_000)
+        let upgraded = try await contact(62_000, agent: "Phone/2")
+        #expect(upgraded.userAgent == "Phone/2")
+        #expect(try await stored().lastSeen == start + 62_000)
+        _ = try await contact(63_000, agent: "Phone/2", version: "16.1")
+        #expect(try await stored().protocolVersion == "16.1")
+    }
+
     @Test func windowSizeRulesAndReplays() async throws {
         // A budget large enough that only the window limits the batches.
         let fixture = Fixture(configuration: GatewayConfiguration(syncResponseBudget: 64 * 1024 * 1024))
