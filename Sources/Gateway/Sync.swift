@@ -77,7 +77,9 @@ extension Gateway {
             // [MS-ASCMD] 2.2.3.177.17: from 14.0 nothing changed is an empty 200.
             return .empty
         }
-        return .ok(EASElement(AS.sync, children: [EASElement(AS.collections, children: collections)]))
+        var response = EASResponse.ok(EASElement(AS.sync, children: [EASElement(AS.collections, children: collections)]))
+        response.isBatchOfMore = context.sentBatchOfMore.load(ordering: .relaxed)
+        return response
     }
 
     /// One pass over the request's collections; remembers the request (with the keys this
@@ -288,6 +290,9 @@ extension Gateway {
         } catch let error as StateStoreError where error.code == .conflict || error.code == .unknownSyncKey {
             // Another node moved the collection meanwhile (requests on this node are in line).
             return answer(collection.syncKey, SyncStatus.invalidSyncKey)
+        }
+        if batch.moreAvailable, !isReplay, !batch.adds.isEmpty || !batch.changes.isEmpty || !batch.deletes.isEmpty {
+            context.sentBatchOfMore.store(true, ordering: .relaxed)
         }
         if let skipped = batch.skipped {
             logger.warning("skipped a message a client kept failing on", metadata: [

@@ -236,6 +236,7 @@ public struct GatewayResponder: HTTPResponder {
         do {
             let response = try await gateway.handle(easRequest, account: account)
             if command == .sync { await throttle.endSync() }
+            if response.isBatchOfMore { await throttle.uncount(user: user, deviceId: query.deviceId) }
             return try Self.http(response)
         } catch {
             if command == .sync { await throttle.endSync() }

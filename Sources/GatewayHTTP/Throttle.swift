@@ -80,13 +80,29 @@ public actor Throttle {
     /// budgets (a domain's own).
     public func requestRefusal(user: String, deviceId: String, perDevice: Int? = nil, perUser: Int? = nil) -> (Refusal, Duration)? {
         let now = ContinuousClock.now
-        let device = "device:" + user.lowercased() + "\u{0}" + deviceId
-        let account = "user:" + user.lowercased()
+        let (device, account) = Self.rateKeys(user: user, deviceId: deviceId)
         if let wait = full(device, limit: perDevice ?? limits.requestsPerDeviceMinute, window: .seconds(60), now) { return (.deviceRate, wait) }
         if let wait = full(account, limit: perUser ?? limits.requestsPerUserMinute, window: .seconds(60), now) { return (.userRate, wait) }
         count(device, window: .seconds(60), now)
         count(account, window: .seconds(60), now)
         return nil
+    }
+
+    /// Gives back what `requestRefusal` counted for a request that turned out to be one batch
+    /// of a large Sync: a folder's size is no reason to make its phone wait.
+    public func uncount(user: String, deviceId: String) {
+        let now = ContinuousClock.now
+        let (device, account) = Self.rateKeys(user: user, deviceId: deviceId)
+        for key in [device, account] {
+            if var current = windows[key], now - current.start < .seconds(60), current.count > 0 {
+                current.count -= 1
+                windows[key] = current
+            }
+        }
+    }
+
+    private static func rateKeys(user: String, deviceId: String) -> (device: String, account: String) {
+        ("device:" + user.lowercased() + "\u{0}" + deviceId, "user:" + user.lowercased())
     }
 
     /// Takes a Sync slot; false when all are taken.

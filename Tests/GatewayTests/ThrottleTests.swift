@@ -114,6 +114,37 @@ import Testing
         #expect(try await calm.send("FolderSync", Self.folderSync).status == 200)
     }
 
+    @Test func batchesOfALargeSyncAreNotCountedAgainstTheRate() async throws {
+        guard Stack.available() else { return }
+        let gateway = try await RunningGateway.start { $0.limits = ThrottleLimits(requestsPerDeviceMinute: 6, requestsPerUserMinute: 6) }
+        defer { Task { await gateway.stop() } }
+        let log = ResponseLog()
+        var phone = gateway.device()
+        // Provision (two requests) and FolderSync: three of the six.
+        let (folderId, _, uids) = try await SyncEndToEndTests.prepare(&phone, log: log, count: 12)
+        var key = "0"
+        var received = 0
+        var requests = 0
+        while true {
+            let answer = try await phone.send("Sync", SyncEndToEndTests.syncRequest(key, collection: folderId, window: 2))
+            requests += 1
+            log.record(answer)
+            try #require(answer.status == 200, "request \(requests): HTTP \(answer.status)")
+            let collection = try #require(SyncEndToEndTests.collection(answer))
+            received += collection.child(EASTag.AirSync.commands)?.children(EASTag.AirSync.add).count ?? 0
+            key = try #require(collection.child(EASTag.AirSync.syncKey)?.text)
+            if collection.child(EASTag.AirSync.moreAvailable) == nil, key != "0", requests > 1 { break }
+        }
+        // Key 0 and six batches of two: seven Syncs, of which the key-0 answer and the last one count.
+        #expect(received == uids.count)
+        #expect(requests == 7)
+        // 3 + 2 counted: one more request passes, the next waits.
+        #expect(try await phone.send("FolderSync", Self.folderSync).status == 200)
+        let refused = try await phone.send("FolderSync", Self.folderSync)
+        #expect(refused.status == 503 && refused.http.header("Retry-After") != nil)
+        try log.validate()
+    }
+
     @Test func windowsEndAndSyncSlotsAreGivenBack() async throws {
         let throttle = Throttle(limits: ThrottleLimits(failedLoginsPerUser: 2, failedLoginsPerAddress: 10,
                                                        failedLoginWindow: .milliseconds(300), concurrentSyncs: 2))
