@@ -64,16 +64,20 @@ extension Gateway {
                     remove += existing.filter { !wanted.contains($0) }
                 }
                 do {
-                    try await context.session.setFlags(in: mailbox, uids: UIDSet(uids: [item.uid]), add: add, remove: remove)
-                    if let now = try await context.session.summaries(in: mailbox, uids: UIDSet(uids: [item.uid])).first {
-                        // What the device believes now: the flags with its change applied. A log
-                        // entry with exactly these is the echo of its change; if another client
-                        // changed the message in between, the mailbox differs and the entry
-                        // goes out to the device.
-                        var believed = Set(now.flags)
-                        believed.formUnion(add)
-                        believed.subtract(remove)
-                        outcome.setFlags[item.uid] = believed.sorted()
+                    let stored = try await context.session.setFlags(in: mailbox, uids: UIDSet(uids: [item.uid]), add: add,
+                                                                    remove: remove).first { $0.uid == item.uid }
+                    // What the device believes now: the flags its STORE left, as the server
+                    // answered it. A log entry with exactly these is the echo of its change; a
+                    // change by another client a moment later (even to another flag) makes the
+                    // logged flags differ, and the entry goes out to the device. Read back, with
+                    // the change applied, only when the server did not answer with the flags.
+                    let now = if let stored { stored.flags } else {
+                        try await context.session.summaries(in: mailbox, uids: UIDSet(uids: [item.uid])).first.map { summary in
+                            Set(summary.flags).union(add).subtracting(remove).sorted()
+                        }
+                    }
+                    if let now {
+                        outcome.setFlags[item.uid] = now
                     } else {
                         outcome.responses.append(Self.response(AS.change, serverId: serverId, status: "8"))
                     }

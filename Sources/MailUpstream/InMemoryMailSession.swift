@@ -211,12 +211,19 @@ public actor InMemoryMailSession: MailSession, MailboxWatcher {
 
     private var interleavedStore: (add: [String], remove: [String])?
 
-    public func setFlags(in mailbox: IMAPMailboxName, uids: UIDSet, add: [String], remove: [String]) throws {
+    @discardableResult
+    public func setFlags(in mailbox: IMAPMailboxName, uids: UIDSet, add: [String], remove: [String]) throws -> [MessageFlags] {
         try storeFlags(in: mailbox, uids: uids, add: add, remove: remove)
+        // As IMAP answers a STORE: the state this change left, before anyone else's.
+        let reported = try existing(mailbox.wireName).messages.keys.sorted().filter(uids.contains).map { uid in
+            let stored = try existing(mailbox.wireName).messages[uid]!
+            return MessageFlags(uid: uid, flags: stored.message.flags, modSeq: stored.modSeq)
+        }
         if let other = interleavedStore {
             interleavedStore = nil
             try storeFlags(in: mailbox, uids: uids, add: other.add, remove: other.remove)
         }
+        return reported
     }
 
     private func storeFlags(in mailbox: IMAPMailboxName, uids: UIDSet, add: [String], remove: [String]) throws {

@@ -49,8 +49,12 @@ public protocol MailSession: Sendable {
     /// UIDs of the messages matching `query` ([RFC 3501] 6.4.4), ascending.
     func search(in mailbox: IMAPMailboxName, _ query: MailSearch) async throws -> [UInt32]
 
-    /// Adds and removes flags or keywords on messages.
-    func setFlags(in mailbox: IMAPMailboxName, uids: UIDSet, add: [String], remove: [String]) async throws
+    /// Adds and removes flags or keywords on messages. Returns each message's flags (and
+    /// mod-sequence, 0 without CONDSTORE) as the server reported them in answer to the change
+    /// itself: another client's change a moment later is not in them. A message the server did
+    /// not report on (gone, or a server that does not answer STORE with FETCH) is left out.
+    @discardableResult
+    func setFlags(in mailbox: IMAPMailboxName, uids: UIDSet, add: [String], remove: [String]) async throws -> [MessageFlags]
 
     /// Moves messages; returns each moved message's new UID in `target` (UIDPLUS).
     func move(from mailbox: IMAPMailboxName, uids: UIDSet, to target: IMAPMailboxName) async throws -> [UInt32: UInt32]

@@ -164,17 +164,28 @@ extension IMAPConnection {
 
     // MARK: Writing
 
-    /// `UID STORE uids +FLAGS.SILENT (…)` and `-FLAGS.SILENT (…)`.
-    func setFlags(_ uids: UIDSet, add: [String], remove: [String]) throws {
-        guard !uids.isEmpty else { return }
+    /// `UID STORE uids +FLAGS (…)` and `-FLAGS (…)`, not silent: the server answers each with
+    /// the messages' FETCH (FLAGS, and MODSEQ once CONDSTORE is enabled, [RFC 7162] 3.1.4), the
+    /// state its change left, which is returned (the last report per message).
+    @discardableResult
+    func setFlags(_ uids: UIDSet, add: [String], remove: [String]) throws -> [MessageFlags] {
+        guard !uids.isEmpty else { return [] }
+        var reported: [UInt32: MessageFlags] = [:]
         for (flags, adding) in [(add, true), (remove, false)] where !flags.isEmpty {
             let list = try etpanFlagList(flags)
-            let store = adding ? mailimap_store_att_flags_new_add_flags_silent(list) : mailimap_store_att_flags_new_remove_flags_silent(list)
+            let store = adding ? mailimap_store_att_flags_new_add_flags(list) : mailimap_store_att_flags_new_remove_flags(list)
             defer { mailimap_store_att_flags_free(store) }
             let set = uids.etpanSet()
             defer { mailimap_set_free(set) }
             try check(mailimap_uid_store(rawSession, set, store), "UID STORE")
+            // libetpan collects a command's untagged FETCHes here until the next command.
+            forEach(in: rawSession.pointee.imap_response_info?.pointee.rsp_fetch_list, as: mailimap_msg_att.self) { att in
+                let message = FetchedMessage(att)
+                guard message.uid != 0, uids.contains(message.uid) else { return }
+                reported[message.uid] = MessageFlags(uid: message.uid, flags: message.flags, modSeq: message.modSeq)
+            }
         }
+        return reported.keys.sorted().map { reported[$0]! }
     }
 
     /// UID MOVE ([RFC 6851]) with the new UIDs from COPYUID ([RFC 4315]); without MOVE, UID COPY

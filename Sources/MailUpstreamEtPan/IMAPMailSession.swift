@@ -101,10 +101,13 @@ public struct IMAPMailSession: MailSession {
         return ByteChunks(stream, consumed: { gate.release() })
     }
 
-    public func setFlags(in mailbox: IMAPMailboxName, uids: UIDSet, add: [String], remove: [String]) async throws {
+    @discardableResult
+    public func setFlags(in mailbox: IMAPMailboxName, uids: UIDSet, add: [String], remove: [String]) async throws
+        -> [MessageFlags]
+    {
         try await pool.withConnection { connection in
             try connection.select(mailbox.wireName, forWriting: true)
-            try connection.setFlags(uids, add: add, remove: remove)
+            return try connection.setFlags(uids, add: add, remove: remove)
         }
     }
 

@@ -514,6 +514,19 @@ import Testing
         #expect(told.last == "0", "the device still believes the message read")
     }
 
+    @Test func anotherFlagChangedElsewhereRightAfterTheDevicesStoreReachesTheDevice() async throws {
+        // The device marks a message read; right after the gateway's STORE another client
+        // flags it. The mailbox ends read and flagged; the flag is news to the device and must
+        // not be taken for part of the echo of its own change.
+        let fixture = Fixture()
+        let (_, inbox, key, serverId) = try await fixture.syncedMessage("flagged a moment later")
+        await fixture.mail.afterNextStore(add: ["\\Flagged"], remove: [])
+        let last = try #require(try await fixture.markReadAndSyncAgain(serverId, key: key, inbox).last,
+                                "the device never heard of the flag")
+        #expect(last.child(EASTag.Email.flag)?.child(EASTag.Email.status)?.text == "2")
+        #expect(last.child(EASTag.Email.read)?.text == "1")
+    }
+
     @Test func anotherClientsEarlierChangeIsNotSwallowedByTheDevicesOwn() async throws {
         // Another client flags the message; before any Sync logs that, the device marks it
         // read. The device must still learn of the flag (and keep its read state).

@@ -114,6 +114,30 @@ import Testing
         }
     }
 
+    @Test func aStoreReportsTheFlagsItLeftWithTheirModSequence() async throws {
+        guard MailStack.available() else { return }
+        let session = session()
+        let other = self.session()
+        try await withMailbox(session) { mailbox in
+            let uid = try #require(try await session.append(to: mailbox, message: testMessage(subject: "s"), flags: ["\\Seen"],
+                                                            internalDate: nil))
+            let flagged = try await session.setFlags(in: mailbox, uids: UIDSet(uids: [uid]), add: ["\\Flagged", "$Work"],
+                                                     remove: ["\\Seen"])
+            #expect(flagged.map(\.uid) == [uid])
+            #expect(flagged.first?.flags == ["$Work", "\\Flagged"])
+            let modSeq = try #require(flagged.first?.modSeq)
+            #expect(modSeq > 0)
+            // What another session sees afterwards is that state, unless it changed it since.
+            #expect(try await other.summaries(in: mailbox, uids: UIDSet(uids: [uid])).first?.flags == ["$Work", "\\Flagged"])
+            try await other.setFlags(in: mailbox, uids: UIDSet(uids: [uid]), add: ["\\Answered"], remove: [])
+            let read = try await session.setFlags(in: mailbox, uids: UIDSet(uids: [uid]), add: ["\\Seen"], remove: [])
+            #expect(read.first?.flags == ["$Work", "\\Answered", "\\Flagged", "\\Seen"])
+            #expect(try #require(read.first?.modSeq) > modSeq)
+            // A UID that is not there is not reported on.
+            #expect(try await session.setFlags(in: mailbox, uids: UIDSet(uids: [uid + 50]), add: ["\\Seen"], remove: []).isEmpty)
+        }
+    }
+
     @Test func ownChangesAreReportedOnceThenNothing() async throws {
         guard MailStack.available() else { return }
         let session = session()
