@@ -168,10 +168,28 @@ extension Gateway {
         // it and then replays its answer; side by side, one of the two would find the key
         // moved and answer Status 3, and the phone would start the folder over.
         return try await collectionQueue.inLine(ref) {
-            try await syncCollection(collection, folder: folder, ref: ref, window: window, budget: &budget, folders: folders,
-                                     context: context)
+            let budgetBefore = budget
+            do {
+                return try await syncCollection(collection, folder: folder, ref: ref, window: window, budget: &budget,
+                                                 folders: folders, context: context)
+            } catch is KeyMovedMeanwhile {
+                // The same request on another node moved the key first (requests are put in
+                // line per node only): once more, it is now a replay of that answer.
+                budget = budgetBefore
+                do {
+                    return try await syncCollection(collection, folder: folder, ref: ref, window: window, budget: &budget,
+                                                     folders: folders, context: context)
+                } catch is KeyMovedMeanwhile {
+                    budget = budgetBefore
+                    return answer(collection.syncKey, SyncStatus.invalidSyncKey)
+                }
+            }
         }
     }
+
+    /// The collection's key moved between reading it and moving it on: another node answered
+    /// a request with the same key meanwhile.
+    struct KeyMovedMeanwhile: Error {}
 
     /// The part of a collection's answer that reads and moves its key; one request of the
     /// collection at a time.
@@ -196,10 +214,14 @@ extension Gateway {
             let log = try await caughtUp
             let start = log.watermark?.uidNext ?? 1
             let current = try await store.currentCollectionKey(ref)
-            let next = try await store.advanceCollection(ref, from: .initial, expectedCurrent: current, to: CollectionAdvance(
-                cursor: log.head, initialSyncPosition: InitialSync(start: start, boundary: start).text,
-                filterType: options.filterType))
-            return answer(next.key.rawValue, SyncStatus.success)
+            do {
+                let next = try await store.advanceCollection(ref, from: .initial, expectedCurrent: current, to: CollectionAdvance(
+                    cursor: log.head, initialSyncPosition: InitialSync(start: start, boundary: start).text,
+                    filterType: options.filterType))
+                return answer(next.key.rawValue, SyncStatus.success)
+            } catch let error as StateStoreError where error.code == .conflict {
+                throw KeyMovedMeanwhile()
+            }
         case .current(let current):
             generation = current
             isReplay = false
@@ -289,7 +311,7 @@ extension Gateway {
                                                          removed: batch.deletes + Array(clientOutcome.deleted)))
         } catch let error as StateStoreError where error.code == .conflict || error.code == .unknownSyncKey {
             // Another node moved the collection meanwhile (requests on this node are in line).
-            return answer(collection.syncKey, SyncStatus.invalidSyncKey)
+            throw KeyMovedMeanwhile()
         }
         if batch.moreAvailable, !isReplay, !batch.adds.isEmpty || !batch.changes.isEmpty || !batch.deletes.isEmpty {
             context.sentBatchOfMore.store(true, ordering: .relaxed)

@@ -437,6 +437,42 @@ import Testing
         #expect(seen.count == 60 && Set(seen).count == 60)
     }
 
+    @Test func theSameSyncOnTwoNodesAtOnceIsAReplayOnTheSecondNotAnInvalidKey() async throws {
+        // Two gateways sharing the store, as two nodes behind a proxy that does not keep a
+        // device on one: a phone's repeat reaches the other node while the first is answered.
+        let fixture = Fixture()
+        let other = Gateway(configuration: GatewayConfiguration(pingPollInterval: .milliseconds(100)), store: fixture.store,
+                            notifier: fixture.notifier, codec: EtPanMIMECodec())
+        func send(_ gateway: Gateway, _ body: EASElement) async throws -> EASResponse {
+            try await gateway.handle(EASRequest(command: .sync, user: "demo@airgate.test", deviceId: "dev1",
+                                                deviceType: "WindowsOutlook15", version: .v14_1, body: body), account: fixture.account)
+        }
+        for index in 0..<60 { _ = try await fixture.deliver("m\(index)") }
+        let inbox = try await fixture.inboxId()
+        let ref = CollectionRef(device: DeviceRef(account: try await fixture.store.account(named: "demo@airgate.test"),
+                                                  deviceId: "dev1"), folderId: inbox)
+        async let firstZero = send(fixture.gateway, Self.sync("0", inbox))
+        async let secondZero = send(other, Self.sync("0", inbox))
+        let zeros = try await [firstZero, secondZero]
+        #expect(zeros.map { Self.collection($0)?.child(AS.status)?.text } == ["1", "1"])
+        var key = try #require(try await fixture.store.currentCollectionKey(ref)?.rawValue)
+        var seen: [String] = []
+        for _ in 0..<6 {
+            let request = Self.sync(key, inbox, window: 10)
+            async let first = send(fixture.gateway, request)
+            async let second = send(other, request)
+            let answers = try await [first, second]
+            #expect(answers.map { Self.collection($0)?.child(AS.status)?.text } == ["1", "1"])
+            #expect(Set(Self.ids(answers[0])) == Set(Self.ids(answers[1])))
+            seen += Self.ids(answers[0])
+            let keys = answers.compactMap { Self.collection($0)?.child(AS.syncKey)?.text }
+            key = try #require(try await fixture.store.currentCollectionKey(ref)?.rawValue)
+            #expect(keys.contains(key))
+        }
+        #expect(seen.count == 60 && Set(seen).count == 60)
+        await other.shutdown()
+    }
+
     @Test func messagesChangedOrGoneAfterTheyWereFetchedAheadAreSentAsTheyAreNow() async throws {
         // Answers of about three messages: the read-ahead holds the next ones while the device
         // reads an answer. A message marked read and one expunged meanwhile must not be sent

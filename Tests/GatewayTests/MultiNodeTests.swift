@@ -193,4 +193,78 @@ import Testing
         let dropped = try await LocalStack.run("/usr/bin/env", ["psql", Stack["PG_URL"], "-qc", "DROP SCHEMA \(schema) CASCADE"])
         #expect(dropped.status == 0, "\(dropped.output)")
     }
+
+    @Test func theSameSyncReachingBothNodesAtOnceIsAnsweredByBoth() async throws {
+        // A proxy that does not keep a device on one node: the phone's repeat of a Sync reaches
+        // the other node while the first is still answered. Both answer Status 1 with the same
+        // items (the later one replays), never Status 3.
+        guard Stack.available(), FileManager.default.isExecutableFile(atPath: DevicesCommandTests.binary) else { return }
+        let schema = "nodes_" + UUID().uuidString.replacing("-", with: "").lowercased()
+        let postgres = Stack["PG_URL"] + "?schema=" + schema
+        let nodeA = try Node(name: "node-a", port: try await Self.freePort(), postgres: postgres)
+        defer { nodeA.kill() }
+        let nodeB = try Node(name: "node-b", port: try await Self.freePort(), postgres: postgres)
+        defer { nodeB.kill() }
+        try await nodeA.waitUntilLive()
+        try await nodeB.waitUntilLive()
+        let log = ResponseLog()
+        let deviceId = "TBoth" + String(UUID().uuidString.prefix(8))
+        var onA = nodeA.device(deviceId)
+        let (folderId, _, uids) = try await SyncEndToEndTests.prepare(&onA, log: log, count: 40)
+        var provisionedB = nodeB.device(deviceId)
+        provisionedB.policyKey = onA.policyKey
+        let (phoneA, phoneB) = (onA, provisionedB)
+        func ids(_ answer: EASDevice.Answer) -> [String] {
+            (SyncEndToEndTests.collection(answer)?.child(AS.commands)?.children(AS.add) ?? []).compactMap { $0.child(AS.serverId)?.text }
+        }
+        // Syncs one message on from whichever of two keys is the collection's current one (an
+        // unknown key is answered Status 3 and changes nothing): its items and the new key.
+        func oneMoreFrom(_ keys: [String]) async throws -> (ids: [String], key: String) {
+            for key in keys {
+                let probe = try await phoneA.send("Sync", SyncEndToEndTests.syncRequest(key, collection: folderId, window: 1))
+                log.record(probe)
+                let collection = try #require(SyncEndToEndTests.collection(probe))
+                if collection.child(AS.status)?.text == "3" { continue }
+                #expect(collection.child(AS.status)?.text == "1")
+                return (ids(probe), try #require(collection.child(AS.syncKey)?.text))
+            }
+            throw EASClientError("neither key is current: \(keys)")
+        }
+        async let zeroA = phoneA.send("Sync", SyncEndToEndTests.syncRequest("0", collection: folderId))
+        async let zeroB = phoneB.send("Sync", SyncEndToEndTests.syncRequest("0", collection: folderId))
+        let zeros = try await [zeroA, zeroB]
+        for answer in zeros { log.record(answer) }
+        #expect(zeros.map { SyncEndToEndTests.collection($0)?.child(AS.status)?.text } == ["1", "1"])
+        var seen: [String] = []
+        var keys = zeros.compactMap { SyncEndToEndTests.collection($0)?.child(AS.syncKey)?.text }
+        for _ in 0..<3 {
+            let (taken, key) = try await oneMoreFrom(keys)
+            seen += taken
+            let request = SyncEndToEndTests.syncRequest(key, collection: folderId, window: 5)
+            async let first = phoneA.send("Sync", request)
+            async let second = phoneB.send("Sync", request)
+            let answers = try await [first, second]
+            for answer in answers { log.record(answer) }
+            #expect(answers.map { SyncEndToEndTests.collection($0)?.child(AS.status)?.text } == ["1", "1"])
+            #expect(Set(ids(answers[0])) == Set(ids(answers[1])) && ids(answers[0]).count == 5)
+            seen += ids(answers[0])
+            keys = answers.compactMap { SyncEndToEndTests.collection($0)?.child(AS.syncKey)?.text }
+        }
+        var (taken, key) = try await oneMoreFrom(keys)
+        seen += taken
+        while true {
+            let answer = try await phoneB.send("Sync", SyncEndToEndTests.syncRequest(key, collection: folderId, window: 20))
+            log.record(answer)
+            try #require(SyncEndToEndTests.collection(answer)?.child(AS.status)?.text == "1")
+            seen += ids(answer)
+            key = try #require(SyncEndToEndTests.collection(answer)?.child(AS.syncKey)?.text)
+            if SyncEndToEndTests.collection(answer)?.child(AS.moreAvailable) == nil { break }
+        }
+        #expect(seen.count == uids.count && Set(seen).count == uids.count)
+        try log.validate()
+        nodeA.kill()
+        nodeB.kill()
+        let dropped = try await LocalStack.run("/usr/bin/env", ["psql", Stack["PG_URL"], "-qc", "DROP SCHEMA \(schema) CASCADE"])
+        #expect(dropped.status == 0, "\(dropped.output)")
+    }
 }
