@@ -207,6 +207,40 @@ import Testing
         try log.validate()
     }
 
+    @Test func answersOfAnInitialSyncComeNearTheByteBudget() async throws {
+        // 150 messages of about 1.5 KB, shown as HTML: the budget cuts the answers. Once the
+        // messages are fetched ahead, their Adds count with their real size, and an answer
+        // takes about as many as fit, not a fifth fewer (the estimate runs high).
+        guard Stack.available() else { return }
+        let gateway = try await RunningGateway.start()
+        defer { Task { await gateway.stop() } }
+        let log = ResponseLog()
+        var device = gateway.device()
+        let (folderId, mailbox, _) = try await Self.prepare(&device, log: log, count: 150) { index in
+            String(repeating: "line \(index) of a body that is plain text, <shown> as HTML & cut nowhere\r\n", count: 20)
+        }
+        defer { Task { try? await Stack.session().deleteMailbox(mailbox) } }
+        var key = try #require(Self.collection(try await device.send("Sync", Self.syncRequest("0", collection: folderId)))?
+            .child(AS.syncKey)?.text)
+        var sizes: [Int] = []
+        var seen: [String] = []
+        for _ in 0..<40 {
+            let answer = try await device.send("Sync", Self.syncRequest(key, collection: folderId, window: 512, truncation: 51_200))
+            log.record(answer)
+            let collection = try #require(Self.collection(answer))
+            seen += (collection.child(AS.commands)?.children(AS.add) ?? []).compactMap { $0.child(AS.serverId)?.text }
+            sizes.append(answer.http.body.count)
+            key = try #require(collection.child(AS.syncKey)?.text)
+            if collection.child(AS.moreAvailable) == nil { break }
+        }
+        #expect(seen.count == 150 && Set(seen).count == 150)
+        #expect(sizes.allSatisfy { $0 <= 51_200 }, "\(sizes)")
+        // The first answer has nothing fetched ahead (estimated), the last takes what is left.
+        let middle = sizes.dropFirst().dropLast()
+        #expect(middle.count >= 2 && middle.allSatisfy { $0 >= 51_200 * 85 / 100 }, "\(sizes)")
+        try log.validate()
+    }
+
     @Test func clientChangesReachIMAPAndAreNotEchoed() async throws {
         guard Stack.available() else { return }
         let gateway = try await RunningGateway.start()
