@@ -78,6 +78,35 @@ import Testing
         }
     }
 
+    /// Two live nodes sharing a PostgreSQL schema of their own (named in the result).
+    static func twoNodes() async throws -> (Node, Node, schema: String) {
+        let schema = "nodes_" + UUID().uuidString.replacing("-", with: "").lowercased()
+        let postgres = Stack["PG_URL"] + "?schema=" + schema
+        let nodeA = try Node(name: "node-a", port: try await freePort(), postgres: postgres)
+        let nodeB: Node
+        do {
+            nodeB = try Node(name: "node-b", port: try await freePort(), postgres: postgres)
+        } catch {
+            nodeA.kill()
+            throw error
+        }
+        do {
+            try await nodeA.waitUntilLive()
+            try await nodeB.waitUntilLive()
+        } catch {
+            nodeA.kill()
+            nodeB.kill()
+            throw error
+        }
+        return (nodeA, nodeB, schema)
+    }
+
+    /// Drops a schema `twoNodes` made, once both nodes are gone.
+    static func drop(_ schema: String) async throws {
+        let dropped = try await LocalStack.run("/usr/bin/env", ["psql", Stack["PG_URL"], "-qc", "DROP SCHEMA \(schema) CASCADE"])
+        #expect(dropped.status == 0, "\(dropped.output)")
+    }
+
     static func freePort() async throws -> Int {
         let port = try await Stack.python("""
             import socket
@@ -122,14 +151,9 @@ import Testing
 
     @Test func aPingOnOneNodeWakesByTheOtherNodesTrackerWhichMovesWhenItsNodeDies() async throws {
         guard Stack.available(), FileManager.default.isExecutableFile(atPath: DevicesCommandTests.binary) else { return }
-        let schema = "nodes_" + UUID().uuidString.replacing("-", with: "").lowercased()
-        let postgres = Stack["PG_URL"] + "?schema=" + schema
-        let nodeA = try Node(name: "node-a", port: try await Self.freePort(), postgres: postgres)
+        let (nodeA, nodeB, schema) = try await Self.twoNodes()
         defer { nodeA.kill() }
-        let nodeB = try Node(name: "node-b", port: try await Self.freePort(), postgres: postgres)
         defer { nodeB.kill() }
-        try await nodeA.waitUntilLive()
-        try await nodeB.waitUntilLive()
         let log = ResponseLog()
 
         // A fresh folder that only this test uses: its tracker IDLEs on it.
@@ -190,8 +214,7 @@ import Testing
         #expect((metrics["airgate_push_latency_seconds_sum{}"] ?? 100) < 60)
         try log.validate()
         nodeA.kill()
-        let dropped = try await LocalStack.run("/usr/bin/env", ["psql", Stack["PG_URL"], "-qc", "DROP SCHEMA \(schema) CASCADE"])
-        #expect(dropped.status == 0, "\(dropped.output)")
+        try await Self.drop(schema)
     }
 
     @Test func theSameSyncReachingBothNodesAtOnceIsAnsweredByBoth() async throws {
@@ -199,14 +222,9 @@ import Testing
         // the other node while the first is still answered. Both answer Status 1 with the same
         // items (the later one replays), never Status 3.
         guard Stack.available(), FileManager.default.isExecutableFile(atPath: DevicesCommandTests.binary) else { return }
-        let schema = "nodes_" + UUID().uuidString.replacing("-", with: "").lowercased()
-        let postgres = Stack["PG_URL"] + "?schema=" + schema
-        let nodeA = try Node(name: "node-a", port: try await Self.freePort(), postgres: postgres)
+        let (nodeA, nodeB, schema) = try await Self.twoNodes()
         defer { nodeA.kill() }
-        let nodeB = try Node(name: "node-b", port: try await Self.freePort(), postgres: postgres)
         defer { nodeB.kill() }
-        try await nodeA.waitUntilLive()
-        try await nodeB.waitUntilLive()
         let log = ResponseLog()
         let deviceId = "TBoth" + String(UUID().uuidString.prefix(8))
         var onA = nodeA.device(deviceId)
@@ -264,7 +282,6 @@ import Testing
         try log.validate()
         nodeA.kill()
         nodeB.kill()
-        let dropped = try await LocalStack.run("/usr/bin/env", ["psql", Stack["PG_URL"], "-qc", "DROP SCHEMA \(schema) CASCADE"])
-        #expect(dropped.status == 0, "\(dropped.output)")
+        try await Self.drop(schema)
     }
 }
