@@ -169,21 +169,17 @@ extension Gateway {
         // moved and answer Status 3, and the phone would start the folder over.
         return try await collectionQueue.inLine(ref) {
             let budgetBefore = budget
-            do {
-                return try await syncCollection(collection, folder: folder, ref: ref, window: window, budget: &budget,
-                                                 folders: folders, context: context)
-            } catch is KeyMovedMeanwhile {
-                // The same request on another node moved the key first (requests are put in
-                // line per node only): once more, it is now a replay of that answer.
-                budget = budgetBefore
+            // The same request on another node may move the key first (requests are put in line
+            // per node only): asked once more, it is a replay of that node's answer.
+            for _ in 0..<2 {
                 do {
                     return try await syncCollection(collection, folder: folder, ref: ref, window: window, budget: &budget,
                                                      folders: folders, context: context)
                 } catch is KeyMovedMeanwhile {
                     budget = budgetBefore
-                    return answer(collection.syncKey, SyncStatus.invalidSyncKey)
                 }
             }
+            return answer(collection.syncKey, SyncStatus.invalidSyncKey)
         }
     }
 
@@ -556,8 +552,6 @@ extension Gateway {
             : options.bodyPreferences
     }
 
-    /// The parts a message's item needs with these options: its body, and an invitation's
-    /// text/calendar part.
     /// What an Add of `summary` is made of besides the summary: the body choice, the body
     /// part to fetch, and an invitation's text/calendar part.
     struct AddParts {
@@ -574,6 +568,7 @@ extension Gateway {
         var requests: [PartRequest] { calendar.map { [body, $0.request] } ?? [body] }
     }
 
+    /// The parts a message's item needs with these options.
     static func partRequests(for summary: MessageSummary, options: SyncRequest.Options) -> [PartRequest] {
         AddParts(summary, preferences: bodyPreferences(options)).requests
     }
