@@ -236,7 +236,9 @@ public struct GatewayResponder: HTTPResponder {
         do {
             let response = try await gateway.handle(easRequest, account: account)
             if command == .sync { await throttle.endSync() }
-            if response.isBatchOfMore { await throttle.uncount(user: user, deviceId: query.deviceId) }
+            if response.isBatchOfMore {
+                await throttle.uncount(user: user, deviceId: query.deviceId, perDevice: domain?.requestsPerDeviceMinute)
+            }
             return try Self.http(response)
         } catch {
             if command == .sync { await throttle.endSync() }

@@ -88,11 +88,22 @@ public actor Throttle {
         return nil
     }
 
+    /// Batches of a large Sync one device may have given back per minute, as a multiple of its
+    /// request budget: a client that starts its folders over and over (the phone that never
+    /// gets past a key) is still held to a rate.
+    public static let batchAllowance = 10
+
     /// Gives back what `requestRefusal` counted for a request that turned out to be one batch
-    /// of a large Sync: a folder's size is no reason to make its phone wait.
-    public func uncount(user: String, deviceId: String) {
+    /// of a large Sync (a folder's size is no reason to make its phone wait), up to
+    /// `batchAllowance` times the device's budget a minute; beyond, batches count as usual.
+    /// `perDevice` as for `requestRefusal`.
+    public func uncount(user: String, deviceId: String, perDevice: Int? = nil) {
         let now = ContinuousClock.now
         let (device, account) = Self.rateKeys(user: user, deviceId: deviceId)
+        let batches = "batches:" + device
+        let allowance = (perDevice ?? limits.requestsPerDeviceMinute) * Self.batchAllowance
+        guard full(batches, limit: allowance, window: .seconds(60), now) == nil else { return }
+        count(batches, window: .seconds(60), now)
         for key in [device, account] {
             if var current = windows[key], now - current.start < .seconds(60), current.count > 0 {
                 current.count -= 1

@@ -145,6 +145,24 @@ import Testing
         try log.validate()
     }
 
+    @Test func batchesAreGivenBackOnlyUpToTheirAllowance() async {
+        let throttle = Throttle(limits: ThrottleLimits(requestsPerDeviceMinute: 2, requestsPerUserMinute: 1000))
+        let allowance = 2 * Throttle.batchAllowance
+        // Every request a batch of more: all pass while the allowance lasts.
+        for _ in 0..<allowance {
+            #expect(await throttle.requestRefusal(user: "ana", deviceId: "p") == nil)
+            await throttle.uncount(user: "ana", deviceId: "p")
+        }
+        // Then batches count like any request: two more pass, the third waits.
+        for _ in 0..<2 {
+            #expect(await throttle.requestRefusal(user: "ana", deviceId: "p") == nil)
+            await throttle.uncount(user: "ana", deviceId: "p")
+        }
+        #expect(await throttle.requestRefusal(user: "ana", deviceId: "p")?.0 == .deviceRate)
+        // Another device of the same user has its own allowance.
+        #expect(await throttle.requestRefusal(user: "ana", deviceId: "q") == nil)
+    }
+
     @Test func windowsEndAndSyncSlotsAreGivenBack() async throws {
         let throttle = Throttle(limits: ThrottleLimits(failedLoginsPerUser: 2, failedLoginsPerAddress: 10,
                                                        failedLoginWindow: .milliseconds(300), concurrentSyncs: 2))
