@@ -28,6 +28,15 @@ public struct EASQuery: Hashable, Sendable {
         }
     }
 
+    /// The plain form's names of what `EASQuery` has fields for (lowercased).
+    static let plainIdentity: Set<String> = ["cmd", "user", "deviceid", "devicetype"]
+    /// The other parameters of the plain form (lowercased) under the names the base64 form
+    /// gives them.
+    static let canonicalNames = [
+        "saveinsent": "SaveInSent", "itemid": "ItemId", "collectionid": "CollectionId", "longid": "LongId",
+        "attachmentname": "AttachmentName", "occurrence": "Occurrence", "acceptmultipart": "AcceptMultiPart",
+    ]
+
     init?(plain query: String) {
         var values: [String: String] = [:]
         for pair in query.split(separator: "&") {
@@ -44,12 +53,9 @@ public struct EASQuery: Hashable, Sendable {
         self.deviceType = deviceType
         self.version = nil
         self.policyKey = nil
-        // The other parameters under the names the base64 form gives them.
-        let canonical = ["saveinsent": "SaveInSent", "itemid": "ItemId", "collectionid": "CollectionId", "longid": "LongId",
-                         "attachmentname": "AttachmentName", "occurrence": "Occurrence", "acceptmultipart": "AcceptMultiPart"]
         var parameters: [String: String] = [:]
-        for (name, value) in values where !["cmd", "user", "deviceid", "devicetype"].contains(name) {
-            parameters[canonical[name] ?? name] = value
+        for (name, value) in values where !Self.plainIdentity.contains(name) {
+            parameters[Self.canonicalNames[name] ?? name] = value
         }
         self.parameters = parameters
         guard valid else { return nil }
