@@ -47,9 +47,16 @@ final class AsyncSerialLock: Sendable {
                 state.isLocked = false
                 return nil
             }
-            // The lock passes straight to the next waiter.
-            defer { state.next += 1 }
-            return state.waiters[state.next]
+            // The lock passes straight to the next waiter. Waiters already handed the lock are
+            // dropped once they are half the list, so a lock that is never free for long does
+            // not keep every continuation it ever queued.
+            let waiter = state.waiters[state.next]
+            state.next += 1
+            if state.next >= 32, state.next * 2 >= state.waiters.count {
+                state.waiters.removeFirst(state.next)
+                state.next = 0
+            }
+            return waiter
         }
         waiter?.resume()
     }

@@ -60,6 +60,29 @@ import Testing
         }
     }
 
+    @Test func concurrentTransactionsTakeTheLockInTurnAndNoneIsLost() async throws {
+        try await withDatabase { database in
+            _ = try await database.query("CREATE TABLE c (id INTEGER PRIMARY KEY, n INTEGER)", [])
+            _ = try await database.query("INSERT INTO c (id, n) VALUES (1, 0)", [])
+            // Read, suspend, write: only mutual exclusion keeps every increment. Hundreds
+            // waiting at once also run the lock's clean-up of waiters it has handed on.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<400 {
+                    group.addTask {
+                        try await database.transaction { executor in
+                            let n = try await executor.query("SELECT n FROM c WHERE id = 1", [])
+                            await Task.yield()
+                            guard case .integer(let value) = n.first?.first else { throw StateStoreError(.corrupt, "no row") }
+                            _ = try await executor.query("UPDATE c SET n = ? WHERE id = 1", [.integer(value + 1)])
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await database.query("SELECT n FROM c", []) == [[.integer(400)]])
+        }
+    }
+
     @Test func whatItRefusesIsAStoreError() async throws {
         try await withDatabase { database in
             // A second statement would be silently left out: refused instead.
