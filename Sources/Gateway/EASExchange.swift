@@ -56,9 +56,9 @@ public struct EASResponse: Sendable {
     public var rawBodyType: String?
     /// For 503.
     public var retryAfterSeconds: Int?
-    /// A Sync answer that is one batch of more (items sent, MoreAvailable, not a replay): a
-    /// phone syncing a large folder sends hundreds of these a minute, and the HTTP layer does
-    /// not count them against the per-device and per-user request rates.
+    /// A Sync answer that is one batch of more (items sent and MoreAvailable): a phone syncing
+    /// a large folder sends hundreds of these a minute, and the HTTP layer does not count them
+    /// against the per-device and per-user request rates (up to an allowance).
     public var isBatchOfMore = false
 
     public init(httpStatus: Int = 200, body: EASElement? = nil, rawBody: [ByteBuffer]? = nil, rawBodyType: String? = nil,

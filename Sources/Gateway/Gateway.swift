@@ -2,7 +2,6 @@ import EASProtocol
 import Logging
 import MailUpstream
 import SyncState
-import Synchronization
 
 /// The EAS gateway: answers authenticated requests with the help of the account's mail
 /// session and the state store. No HTTP and no IMAP library here; one file per command.
@@ -194,8 +193,6 @@ final class RequestContext: Sendable {
     let device: Device
     /// The gateway's settings with the user's domain's own values applied.
     let settings: GatewayConfiguration
-    /// Set when a Sync sends a batch of items with more to come (`EASResponse.isBatchOfMore`).
-    let sentBatchOfMore = Atomic<Bool>(false)
 
     init(request: EASRequest, account: MailAccount, accountId: AccountID, device: Device, settings: GatewayConfiguration) {
         self.request = request

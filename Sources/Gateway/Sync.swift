@@ -78,7 +78,7 @@ extension Gateway {
             return .empty
         }
         var response = EASResponse.ok(EASElement(AS.sync, children: [EASElement(AS.collections, children: collections)]))
-        response.isBatchOfMore = context.sentBatchOfMore.load(ordering: .relaxed)
+        response.isBatchOfMore = collections.contains { $0.child(AS.moreAvailable) != nil && $0.child(AS.commands) != nil }
         return response
     }
 
@@ -308,9 +308,6 @@ extension Gateway {
         } catch let error as StateStoreError where error.code == .conflict || error.code == .unknownSyncKey {
             // Another node moved the collection meanwhile (requests on this node are in line).
             throw KeyMovedMeanwhile()
-        }
-        if batch.moreAvailable, !isReplay, !batch.adds.isEmpty || !batch.changes.isEmpty || !batch.deletes.isEmpty {
-            context.sentBatchOfMore.store(true, ordering: .relaxed)
         }
         if let skipped = batch.skipped {
             logger.warning("skipped a message a client kept failing on", metadata: [
