@@ -215,9 +215,9 @@ public actor InMemoryMailSession: MailSession, MailboxWatcher {
     public func setFlags(in mailbox: IMAPMailboxName, uids: UIDSet, add: [String], remove: [String]) throws -> [MessageFlags] {
         try storeFlags(in: mailbox, uids: uids, add: add, remove: remove)
         // As IMAP answers a STORE: the state this change left, before anyone else's.
-        let reported = try existing(mailbox.wireName).messages.keys.sorted().filter(uids.contains).map { uid in
-            let stored = try existing(mailbox.wireName).messages[uid]!
-            return MessageFlags(uid: uid, flags: stored.message.flags, modSeq: stored.modSeq)
+        let box = try existing(mailbox.wireName)
+        let reported = box.messages.keys.sorted().filter(uids.contains).map { uid in
+            MessageFlags(uid: uid, flags: box.messages[uid]!.message.flags, modSeq: box.messages[uid]!.modSeq)
         }
         if let other = interleavedStore {
             interleavedStore = nil
