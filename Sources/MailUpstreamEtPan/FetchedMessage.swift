@@ -5,8 +5,8 @@ import MailUpstream
 import Glibc
 #endif
 
-/// One FETCH response, copied out of libetpan's structures.
-struct FetchedMessage: Sendable {
+/// One FETCH response: read by `FetchResponseParser`, or copied out of libetpan's structures.
+struct FetchedMessage: Equatable, Sendable {
     var uid: UInt32 = 0
     var flags: [String] = []
     var modSeq: UInt64 = 0
@@ -17,6 +17,8 @@ struct FetchedMessage: Sendable {
     var structure: MIMEPart?
     /// The bytes of the one BODY[…] section asked for.
     var section: [UInt8]?
+
+    init() {}
 
     init(_ message: UnsafeMutablePointer<mailimap_msg_att>) {
         forEach(in: message.pointee.att_list, as: mailimap_msg_att_item.self) { item in

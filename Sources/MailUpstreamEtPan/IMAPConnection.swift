@@ -24,6 +24,8 @@ final class IMAPConnection: @unchecked Sendable {
     private(set) var condstoreEnabled = false
     private(set) var selected: (name: String, readOnly: Bool)?
     private(set) var broken = false
+    /// Commands sent past libetpan so far (`IMAPConnection+RawCommand`), for their tags.
+    var rawCommandCount = 0
     private var closed = false
     /// Capabilities configured away (`IMAPOptions`).
     fileprivate(set) var ignored: Set<String> = []
@@ -274,17 +276,21 @@ final class IMAPConnection: @unchecked Sendable {
             throw UpstreamError(.protocolError, "\(command()): cannot follow the server (libetpan error \(result))")
         default:
             // The server answered NO or BAD; the connection stays usable.
-            let text = responseText
-            switch responseCode {
-            case "NONEXISTENT", "TRYCREATE":
-                throw UpstreamError(.mailboxNotFound, "\(command()): \(text)")
-            case "ALREADYEXISTS":
-                throw UpstreamError(.mailboxExists, "\(command()): \(text)")
-            case "UNAVAILABLE", "INUSE":
-                throw UpstreamError(.unavailable, "\(command()): \(text)")
-            default:
-                throw UpstreamError(.refused, "\(command()): \(text)")
-            }
+            throw Self.refusal(code: responseCode, text: responseText, command: command())
+        }
+    }
+
+    /// The error for a tagged NO or BAD with this resp-text-code (upper-case) and text.
+    static func refusal(code: String?, text: String, command: String) -> UpstreamError {
+        switch code {
+        case "NONEXISTENT", "TRYCREATE":
+            UpstreamError(.mailboxNotFound, "\(command): \(text)")
+        case "ALREADYEXISTS":
+            UpstreamError(.mailboxExists, "\(command): \(text)")
+        case "UNAVAILABLE", "INUSE":
+            UpstreamError(.unavailable, "\(command): \(text)")
+        default:
+            UpstreamError(.refused, "\(command): \(text)")
         }
     }
 

@@ -332,7 +332,7 @@ func expectCode(_ code: UpstreamError.Code, _ body: () async throws -> Void, sou
     }
 }
 
-/// BODYSTRUCTURE through libetpan into `MIMEPart`.
+/// BODYSTRUCTURE into `MIMEPart`.
 @Suite struct IMAPBodyStructureTests {
     static let adapter = IMAPAdapter(threads: 2)
 
