@@ -49,10 +49,13 @@ enum Stack {
 final class RunningGateway: Sendable {
     let port: Int
     private let task: Task<Void, any Error>
+    /// Holds the gateway's state; removed by `stop()`.
+    private let directory: URL
 
-    private init(port: Int, task: Task<Void, any Error>) {
+    private init(port: Int, task: Task<Void, any Error>, directory: URL) {
         self.port = port
         self.task = task
+        self.directory = directory
     }
 
     static func start(logger custom: Logger? = nil, _ tweak: (inout ServerConfiguration) -> Void = { _ in }) async throws
@@ -72,13 +75,17 @@ final class RunningGateway: Sendable {
             try await AirgateServer.run(configuration, logger: logger) { port in continuation.yield(port) }
         }
         var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw EASClientError("the gateway did not start") }
-        return RunningGateway(port: port, task: task)
+        guard let port = await iterator.next() else {
+            try? FileManager.default.removeItem(at: directory)
+            throw EASClientError("the gateway did not start")
+        }
+        return RunningGateway(port: port, task: task, directory: directory)
     }
 
     func stop() async {
         task.cancel()
         _ = await task.result
+        try? FileManager.default.removeItem(at: directory)
     }
 
     func device(_ id: String = "T" + String(UUID().uuidString.prefix(12)).replacing("-", with: ""),
@@ -96,6 +103,10 @@ final class ResponseLog: @unchecked Sendable {
     private var mappedFiles: [String] = []
     private var ourFiles: [String] = []
     private let directory = FileManager.default.temporaryDirectory.appendingPathComponent("airgate-responses-\(UUID().uuidString)")
+
+    deinit {
+        try? FileManager.default.removeItem(at: directory)
+    }
 
     func record(_ answer: EASDevice.Answer) {
         guard !answer.http.body.isEmpty, answer.http.header("Content-Type")?.contains("wbxml") == true else { return }
