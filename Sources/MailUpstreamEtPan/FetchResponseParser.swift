@@ -1,5 +1,9 @@
 import MailUpstream
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Why an untagged FETCH response could not be read.
 struct FetchResponseError: Error, CustomStringConvertible {
     var reason: String
@@ -191,11 +195,15 @@ struct FetchResponseParser {
         try expect(.space)
         let subject = try nstringText()
         try expect(.space)
+        let fromStart = index
         let from = try addresses()
+        let fromBytes = fromStart..<index
         try expect(.space)
-        let sender = try addresses()
+        // Servers fill Sender and Reply-To from From when the message has neither: the same
+        // bytes need not be read (and their names decoded) again.
+        let sender = skipIfRepeated(fromBytes) ? from : try addresses()
         try expect(.space)
-        let replyTo = try addresses()
+        let replyTo = skipIfRepeated(fromBytes) ? from : try addresses()
         try expect(.space)
         let to = try addresses()
         try expect(.space)
@@ -504,6 +512,16 @@ struct FetchResponseParser {
             index += 1
         }
         try expect(close)
+    }
+
+    /// Skips the bytes of `earlier` if they come again next; whether they did.
+    private mutating func skipIfRepeated(_ earlier: Range<Int>) -> Bool {
+        let count = earlier.count
+        guard count > 3, index + count <= bytes.count,
+              memcmp(bytes.baseAddress! + earlier.lowerBound, bytes.baseAddress! + index, count) == 0
+        else { return false }
+        index += count
+        return true
     }
 
     private mutating func skipSpaces() {

@@ -137,20 +137,51 @@ extension IMAPConnection {
     /// `UID FETCH uid BODY.PEEK[section]<start.length>` ([RFC 3501] 6.4.5): never sets \Seen.
     /// With `streamed`, a body handler installed by the caller receives the bytes instead.
     func fetchSection(uid: UInt32, section: String?, range: Range<Int>?, streamed: Bool = false) throws -> [UInt8] {
-        let found = try fetchSectionOfMany(UIDSet([uid...uid]), section: section, range: range)
+        let uids = UIDSet([uid...uid])
+        // The body handler that streams is libetpan's.
+        let found = streamed ? try fetchSectionOfManyThroughEtPan(uids, section: section, range: range)
+            : try fetchSectionOfMany(uids, section: section, range: range)
         guard let bytes = found[uid] else { throw UpstreamError(.messageNotFound, "UID \(uid) (section \(section ?? "whole"))") }
         return streamed ? [] : bytes
     }
 
-    /// The same section of several messages in one command; absent messages are left out.
+    /// The same section of several messages in one command, read by `FetchResponseParser`;
+    /// absent messages are left out.
     func fetchSectionOfMany(_ uids: UIDSet, section: String?, range: Range<Int>?) throws -> [UInt32: [UInt8]] {
         guard !uids.isEmpty else { return [:] }
         let parsed = try SectionSpec(section)
-        if let range {
-            guard range.lowerBound >= 0, range.count > 0, range.upperBound <= Int(UInt32.max) else {
-                throw UpstreamError(.refused, "byte range \(range) cannot be asked for")
+        try Self.checkFetchable(range)
+        var item = "BODY.PEEK[\(parsed.text)]"
+        if let range { item += "<\(range.lowerBound).\(range.count)>" }
+        // A whole section is as long as the message makes it (libetpan set no bound either).
+        let longest = range.map { max(Self.maxRawResponseBytes, $0.count + 65536) } ?? Int.max
+        var found: [UInt32: [UInt8]] = [:]
+        try runRaw("UID FETCH \(uids) (UID \(item))", maxResponseBytes: longest) { response in
+            do {
+                if let message = try FetchResponseParser.message(in: response), message.uid != 0,
+                   uids.contains(message.uid), let bytes = message.section
+                {
+                    found[message.uid] = bytes
+                }
+            } catch {
+                throw UpstreamError(.protocolError, "UID FETCH: cannot read \(Self.excerpt(Array(response))): \(error)")
             }
         }
+        return found
+    }
+
+    private static func checkFetchable(_ range: Range<Int>?) throws {
+        guard let range else { return }
+        guard range.lowerBound >= 0, range.count > 0, range.upperBound <= Int(UInt32.max) else {
+            throw UpstreamError(.refused, "byte range \(range) cannot be asked for")
+        }
+    }
+
+    /// `fetchSectionOfMany` through libetpan, whose body handler `streamSection` installs.
+    func fetchSectionOfManyThroughEtPan(_ uids: UIDSet, section: String?, range: Range<Int>?) throws -> [UInt32: [UInt8]] {
+        guard !uids.isEmpty else { return [:] }
+        let parsed = try SectionSpec(section)
+        try Self.checkFetchable(range)
         let set = uids.etpanSet()
         defer { mailimap_set_free(set) }
         let type = mailimap_fetch_type_new_fetch_att_list_empty()!
@@ -318,6 +349,20 @@ struct SectionSpec: Hashable, Sendable {
             default: throw UpstreamError(.refused, "bad section: \(text)")
             }
         }
+    }
+
+    /// As IMAP writes it inside `BODY[…]`.
+    var text: String {
+        let number = part.map(String.init).joined(separator: ".")
+        let suffix: String
+        switch kind {
+        case .whole: suffix = ""
+        case .header: suffix = "HEADER"
+        case .text: suffix = "TEXT"
+        case .mime: suffix = "MIME"
+        }
+        if number.isEmpty { return suffix }
+        return suffix.isEmpty ? number : number + "." + suffix
     }
 
     /// The libetpan form; the caller (or the fetch att that takes it) owns it.

@@ -6,7 +6,8 @@ import Glibc
 #endif
 
 extension IMAPConnection {
-    /// The most bytes one response read past libetpan (a line and its literals) may hold.
+    /// The most bytes one response read past libetpan (a line and its literals) holds unless
+    /// the caller allows more.
     static let maxRawResponseBytes = 64 << 20
 
     /// Sends `command` (no tag, no CRLF) on libetpan's stream and hands each untagged response
@@ -16,7 +17,8 @@ extension IMAPConnection {
     ///
     /// Only for commands whose answers libetpan need not see: the session's selection and
     /// capabilities are libetpan's to track, and are left as they were.
-    func runRaw(_ command: String, _ each: (UnsafeRawBufferPointer) throws -> Void) throws {
+    func runRaw(_ command: String, maxResponseBytes: Int = maxRawResponseBytes,
+                _ each: (UnsafeRawBufferPointer) throws -> Void) throws {
         let name = command.prefix { $0 != " " }
         rawCommandCount += 1
         let tag = "G\(rawCommandCount)"
@@ -25,7 +27,7 @@ extension IMAPConnection {
         var failure: (any Error)?
         while true {
             response.removeAll(keepingCapacity: true)
-            try readResponse(into: &response, String(name))
+            try readResponse(into: &response, String(name), limit: maxResponseBytes)
             if response.first == UInt8(ascii: "*") {
                 guard failure == nil else { continue }
                 do {
@@ -56,7 +58,7 @@ extension IMAPConnection {
     }
 
     /// One response: a line, and while it ends in a literal's `{n}`, the n bytes and the next line.
-    private func readResponse(into response: inout [UInt8], _ name: String) throws {
+    private func readResponse(into response: inout [UInt8], _ name: String, limit: Int) throws {
         let stream = rawSession.pointee.imap_stream
         let buffer = rawSession.pointee.imap_stream_buffer!
         let lost = "\(name): connection to \(endpoint.host):\(endpoint.port) lost or timed out"
@@ -64,15 +66,15 @@ extension IMAPConnection {
             guard let line = mailstream_read_line(stream, buffer) else { throw broke(lost) }
             let length = buffer.pointee.len
             guard length > 0, line[length - 1] == CChar(UInt8(ascii: "\n")) else { throw broke(lost) }
-            guard response.count + length <= Self.maxRawResponseBytes else {
+            guard length <= limit - response.count else {
                 markBroken()
-                throw UpstreamError(.protocolError, "\(name): a response over \(Self.maxRawResponseBytes) bytes")
+                throw UpstreamError(.protocolError, "\(name): a response over \(limit) bytes")
             }
             response.append(contentsOf: UnsafeRawBufferPointer(start: line, count: length))
             guard let count = Self.literalLength(endingAt: response) else { return }
-            guard count <= Self.maxRawResponseBytes - response.count else {
+            guard count <= limit - response.count else {
                 markBroken()
-                throw UpstreamError(.protocolError, "\(name): a response over \(Self.maxRawResponseBytes) bytes")
+                throw UpstreamError(.protocolError, "\(name): a response over \(limit) bytes")
             }
             let start = response.count
             response.append(contentsOf: repeatElement(0, count: count))

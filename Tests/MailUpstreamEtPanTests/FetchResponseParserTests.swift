@@ -135,6 +135,7 @@ private func parse(_ text: String) throws -> FetchedMessage? {
         From: "Ann \\"the boss\\" Example" <ann@example.net>\r
         To: undisclosed-recipients:;, Team: bob@example.org, =?ISO-8859-1?Q?J=F6rg?= <joerg@example.org>;\r
         Cc: "Last, First" <last@example.com>\r
+        Reply-To: =?UTF-8?Q?Antw=C3=B6rt?= <reply@example.net>\r
         Subject: =?UTF-8?B?R3LDvMOfZSDinJM=?= and more\r
         Date: Mon, 23 Nov 2026 10:00:00 +0100\r
         Message-ID: <a1@example.net>\r
@@ -151,6 +152,7 @@ private func parse(_ text: String) throws -> FetchedMessage? {
         // Raw UTF-8 in headers (Dovecot answers with literals), no Date, no Message-ID.
         """
         From: Jörg Müller <joerg@example.org>\r
+        Sender: list-bounces@example.org\r
         To: demo@airgate.test\r
         Subject: Grüße {aus} "Köln" (heute) \\ backslash\r
         Content-Type: text/html; charset=utf-8\r
@@ -266,8 +268,21 @@ private func parse(_ text: String) throws -> FetchedMessage? {
             #expect(own.count == Self.corpus.count && etpan.count == own.count)
             for (mine, theirs) in zip(own, etpan) { #expect(mine == theirs, "UID \(mine.uid)") }
         }
+        let sections: [(String?, Range<Int>?)] = [(nil, nil), ("1", 0..<10), ("2", nil), ("HEADER", nil), ("1.MIME", nil),
+                                                  ("TEXT", 5..<200), ("3.1", nil), ("9", nil)]
+        for (section, range) in sections {
+            let (own, etpan) = try await blocking {
+                (try connection.fetchSectionOfMany(all, section: section, range: range),
+                 try connection.fetchSectionOfManyThroughEtPan(all, section: section, range: range))
+            }
+            #expect(own == etpan, "section \(section ?? "whole") \(range.map { "\($0)" } ?? "")")
+            if section == nil { #expect(own.count == Self.corpus.count) }
+        }
         let summaries = try await session.summaries(in: mailbox, uids: all)
         #expect(summaries[0].envelope.to.map(\.address) == ["bob@example.org", "joerg@example.org"])
+        #expect(summaries[0].envelope.replyTo == [MailAddress(name: "Antwört", address: "reply@example.net")])
+        #expect(summaries[0].envelope.sender == summaries[0].envelope.from)
+        #expect(summaries[1].envelope.sender.map(\.address) == ["list-bounces@example.org"])
         #expect(summaries[0].references == ["<p-1@example.net>", "<p0@example.net>"])
         #expect(summaries[1].envelope.subject == "Grüße {aus} \"Köln\" (heute) \\ backslash")
         #expect(summaries[3].structure?.part("2")?.fileName == "€.png")
