@@ -14,6 +14,15 @@ public struct EtPanMIMECodec: MIMECodec {
     public static let maxHeaderBytes = 64 * 1024
 
     public func decodeTransferEncoding(_ bytes: [UInt8], encoding: String) -> [UInt8] {
+        switch encoding.lowercased() {
+        case "base64": TransferDecoding.base64(bytes)
+        case "quoted-printable": TransferDecoding.quotedPrintable(bytes)
+        default: bytes
+        }
+    }
+
+    /// `decodeTransferEncoding` through libetpan: what the tests compare `TransferDecoding` with.
+    func decodeTransferEncodingThroughEtPan(_ bytes: [UInt8], encoding: String) -> [UInt8] {
         let mechanism: Int
         switch encoding.lowercased() {
         case "base64": mechanism = MAILMIME_MECHANISM_BASE64
