@@ -181,12 +181,59 @@ enum MIMEParameters {
     }
 }
 
-/// Text in any charset to a Swift string, through libetpan's `charconv` (iconv).
+/// Text in any charset to a Swift string: UTF-8, ISO-8859-1 and Windows-1252 (most Western
+/// mail) directly, the rest through libetpan's `charconv` (iconv).
 enum Charsets {
     static func utf8String(_ bytes: [UInt8], charset: String?) -> String {
-        guard let charset, !["utf-8", "utf8", "us-ascii", "ascii"].contains(charset.lowercased()) else {
+        guard let charset else { return String(decoding: bytes, as: UTF8.self) }
+        switch charset.lowercased() {
+        case "utf-8", "utf8", "us-ascii", "ascii":
             return String(decoding: bytes, as: UTF8.self)
+        case "iso-8859-1", "latin1":
+            return singleByte(bytes, high: nil)!
+        case "windows-1252", "cp1252":
+            // Five bytes are not in the table; iconv decides what becomes of them.
+            if let text = singleByte(bytes, high: windows1252) { return text }
+        default:
+            break
         }
+        return throughIconv(bytes, charset: charset)
+    }
+
+    /// Windows-1252's characters for 0x80–0x9F (0 where it has none); the rest is ISO-8859-1.
+    private static let windows1252: [UInt32] = [
+        0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017D, 0,
+        0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178,
+    ]
+
+    /// A single-byte charset that is ISO-8859-1 but for `high` (0x80–0x9F); nil for a byte
+    /// `high` has no character for.
+    private static func singleByte(_ bytes: [UInt8], high: [UInt32]?) -> String? {
+        guard bytes.contains(where: { $0 >= 0x80 }) else { return String(decoding: bytes, as: UTF8.self) }
+        var utf8: [UInt8] = []
+        utf8.reserveCapacity(bytes.count * 2)
+        for byte in bytes {
+            guard byte >= 0x80 else {
+                utf8.append(byte)
+                continue
+            }
+            var value = UInt32(byte)
+            if let high, byte < 0xA0 {
+                value = high[Int(byte - 0x80)]
+                guard value != 0 else { return nil }
+            }
+            if value < 0x800 {
+                utf8.append(UInt8(0xC0 | value >> 6))
+            } else {
+                utf8.append(UInt8(0xE0 | value >> 12))
+                utf8.append(UInt8(0x80 | (value >> 6 & 0x3F)))
+            }
+            utf8.append(UInt8(0x80 | (value & 0x3F)))
+        }
+        return String(decoding: utf8, as: UTF8.self)
+    }
+
+    static func throughIconv(_ bytes: [UInt8], charset: String) -> String {
         var result: UnsafeMutablePointer<CChar>?
         var length = 0
         let status = bytes.withUnsafeBufferPointer { buffer in

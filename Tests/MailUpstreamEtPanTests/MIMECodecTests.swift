@@ -75,6 +75,21 @@ import Testing
         #expect(compared > 10_000)
     }
 
+    /// ISO-8859-1 and Windows-1252, decoded without iconv, come out as iconv makes them: every
+    /// byte alone and random text.
+    @Test func westernCharsetsAgreeWithIconv() {
+        var samples = (0...255).map { [UInt8($0)] }
+        for _ in 0..<200 { samples.append((0..<Int.random(in: 0..<80)).map { _ in UInt8.random(in: 0...255) }) }
+        for charset in ["ISO-8859-1", "latin1", "windows-1252", "CP1252"] {
+            for bytes in samples {
+                #expect(Charsets.utf8String(bytes, charset: charset) == Charsets.throughIconv(bytes, charset: charset),
+                        "\(charset) \(bytes)")
+            }
+        }
+        #expect(codec.decodeText([0x80, 0x41, 0xE9], charset: "windows-1252") == "€Aé")
+        #expect(codec.decodeText([0x80, 0x41, 0xE9], charset: "iso-8859-1") == "\u{80}Aé")
+    }
+
     /// Malformed input, where libetpan made bytes out of nothing (an invalid escape's
     /// characters as if they were hex digits, base64 after its end): [RFC 2045] 6.7 and 6.8.
     @Test func malformedTransferEncodingsDecodeByTheRFC() {
