@@ -137,14 +137,24 @@ struct EmailItem {
 
     static func threadTopic(_ subject: String?) -> String {
         var topic = Substring(subject ?? "")
-        while true {
-            let lowered = topic.lowercased()
-            guard let prefix = ["re:", "fw:", "fwd:", "aw:", "wg:", "sv:", "vs:"].first(where: { lowered.hasPrefix($0) }) else {
-                break
-            }
+        while let prefix = replyPrefixes.first(where: { startsIgnoringASCIICase(topic, with: $0) }) {
             topic = topic.dropFirst(prefix.count).drop { $0 == " " }
         }
         return String(topic)
+    }
+
+    private static let replyPrefixes = ["re:", "fw:", "fwd:", "aw:", "wg:", "sv:", "vs:"]
+
+    /// Whether `text` begins with `prefix` (lower-case ASCII) in any case; without lower-casing
+    /// the whole subject once per prefix.
+    private static func startsIgnoringASCIICase(_ text: Substring, with prefix: String) -> Bool {
+        var bytes = text.utf8.makeIterator()
+        for expected in prefix.utf8 {
+            guard let byte = bytes.next() else { return false }
+            let lowered = byte >= 65 && byte <= 90 ? byte + 32 : byte
+            if lowered != expected { return false }
+        }
+        return true
     }
 
     /// [MS-ASEMAIL] 2.2.2.39 Importance: 0 low, 1 normal, 2 high.
