@@ -8,7 +8,8 @@ struct HeaderBlock {
     var fields: [String: String] = [:]
 
     init(_ bytes: [UInt8]) {
-        guard !bytes.isEmpty else { return }
+        // What a server answers for a message that has none of the fields asked for.
+        guard bytes.count > 2 else { return }
         var index = 0
         var parsed: UnsafeMutablePointer<mailimf_fields>?
         let status = bytes.withUnsafeBufferPointer { buffer in

@@ -61,11 +61,11 @@ extension IMAPConnection {
     private func readResponse(into response: inout [UInt8], _ name: String, limit: Int) throws {
         let stream = rawSession.pointee.imap_stream
         let buffer = rawSession.pointee.imap_stream_buffer!
-        let lost = "\(name): connection to \(endpoint.host):\(endpoint.port) lost or timed out"
+        func lost() -> UpstreamError { broke("\(name): connection to \(endpoint.host):\(endpoint.port) lost or timed out") }
         while true {
-            guard let line = mailstream_read_line(stream, buffer) else { throw broke(lost) }
+            guard let line = mailstream_read_line(stream, buffer) else { throw lost() }
             let length = buffer.pointee.len
-            guard length > 0, line[length - 1] == CChar(UInt8(ascii: "\n")) else { throw broke(lost) }
+            guard length > 0, line[length - 1] == CChar(UInt8(ascii: "\n")) else { throw lost() }
             guard length <= limit - response.count else {
                 markBroken()
                 throw UpstreamError(.protocolError, "\(name): a response over \(limit) bytes")
@@ -83,7 +83,7 @@ extension IMAPConnection {
                 let got = response.withUnsafeMutableBytes {
                     mailstream_read(stream, $0.baseAddress! + start + filled, count - filled)
                 }
-                guard got > 0 else { throw broke(lost) }
+                guard got > 0 else { throw lost() }
                 filled += got
             }
         }
