@@ -143,6 +143,66 @@ import Testing
         return out
     }
 
+    /// Header text as mailers write it: plain words and encoded words in UTF-8 and Western
+    /// charsets, B and Q, characters split across words, folded lines. The Swift decoder and
+    /// libetpan's agree.
+    @Test func encodedWordsAgreeWithLibetpan() {
+        var generator = SystemRandomNumberGenerator()
+        let plain = ["Hello", "Grüße", "(comment)", "\"quoted\"", "<a@example.net>", "a=b", "?", "50%", "x_y"]
+        let separators = [" ", "  ", "\t", "\r\n ", ""]
+        var compared = 0
+        for _ in 0..<3000 {
+            var header = ""
+            for position in 0..<Int.random(in: 1...5, using: &generator) {
+                if position > 0 { header += separators.randomElement(using: &generator)! }
+                if Bool.random(using: &generator) {
+                    header += plain.randomElement(using: &generator)!
+                    continue
+                }
+                let text = ["Grüße aus Köln", "naïve café", "€ 5", "plain", "a_b=c?d", "日本語"].randomElement(using: &generator)!
+                let charset = ["utf-8", "UTF-8", "iso-8859-1", "windows-1252"].randomElement(using: &generator)!
+                let bytes: [UInt8] = charset.hasPrefix("utf") || charset.hasPrefix("UTF")
+                    ? Array(text.utf8) : text.unicodeScalars.map { $0.value < 256 ? UInt8($0.value) : UInt8(ascii: "?") }
+                // Sometimes two words, split between characters.
+                let boundaries = charset.lowercased() == "utf-8"
+                    ? (0...bytes.count).filter { $0 == bytes.count || bytes[$0] & 0xC0 != 0x80 } : Array(0...bytes.count)
+                let cut = Bool.random(using: &generator) ? boundaries.randomElement(using: &generator)! : bytes.count
+                for piece in [bytes[..<cut], bytes[cut...]] where !piece.isEmpty || cut == bytes.count {
+                    let base64 = Bool.random(using: &generator)
+                    let encoded = base64 ? Data(piece).base64EncodedString() : Self.qEncoded(Array(piece))
+                    header += "=?\(charset)?\(base64 ? "B" : "q")?\(encoded)?= "
+                }
+                header.removeLast()
+            }
+            if Int.random(in: 0..<5, using: &generator) == 0 { header = " " + header + "  " }
+            let ours = EncodedWords.decode(header)
+            let theirs = EncodedWords.decodeThroughEtPan(header)
+            #expect(ours == theirs, "\(header.debugDescription)")
+            compared += 1
+            if ours != theirs { break }
+        }
+        #expect(compared == 3000)
+    }
+
+    /// Where libetpan lost text: a character split across two encoded words (each was
+    /// converted alone) and everything after an "=?" that starts no encoded word.
+    @Test func encodedWordsKeepWhatLibetpanLost() {
+        #expect(codec.decodeHeader("=?UTF-8?B?5pel5pys6Ko=?= =?UTF-8?B?ng==?= x") == "日本語 x")
+        #expect(codec.decodeHeader("=?utf-8?q?50=25?= =? off") == "50% =? off")
+        #expect(codec.decodeHeader("?=?= =?utf-8?q?x?=") == "?=?= x")
+        #expect(codec.decodeHeader("=?utf-8?q?a?= =?UTF-8?Q?b?=\r\n\t=?iso-8859-1?q?=E9?=") == "abé")
+        #expect(codec.decodeHeader("=?utf-8*de?q?Hallo?=") == "Hallo")
+        #expect(codec.decodeHeader("=?utf-8?x?nope?= =?utf-8?q?broken") == "=?utf-8?x?nope?= =?utf-8?q?broken")
+    }
+
+    private static func qEncoded(_ bytes: [UInt8]) -> String {
+        bytes.map { byte in
+            if byte == 32 { return "_" }
+            let safe = (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122)
+            return safe ? String(UnicodeScalar(byte)) : String(format: "=%02X", byte)
+        }.joined()
+    }
+
     @Test func headersAndAddressLists() throws {
         #expect(codec.decodeHeader("=?UTF-8?Q?Gr=C3=BC=C3=9Fe?= aus =?ISO-8859-1?B?S/Zsbg==?=") == "Grüße aus Köln")
         #expect(codec.decodeHeader("no encoded words") == "no encoded words")
