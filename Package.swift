@@ -238,6 +238,14 @@ if Context.environment["AIRGATE_FUZZ"] == "1" {
     )
     package.targets.append(
         .executableTarget(
+            name: "FuzzIMAPFetch",
+            dependencies: ["MailUpstreamEtPan"],
+            path: "Fuzz/FuzzIMAPFetch",
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+        )
+    )
+    package.targets.append(
+        .executableTarget(
             name: "FuzzMIME",
             dependencies: ["MailUpstream", "MailUpstreamEtPan"],
             path: "Fuzz/FuzzMIME",

@@ -4,16 +4,17 @@
 #   Fuzz/run.sh [TARGET] [SECONDS] [extra libFuzzer flags…]
 #
 # TARGET is eas-decoder (the default: WBXML reader and EAS decoder), eas-requests (every
-# command's request decoder) or mime (SendMail's message, headers, invitations, charsets);
-# SECONDS defaults to 60. Seeds: the Exchange captures in ../shared/fixtures and
-# Fuzz/seeds/*.wbxml for the WBXML targets (plus Fuzz/seeds/requests/*.xml, encoded with
-# `airgate wbxml encode`), Fuzz/seeds/mime/* for mime. What libFuzzer finds goes to
-# Fuzz/corpus-TARGET (git-ignored) and crashing inputs to Fuzz/artifacts/.
+# command's request decoder), mime (SendMail's message, headers, invitations, charsets) or
+# imap-fetch (the reader of the IMAP server's FETCH responses); SECONDS defaults to 60.
+# Seeds: the Exchange captures in ../shared/fixtures and Fuzz/seeds/*.wbxml for the WBXML
+# targets (plus Fuzz/seeds/requests/*.xml, encoded with `airgate wbxml encode`),
+# Fuzz/seeds/mime/* for mime, Fuzz/seeds/imap-fetch/* for imap-fetch. What libFuzzer finds
+# goes to Fuzz/corpus-TARGET (git-ignored) and crashing inputs to Fuzz/artifacts/.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 target=eas-decoder
 case "${1:-}" in
-    eas-decoder|eas-requests|mime) target="$1"; shift ;;
+    eas-decoder|eas-requests|mime|imap-fetch) target="$1"; shift ;;
 esac
 seconds="${1:-60}"
 shift || true
@@ -23,13 +24,14 @@ case "$target" in
     eas-decoder) product=FuzzEASDecoder ;;
     eas-requests) product=FuzzEASRequests ;;
     mime) product=FuzzMIME ;;
+    imap-fetch) product=FuzzIMAPFetch ;;
 esac
 
 cd "$here/.."
 corpus="$here/corpus-$target"
 mkdir -p "$corpus" "$here/artifacts"
-if [ "$target" = mime ]; then
-    cp -n "$here"/seeds/mime/* "$corpus"/ 2>/dev/null || true
+if [ "$target" = mime ] || [ "$target" = imap-fetch ]; then
+    cp -n "$here"/seeds/"$target"/* "$corpus"/ 2>/dev/null || true
 else
     cp -n "$here"/seeds/*.wbxml "$corpus"/ 2>/dev/null || true
     if [ -d "$shared/fixtures/exchange-captures" ]; then

@@ -18,7 +18,7 @@ struct FetchResponseError: Error, CustomStringConvertible {
 /// (`FetchedMessage.init(_:)`), for the fetches a Sync makes by the thousand. libetpan's
 /// general parser allocated a C structure per token and the copy into Swift values came on top;
 /// this reads the bytes once, straight into the Swift values. Pure: no I/O.
-struct FetchResponseParser {
+package struct FetchResponseParser {
     /// Body structures and extension values nest at most this deep.
     static let maxDepth = 40
     /// Parameters of one part beyond this many are skipped.
@@ -36,6 +36,20 @@ struct FetchResponseParser {
         var parser = FetchResponseParser(response)
         guard parser.skipFetchPrefix() else { return nil }
         return try parser.attributes()
+    }
+
+    /// For the fuzzer: reads `response` as `message(in:)` does; whether it was a FETCH read
+    /// without error. Checks what must hold of any message read.
+    package static func fuzz(_ response: UnsafeRawBufferPointer) -> Bool {
+        guard let message = try? message(in: response) else { return false }
+        precondition(message.flags == message.flags.sorted(), "flags not sorted")
+        precondition(!message.flags.contains("\\Recent"), "\\Recent kept")
+        if let root = message.structure {
+            // Sections are unique: a part fetched by number is the part meant.
+            let sections = root.allParts.map(\.section)
+            precondition(Set(sections).count == sections.count, "a section number given twice: \(sections)")
+        }
+        return true
     }
 
     // MARK: The response
