@@ -5,6 +5,10 @@
 enum EncodedWordDecoder {
     /// Longest charset name taken from an encoded word.
     static let maxCharsetBytes = 64
+    /// Longest encoded text taken from one encoded word. [RFC 2047] 2 allows 75 characters for
+    /// the whole word; some mailers write longer ones. The bound keeps a hostile header (many
+    /// `=?` without an end) from costing time quadratic in its length.
+    static let maxTextBytes = 1000
 
     static func decode(_ text: String) -> String {
         Array(text.utf8).withUnsafeBufferPointer { decode($0) }
@@ -119,7 +123,9 @@ private struct EncodedWord {
         index += 3
         let textStart = index
         while index + 1 < input.count, !(input[index] == UInt8(ascii: "?") && input[index + 1] == UInt8(ascii: "=")) {
-            guard input[index] > 32, input[index] < 127 else { return nil }
+            guard input[index] > 32, input[index] < 127, index - textStart < EncodedWordDecoder.maxTextBytes else {
+                return nil
+            }
             index += 1
         }
         guard index + 1 < input.count else { return nil }

@@ -195,6 +195,18 @@ import Testing
         #expect(codec.decodeHeader("=?utf-8?x?nope?= =?utf-8?q?broken") == "=?utf-8?x?nope?= =?utf-8?q?broken")
     }
 
+    /// A header made of unfinished encoded words is left as it is, and each word's text is
+    /// looked at for at most `maxTextBytes` (so such a header costs time in proportion to its
+    /// length): a word of that many bytes is decoded, one a byte longer is not.
+    @Test func unfinishedEncodedWordsAreLeftAsTheyAre() {
+        let hostile = String(repeating: "=?a?q?x", count: 20_000)
+        #expect(EncodedWords.decode(hostile) == hostile)
+        let long = String(repeating: "a", count: EncodedWordDecoder.maxTextBytes + 1)
+        #expect(codec.decodeHeader("=?utf-8?q?\(long)?=") == "=?utf-8?q?\(long)?=")
+        let justFits = String(repeating: "a", count: EncodedWordDecoder.maxTextBytes)
+        #expect(codec.decodeHeader("=?utf-8?q?\(justFits)?=") == justFits)
+    }
+
     private static func qEncoded(_ bytes: [UInt8]) -> String {
         bytes.map { byte in
             if byte == 32 { return "_" }
