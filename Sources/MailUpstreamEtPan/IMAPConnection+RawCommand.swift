@@ -19,15 +19,16 @@ extension IMAPConnection {
     /// capabilities are libetpan's to track, and are left as they were.
     func runRaw(_ command: String, maxResponseBytes: Int = maxRawResponseBytes,
                 _ each: (UnsafeRawBufferPointer) throws -> Void) throws {
-        let name = command.prefix { $0 != " " }
+        // "UID FETCH", "STATUS": what the command is called in error messages.
+        let name = command.split(separator: " ", maxSplits: 2).prefix(command.hasPrefix("UID ") ? 2 : 1).joined(separator: " ")
         rawCommandCount += 1
         let tag = "G\(rawCommandCount)"
-        try send(Array((tag + " " + command + "\r\n").utf8), String(name))
+        try send(Array((tag + " " + command + "\r\n").utf8), name)
         var response: [UInt8] = []
         var failure: (any Error)?
         while true {
             response.removeAll(keepingCapacity: true)
-            try readResponse(into: &response, String(name), limit: maxResponseBytes)
+            try readResponse(into: &response, name, limit: maxResponseBytes)
             if response.first == UInt8(ascii: "*") {
                 guard failure == nil else { continue }
                 do {
