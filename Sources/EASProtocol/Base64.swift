@@ -1,4 +1,3 @@
-import NIOCore
 
 /// [RFC 4648] 4 base64: opaque data in XML renderings, HTTP Basic credentials, the base64
 /// query form, ItemOperations data.
@@ -57,70 +56,5 @@ public enum Base64 {
             }
         }
         return count == 0 ? output : nil
-    }
-}
-
-extension Base64 {
-    /// Base64 decoding piece by piece, for a transfer-encoded MIME part read as it arrives. As
-    /// [RFC 2045] 6.8 asks of MIME decoders, characters outside the alphabet (line breaks) are
-    /// skipped; the first "=" ends the data.
-    public struct StreamDecoder: Sendable {
-        private var group: UInt32 = 0
-        private var count = 0
-        private var ended = false
-
-        public init() {}
-
-        /// Appends what `bytes` decode to to `output` (reserve its capacity up front: about
-        /// three quarters of the encoded size).
-        public mutating func decode(_ bytes: [UInt8], into output: inout ByteBuffer) {
-            guard !ended else { return }
-            var group = group
-            var count = count
-            var ended = false
-            output.writeWithUnsafeMutableBytes(minimumWritableBytes: bytes.count / 4 * 3 + 3) { target in
-                var written = 0
-                Base64.values.withUnsafeBufferPointer { values in
-                    for character in bytes {
-                        let value = values[Int(character)]
-                        guard value != 0xFF else {
-                            if character == UInt8(ascii: "=") {
-                                ended = true
-                                break
-                            }
-                            continue
-                        }
-                        group = group << 6 | UInt32(value)
-                        count += 1
-                        if count == 4 {
-                            target[written] = UInt8(truncatingIfNeeded: group >> 16)
-                            target[written + 1] = UInt8(truncatingIfNeeded: group >> 8)
-                            target[written + 2] = UInt8(truncatingIfNeeded: group)
-                            written += 3
-                            group = 0
-                            count = 0
-                        }
-                    }
-                }
-                return written
-            }
-            self.group = group
-            self.count = count
-            if ended {
-                self.ended = true
-                finish(into: &output)
-            }
-        }
-
-        /// Writes the bytes of a last group cut short (no padding, or ended by "=").
-        public mutating func finish(into output: inout ByteBuffer) {
-            switch count {
-            case 2: output.writeInteger(UInt8(truncatingIfNeeded: group >> 4))
-            case 3: output.writeInteger(UInt16(truncatingIfNeeded: group >> 2))
-            default: break
-            }
-            group = 0
-            count = 0
-        }
     }
 }

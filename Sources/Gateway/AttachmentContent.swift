@@ -20,12 +20,18 @@ extension Gateway {
             for try await chunk in chunks { encoded += chunk }
             return ByteBuffer(bytes: codec.decodeTransferEncoding(encoded, encoding: part.encoding))
         }
-        var decoder = Base64.StreamDecoder()
+        var decoder = MIMEBase64Decoder()
         // Base64 takes 4 characters for 3 bytes, plus line breaks: the decoded size stays under
         // three quarters of the encoded one, so the buffer never grows (and is never copied).
-        var decoded = ByteBufferAllocator().buffer(capacity: expected / 4 * 3 + 3)
-        for try await chunk in chunks { decoder.decode(chunk, into: &decoded) }
-        decoder.finish(into: &decoded)
+        var decoded = ByteBufferAllocator().buffer(capacity: MIMEBase64Decoder.capacity(for: expected))
+        for try await chunk in chunks {
+            chunk.withUnsafeBufferPointer { input in
+                _ = decoded.writeWithUnsafeMutableBytes(minimumWritableBytes: MIMEBase64Decoder.capacity(for: input.count)) {
+                    decoder.decode(input, into: $0.bindMemory(to: UInt8.self))
+                }
+            }
+        }
+        _ = decoded.writeWithUnsafeMutableBytes(minimumWritableBytes: 2) { decoder.finish(into: $0.bindMemory(to: UInt8.self)) }
         return decoded
     }
 }

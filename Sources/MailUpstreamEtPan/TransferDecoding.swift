@@ -1,3 +1,5 @@
+import MailUpstream
+
 /// The two Content-Transfer-Encodings that change bytes ([RFC 2045] 6.7 quoted-printable,
 /// 6.8 base64), decoded as libetpan's `mailmime_part_parse` decodes them (the tests compare
 /// the two) but without its copies: every Add of a Sync decodes its body part. Input cut short
@@ -5,14 +7,6 @@
 /// purpose: a lone base64 character or `=` left at the end gives nothing here, where libetpan
 /// made a byte of the one and kept the other.
 enum TransferDecoding {
-    private static let base64Values: [UInt8] = {
-        var table = [UInt8](repeating: 0xFF, count: 256)
-        for (index, character) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8.enumerated() {
-            table[Int(character)] = UInt8(index)
-        }
-        return table
-    }()
-
     private static let hexValues: [UInt8] = {
         var table = [UInt8](repeating: 0xFF, count: 256)
         for (index, character) in "0123456789ABCDEF".utf8.enumerated() { table[Int(character)] = UInt8(index) }
@@ -20,44 +14,9 @@ enum TransferDecoding {
         return table
     }()
 
-    /// Base64: characters outside the alphabet (line breaks) are skipped, `=` ends the data,
-    /// a last group of two or three characters gives one or two bytes.
+    /// Base64 ([RFC 2045] 6.8, `MIMEBase64Decoder`).
     static func base64(_ encoded: [UInt8]) -> [UInt8] {
-        encoded.withUnsafeBufferPointer { input in
-            base64Values.withUnsafeBufferPointer { values in
-                [UInt8](unsafeUninitializedCapacity: input.count / 4 * 3 + 3) { output, written in
-                    var group: UInt32 = 0
-                    var count = 0
-                    var at = 0
-                    for character in input {
-                        let value = values[Int(character)]
-                        guard value != 0xFF else {
-                            if character == UInt8(ascii: "=") { break }
-                            continue
-                        }
-                        group = group << 6 | UInt32(value)
-                        count += 1
-                        if count == 4 {
-                            output[at] = UInt8(truncatingIfNeeded: group >> 16)
-                            output[at + 1] = UInt8(truncatingIfNeeded: group >> 8)
-                            output[at + 2] = UInt8(truncatingIfNeeded: group)
-                            at += 3
-                            group = 0
-                            count = 0
-                        }
-                    }
-                    if count == 2 {
-                        output[at] = UInt8(truncatingIfNeeded: group >> 4)
-                        at += 1
-                    } else if count == 3 {
-                        output[at] = UInt8(truncatingIfNeeded: group >> 10)
-                        output[at + 1] = UInt8(truncatingIfNeeded: group >> 2)
-                        at += 2
-                    }
-                    written = at
-                }
-            }
-        }
+        MIMEBase64Decoder.decode(encoded)
     }
 
     /// Quoted-printable: `=XX` in either case is the byte, `=` before a line break (perhaps
