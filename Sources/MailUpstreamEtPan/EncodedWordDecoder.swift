@@ -5,10 +5,6 @@
 enum EncodedWordDecoder {
     /// Longest charset name taken from an encoded word.
     static let maxCharsetBytes = 64
-    /// Longest encoded text taken from one encoded word. [RFC 2047] 2 allows 75 characters for
-    /// the whole word; some mailers write longer ones. The bound keeps a hostile header (many
-    /// `=?` without an end) from costing time quadratic in its length.
-    static let maxTextBytes = 1000
 
     static func decode(_ text: String) -> String {
         Array(text.utf8).withUnsafeBufferPointer { decode($0) }
@@ -23,6 +19,7 @@ enum EncodedWordDecoder {
         var index = 0
         var plainStart = 0
         var lastWasEncoded = false
+        var lookahead = Lookahead(input)
         func flushPending() {
             guard let charset = pendingCharset else { return }
             output += Charsets.utf8String(pending, charset: String(charset))
@@ -31,7 +28,7 @@ enum EncodedWordDecoder {
         }
         while index < input.count {
             guard input[index] == UInt8(ascii: "="), index + 1 < input.count, input[index + 1] == UInt8(ascii: "?"),
-                  let word = EncodedWord(input, at: index)
+                  let word = EncodedWord(input, at: index, &lookahead)
             else {
                 index += 1
                 continue
@@ -103,7 +100,7 @@ private struct EncodedWord {
     /// Just past the closing `?=`.
     var end: Int
 
-    init?(_ input: UnsafeBufferPointer<UInt8>, at start: Int) {
+    init?(_ input: UnsafeBufferPointer<UInt8>, at start: Int, _ lookahead: inout Lookahead) {
         var index = start + 2
         let charsetStart = index
         while index < input.count, input[index] != UInt8(ascii: "?") {
@@ -120,17 +117,12 @@ private struct EncodedWord {
         case UInt8(ascii: "Q"), UInt8(ascii: "q"): base64 = false
         default: return nil
         }
-        index += 3
-        let textStart = index
-        while index + 1 < input.count, !(input[index] == UInt8(ascii: "?") && input[index + 1] == UInt8(ascii: "=")) {
-            guard input[index] > 32, input[index] < 127, index - textStart < EncodedWordDecoder.maxTextBytes else {
-                return nil
-            }
-            index += 1
-        }
-        guard index + 1 < input.count else { return nil }
-        text = textStart..<index
-        end = index + 2
+        let textStart = index + 3
+        // The text runs to the next "?=" and holds no space, control or 8-bit byte.
+        let close = lookahead.close(from: textStart)
+        guard close < input.count, lookahead.nonText(from: textStart) >= close else { return nil }
+        text = textStart..<close
+        end = close + 2
     }
 
     func appendDecoded(_ input: UnsafeBufferPointer<UInt8>, to bytes: inout [UInt8]) {
@@ -163,6 +155,42 @@ private struct EncodedWord {
         case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
         default: nil
         }
+    }
+}
+
+/// Where the next `?=` and the next byte an encoded text may not hold are, found once for a
+/// header: the words are tried at rising positions, so each search goes on from the last and
+/// a header of many unfinished `=?` costs time in proportion to its length.
+private struct Lookahead {
+    private let input: UnsafeBufferPointer<UInt8>
+    private var nextClose = -1
+    private var nextNonText = -1
+
+    init(_ input: UnsafeBufferPointer<UInt8>) {
+        self.input = input
+    }
+
+    /// The first `?=` at or after `start`; `input.count` if there is none.
+    mutating func close(from start: Int) -> Int {
+        if nextClose < start {
+            nextClose = start
+            while nextClose + 1 < input.count,
+                  !(input[nextClose] == UInt8(ascii: "?") && input[nextClose + 1] == UInt8(ascii: "="))
+            {
+                nextClose += 1
+            }
+            if nextClose + 1 >= input.count { nextClose = input.count }
+        }
+        return nextClose
+    }
+
+    /// The first space, control or 8-bit byte at or after `start`; `input.count` if none.
+    mutating func nonText(from start: Int) -> Int {
+        if nextNonText < start {
+            nextNonText = start
+            while nextNonText < input.count, input[nextNonText] > 32, input[nextNonText] < 127 { nextNonText += 1 }
+        }
+        return nextNonText
     }
 }
 
