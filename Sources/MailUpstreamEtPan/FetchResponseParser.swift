@@ -19,8 +19,10 @@ struct FetchResponseError: Error, CustomStringConvertible {
 /// general parser allocated a C structure per token and the copy into Swift values came on top;
 /// this reads the bytes once, straight into the Swift values. Pure: no I/O.
 package struct FetchResponseParser {
-    /// Body structures and extension values nest at most this deep.
-    static let maxDepth = 40
+    /// Body structures and extension values are read this deep; what nests deeper (a message
+    /// can nest parts as deep as its sender likes, Dovecot reads 100 levels) is stepped over
+    /// without recursion, an unread part standing for it.
+    static let maxDepth = 64
     /// Parameters of one part beyond this many are skipped.
     static let maxParameters = 256
 
@@ -105,6 +107,7 @@ package struct FetchResponseParser {
             message.uid = UInt32(value)
         } else if equalsIgnoringCase(word, "FLAGS") {
             message.flags = try flags()
+            message.hasFlags = true
         } else if equalsIgnoringCase(word, "MODSEQ") {
             try expect(.open)
             message.modSeq = try number()
@@ -264,7 +267,10 @@ package struct FetchResponseParser {
     /// 6.4.5): a multipart's children 1, 2 … below it, a single-part message's body 1, an
     /// attached message's parts below the attachment's number.
     private mutating func body(section: String, topLevel: Bool, depth: Int) throws(FetchResponseError) -> MIMEPart {
-        guard depth < Self.maxDepth else { throw failure("body structure nested too deep") }
+        guard depth < Self.maxDepth else {
+            try skipNested()
+            return MIMEPart(section: section, type: "application", subtype: "octet-stream")
+        }
         try expect(.open)
         if peek() == .open { return try multipart(section: section, depth: depth) }
         let type = try nstringText() ?? "application"
@@ -391,7 +397,6 @@ package struct FetchResponseParser {
 
     /// Any value: a number, an nstring, an atom or a parenthesised list of them.
     private mutating func skipValue(depth: Int) throws(FetchResponseError) {
-        guard depth < Self.maxDepth else { throw failure("value nested too deep") }
         guard peek() == .open else {
             if let byte = peek(), byte.isDigit {
                 _ = try number()
@@ -402,6 +407,7 @@ package struct FetchResponseParser {
             }
             return
         }
+        guard depth < Self.maxDepth else { return try skipNested() }
         index += 1
         while true {
             skipSpaces()
@@ -410,6 +416,30 @@ package struct FetchResponseParser {
                 return
             }
             try skipValue(depth: depth + 1)
+        }
+    }
+
+    /// Steps over a parenthesised value however deep it nests, strings and literals included,
+    /// without recursion.
+    private mutating func skipNested() throws(FetchResponseError) {
+        try expect(.open)
+        var open = 1
+        while open > 0 {
+            guard let byte = peek() else { throw failure("unterminated list") }
+            switch byte {
+            case .open:
+                open += 1
+                index += 1
+            case .close:
+                open -= 1
+                index += 1
+            case .quote:
+                _ = try quoted()
+            case .openBrace:
+                _ = try literal()
+            default:
+                index += 1
+            }
         }
     }
 

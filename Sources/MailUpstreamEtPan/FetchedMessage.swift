@@ -9,6 +9,8 @@ import Glibc
 struct FetchedMessage: Equatable, Sendable {
     var uid: UInt32 = 0
     var flags: [String] = []
+    /// Whether the response had FLAGS (`flags` empty can mean none set or none sent).
+    var hasFlags = false
     var modSeq: UInt64 = 0
     /// Milliseconds since 1970.
     var internalDate: Int64 = 0
@@ -25,6 +27,7 @@ struct FetchedMessage: Equatable, Sendable {
             switch Int(item.pointee.att_type) {
             case MAILIMAP_MSG_ATT_ITEM_DYNAMIC:
                 guard let dynamic = item.pointee.att_data.att_dyn else { return }
+                hasFlags = true
                 forEach(in: dynamic.pointee.att_list, as: mailimap_flag_fetch.self) { fetched in
                     // \Recent is per session and means nothing to a gateway.
                     guard Int(fetched.pointee.fl_type) == MAILIMAP_FLAG_FETCH_OTHER, let flag = fetched.pointee.fl_flag,
@@ -45,6 +48,22 @@ struct FetchedMessage: Equatable, Sendable {
             }
         }
         flags.sort()
+    }
+
+    /// Adds what another response for the same message in the same command says: the newer
+    /// flags (the higher MODSEQ, or the later response without CONDSTORE), and whatever only
+    /// the other carries.
+    mutating func merge(_ other: FetchedMessage) {
+        if other.hasFlags, !hasFlags || other.modSeq >= modSeq {
+            flags = other.flags
+            hasFlags = true
+        }
+        modSeq = max(modSeq, other.modSeq)
+        if internalDate == 0 { internalDate = other.internalDate }
+        if size == 0 { size = other.size }
+        envelope = envelope ?? other.envelope
+        structure = structure ?? other.structure
+        section = section ?? other.section
     }
 
     private mutating func read(_ value: UnsafeMutablePointer<mailimap_msg_att_static>) {

@@ -85,12 +85,18 @@ extension IMAPConnection {
     func fetch(_ uids: UIDSet, _ items: FetchItems) throws -> [FetchedMessage] {
         guard !uids.isEmpty else { return [] }
         var messages: [FetchedMessage] = []
+        var positions: [UInt32: Int] = [:]
         try runRaw("UID FETCH \(uids) (\(fetchItemsText(items)))") { response in
             do {
-                // Unsolicited FETCHes (another session's flag change) carry no UID we asked for.
-                if let message = try FetchResponseParser.message(in: response), message.uid != 0,
-                   uids.contains(message.uid)
-                {
+                guard let message = try FetchResponseParser.message(in: response), message.uid != 0,
+                      uids.contains(message.uid)
+                else { return }
+                // Another session's flag change can come as an unsolicited FETCH of a message
+                // asked for (with QRESYNC it carries the UID): one message, two responses.
+                if let position = positions[message.uid] {
+                    messages[position].merge(message)
+                } else {
+                    positions[message.uid] = messages.count
                     messages.append(message)
                 }
             } catch {

@@ -28,7 +28,7 @@ extension IMAPConnection {
         var failure: (any Error)?
         while true {
             response.removeAll(keepingCapacity: true)
-            try readResponse(into: &response, name, limit: maxResponseBytes)
+            try readResponse(into: &response, tag: tag, name, limit: maxResponseBytes)
             if response.first == UInt8(ascii: "*") {
                 guard failure == nil else { continue }
                 do {
@@ -59,7 +59,7 @@ extension IMAPConnection {
     }
 
     /// One response: a line, and while it ends in a literal's `{n}`, the n bytes and the next line.
-    private func readResponse(into response: inout [UInt8], _ name: String, limit: Int) throws {
+    private func readResponse(into response: inout [UInt8], tag: String, _ name: String, limit: Int) throws {
         let stream = rawSession.pointee.imap_stream
         let buffer = rawSession.pointee.imap_stream_buffer!
         func lost() -> UpstreamError { broke("\(name): connection to \(endpoint.host):\(endpoint.port) lost or timed out") }
@@ -72,22 +72,36 @@ extension IMAPConnection {
                 throw UpstreamError(.protocolError, "\(name): a response over \(limit) bytes")
             }
             response.append(contentsOf: UnsafeRawBufferPointer(start: line, count: length))
-            guard let count = Self.literalLength(endingAt: response) else { return }
+            // A status response's text is no place for a literal, whatever it ends with.
+            guard !Self.isStatusResponse(response, tag: tag), let count = Self.literalLength(endingAt: response) else {
+                return
+            }
             guard count <= limit - response.count else {
                 markBroken()
                 throw UpstreamError(.protocolError, "\(name): a response over \(limit) bytes")
             }
-            let start = response.count
-            response.append(contentsOf: repeatElement(0, count: count))
-            var filled = 0
-            while filled < count {
-                let got = response.withUnsafeMutableBytes {
-                    mailstream_read(stream, $0.baseAddress! + start + filled, count - filled)
+            // Read as it comes rather than allocated as announced: memory follows what the
+            // server sends, not what it claims.
+            response.reserveCapacity(response.count + min(count, 1 << 20))
+            var remaining = count
+            while remaining > 0 {
+                let got = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: min(remaining, 1 << 16)) { chunk in
+                    let got = mailstream_read(stream, chunk.baseAddress, chunk.count)
+                    if got > 0 { response.append(contentsOf: chunk[..<got]) }
+                    return got
                 }
                 guard got > 0 else { throw lost() }
-                filled += got
+                remaining -= got
             }
         }
+    }
+
+    /// Whether `line` is a tagged answer or an untagged OK, NO, BAD or BYE ([RFC 3501] 7.1).
+    static func isStatusResponse(_ line: [UInt8], tag: String) -> Bool {
+        if line.starts(with: tag.utf8), line.count > tag.utf8.count, line[tag.utf8.count] == UInt8(ascii: " ") { return true }
+        guard line.starts(with: "* ".utf8) else { return false }
+        let word = line.dropFirst(2).prefix { $0 != UInt8(ascii: " ") && $0 != 13 }
+        return ["OK", "NO", "BAD", "BYE"].contains(String(decoding: word, as: UTF8.self).uppercased())
     }
 
     /// n when the bytes end with a literal's announcement `{n}` CRLF ([RFC 3501] 4.3).

@@ -70,6 +70,45 @@ private func parse(_ text: String) throws -> FetchedMessage? {
         #expect(nested.allParts.map(\.section) == ["", "1", "2", "2.1"])
     }
 
+    /// A message may nest parts as deep as its sender likes: what is deeper than the parser
+    /// reads is stepped over, and the message is still read.
+    @Test func partsNestedDeeperThanReadAreSteppedOver() throws {
+        let leaf = "(\"text\" \"plain\" NIL NIL NIL \"7bit\" 1 1 NIL NIL (\"en\") NIL)"
+        var structure = leaf
+        for _ in 0..<200 { structure = "(" + structure + " \"mixed\" NIL NIL (\"de\" {2}\r\n((\"x)\") NIL)" }
+        let message = try #require(try parse("* 1 FETCH (UID 7 BODYSTRUCTURE \(structure) FLAGS (\\Seen))\r\n"))
+        #expect(message.uid == 7 && message.flags == ["\\Seen"])
+        let root = try #require(message.structure)
+        #expect(root.mediaType == "multipart/mixed")
+        let deepest = root.allParts.map(\.section).max { $0.count < $1.count }!
+        // Levels 0 (the message) to maxDepth − 1 are read; the part at maxDepth stands for the rest.
+        #expect(deepest.split(separator: ".").count == FetchResponseParser.maxDepth)
+        #expect(root.allParts.count == FetchResponseParser.maxDepth + 1)
+        #expect(root.allParts.last?.mediaType == "application/octet-stream")
+    }
+
+    /// Another session's flag change can reach us as an unsolicited FETCH of a message we are
+    /// fetching, before or after the response asked for: the two make one message, with the
+    /// newer flags.
+    @Test func anUnsolicitedFetchOfTheSameMessageMergesIntoIt() throws {
+        let asked = try #require(try parse(
+            "* 3 FETCH (UID 9 FLAGS (\\Seen) MODSEQ (40) RFC822.SIZE 10 ENVELOPE (NIL \"s\" NIL NIL NIL NIL NIL NIL NIL NIL))\r\n"))
+        let newer = try #require(try parse("* 3 FETCH (UID 9 MODSEQ (41) FLAGS (\\Seen \\Flagged))\r\n"))
+        let older = try #require(try parse("* 3 FETCH (UID 9 MODSEQ (39) FLAGS ())\r\n"))
+        for (first, second) in [(asked, newer), (newer, asked)] {
+            var merged = first
+            merged.merge(second)
+            #expect(merged.envelope?.subject == "s" && merged.size == 10)
+            #expect(merged.flags == ["\\Flagged", "\\Seen"] && merged.modSeq == 41)
+        }
+        var merged = asked
+        merged.merge(older)
+        #expect(merged.flags == ["\\Seen"] && merged.modSeq == 40)
+        let noFlags = try #require(try parse("* 3 FETCH (UID 9 BODY[1] {1}\r\nx)\r\n"))
+        merged.merge(noFlags)
+        #expect(merged.flags == ["\\Seen"] && merged.section == Array("x".utf8))
+    }
+
     @Test func otherUntaggedResponsesAreNotMessages() throws {
         for response in ["* 5 EXISTS\r\n", "* 3 EXPUNGE\r\n", "* OK [HIGHESTMODSEQ 7] x\r\n", "* VANISHED 1:2\r\n",
                          "* FLAGS (\\Seen)\r\n", "* 2 FETCHED (UID 1)\r\n", "+ go\r\n"] {
@@ -108,6 +147,14 @@ private func parse(_ text: String) throws -> FetchedMessage? {
         #expect(IMAPConnection.literalLength(endingAt: Array("x {}\r\n".utf8)) == nil)
         #expect(IMAPConnection.literalLength(endingAt: Array("x 12}\r\n".utf8)) == nil)
         #expect(IMAPConnection.literalLength(endingAt: Array("x {123456789012}\r\n".utf8)) == Int.max)
+    }
+
+    @Test func statusResponsesAreToldFromOthers() {
+        #expect(IMAPConnection.isStatusResponse(Array("G4 OK done {5}\r\n".utf8), tag: "G4"))
+        #expect(IMAPConnection.isStatusResponse(Array("* ok [ALERT] read {12}\r\n".utf8), tag: "G4"))
+        #expect(IMAPConnection.isStatusResponse(Array("* BYE shutting down\r\n".utf8), tag: "G4"))
+        #expect(!IMAPConnection.isStatusResponse(Array("* 1 FETCH (BODY[] {5}\r\n".utf8), tag: "G4"))
+        #expect(!IMAPConnection.isStatusResponse(Array("G41 OK\r\n".utf8), tag: "G4"))
     }
 
     @Test func taggedAnswersAreRead() throws {
