@@ -73,15 +73,7 @@ package struct FetchResponseParser {
 
     private mutating func attributes() throws(FetchResponseError) -> FetchedMessage {
         var message = FetchedMessage()
-        try expect(.open)
-        while true {
-            skipSpaces()
-            if peek() == .close {
-                index += 1
-                break
-            }
-            try attribute(into: &message)
-        }
+        try list { parser throws(FetchResponseError) in try parser.attribute(into: &message) }
         message.flags.sort()
         return message
     }
@@ -133,20 +125,15 @@ package struct FetchResponseParser {
     /// A flag list: system flags in their usual spelling, `\Recent` left out (it is per
     /// session and means nothing to a gateway).
     private mutating func flags() throws(FetchResponseError) -> [String] {
-        try expect(.open)
         var flags: [String] = []
-        while true {
-            skipSpaces()
-            if peek() == .close {
-                index += 1
-                return flags
-            }
-            let start = index
-            if peek() == .backslash { index += 1 }
-            while let byte = peek(), byte != .space, byte != .close, byte != .cr, byte != .lf { index += 1 }
-            guard index > start else { throw failure("expected a flag") }
-            if let flag = flagName(start..<index) { flags.append(flag) }
+        try list { parser throws(FetchResponseError) in
+            let start = parser.index
+            if parser.peek() == .backslash { parser.index += 1 }
+            while let byte = parser.peek(), byte != .space, byte != .close, byte != .cr, byte != .lf { parser.index += 1 }
+            guard parser.index > start else { throw parser.failure("expected a flag") }
+            if let flag = parser.flagName(start..<parser.index) { flags.append(flag) }
         }
+        return flags
     }
 
     private func flagName(_ range: Range<Int>) -> String? {
@@ -239,28 +226,23 @@ package struct FetchResponseParser {
     /// An address list; group start and end markers (no host) are left out.
     private mutating func addresses() throws(FetchResponseError) -> [MailAddress] {
         if try consumeNIL() { return [] }
-        try expect(.open)
         var addresses: [MailAddress] = []
-        while true {
-            skipSpaces()
-            if peek() == .close {
-                index += 1
-                return addresses
-            }
-            try expect(.open)
-            let name = try nstring()
-            try expect(.space)
-            _ = try nstring()
-            try expect(.space)
-            let mailbox = try nstring()
-            try expect(.space)
-            let host = try nstring()
-            try expect(.close)
-            guard let mailbox, let host else { continue }
-            let decoded = EncodedWords.decode(name.map(text))
+        try list { parser throws(FetchResponseError) in
+            try parser.expect(.open)
+            let name = try parser.nstring()
+            try parser.expect(.space)
+            _ = try parser.nstring()
+            try parser.expect(.space)
+            let mailbox = try parser.nstring()
+            try parser.expect(.space)
+            let host = try parser.nstring()
+            try parser.expect(.close)
+            guard let mailbox, let host else { return }
+            let decoded = EncodedWords.decode(name.map { parser.text($0) })
             addresses.append(MailAddress(name: decoded?.isEmpty == true ? nil : decoded,
-                                         address: text(mailbox) + "@" + text(host)))
+                                         address: parser.text(mailbox) + "@" + parser.text(host)))
         }
+        return addresses
     }
 
     /// A `body` ([RFC 3501] 9) as `MIMEPart`, numbered as IMAP numbers sections ([RFC 3501]
@@ -368,17 +350,11 @@ package struct FetchResponseParser {
     /// `body-fld-param`: names lower-cased, RFC 2231 and encoded words decoded.
     private mutating func parameterList() throws(FetchResponseError) -> [String: String] {
         if try consumeNIL() { return [:] }
-        try expect(.open)
         var raw: [(String, String)] = []
-        while true {
-            skipSpaces()
-            if peek() == .close {
-                index += 1
-                break
-            }
-            let name = try nstringText()
-            try expect(.space)
-            let value = try nstringText()
+        try list { parser throws(FetchResponseError) in
+            let name = try parser.nstringText()
+            try parser.expect(.space)
+            let value = try parser.nstringText()
             if let name, let value, raw.count < Self.maxParameters { raw.append((name.lowercased(), value)) }
         }
         return raw.isEmpty ? [:] : MIMEParameters.decode(raw)
@@ -408,14 +384,21 @@ package struct FetchResponseParser {
             return
         }
         guard depth < Self.maxDepth else { return try skipNested() }
-        index += 1
+        try list { parser throws(FetchResponseError) in try parser.skipValue(depth: depth + 1) }
+    }
+
+    /// `(` item *(SP item) `)` with `item` reading each item; spaces between items forgiven.
+    private mutating func list(_ item: (inout FetchResponseParser) throws(FetchResponseError) -> Void)
+        throws(FetchResponseError)
+    {
+        try expect(.open)
         while true {
             skipSpaces()
             if peek() == .close {
                 index += 1
                 return
             }
-            try skipValue(depth: depth + 1)
+            try item(&self)
         }
     }
 
