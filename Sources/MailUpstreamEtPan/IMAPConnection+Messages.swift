@@ -86,24 +86,32 @@ extension IMAPConnection {
         guard !uids.isEmpty else { return [] }
         var messages: [FetchedMessage] = []
         var positions: [UInt32: Int] = [:]
-        try runRaw("UID FETCH \(uids) (\(fetchItemsText(items)))") { response in
-            do {
-                guard let message = try FetchResponseParser.message(in: response), message.uid != 0,
-                      uids.contains(message.uid)
-                else { return }
-                // Another session's flag change can come as an unsolicited FETCH of a message
-                // asked for (with QRESYNC it carries the UID): one message, two responses.
-                if let position = positions[message.uid] {
-                    messages[position].merge(message)
-                } else {
-                    positions[message.uid] = messages.count
-                    messages.append(message)
-                }
-            } catch {
-                throw UpstreamError(.protocolError, "UID FETCH: cannot read \(Self.excerpt(Array(response))): \(error)")
+        try uidFetch(uids, fetchItemsText(items)) { message in
+            // Another session's flag change can come as an unsolicited FETCH of a message
+            // asked for (with QRESYNC it carries the UID): one message, two responses.
+            if let position = positions[message.uid] {
+                messages[position].merge(message)
+            } else {
+                positions[message.uid] = messages.count
+                messages.append(message)
             }
         }
         return messages
+    }
+
+    /// `UID FETCH uids (items)` read by `FetchResponseParser`: each response about a UID of
+    /// `uids` goes to `each` (other sessions' changes to other messages are left out).
+    private func uidFetch(_ uids: UIDSet, _ items: String, maxResponseBytes: Int = maxRawResponseBytes,
+                          _ each: (FetchedMessage) -> Void) throws {
+        try runRaw("UID FETCH \(uids) (\(items))", maxResponseBytes: maxResponseBytes) { response in
+            let message: FetchedMessage?
+            do {
+                message = try FetchResponseParser.message(in: response)
+            } catch {
+                throw UpstreamError(.protocolError, "UID FETCH: cannot read \(Self.excerpt(Array(response))): \(error)")
+            }
+            if let message, message.uid != 0, uids.contains(message.uid) { each(message) }
+        }
     }
 
     /// The items of `fetch` as IMAP writes them.
@@ -162,16 +170,8 @@ extension IMAPConnection {
         // A whole section is as long as the message makes it (libetpan set no bound either).
         let longest = range.map { max(Self.maxRawResponseBytes, $0.count + 65536) } ?? Int.max
         var found: [UInt32: [UInt8]] = [:]
-        try runRaw("UID FETCH \(uids) (UID \(item))", maxResponseBytes: longest) { response in
-            do {
-                if let message = try FetchResponseParser.message(in: response), message.uid != 0,
-                   uids.contains(message.uid), let bytes = message.section
-                {
-                    found[message.uid] = bytes
-                }
-            } catch {
-                throw UpstreamError(.protocolError, "UID FETCH: cannot read \(Self.excerpt(Array(response))): \(error)")
-            }
+        try uidFetch(uids, "UID " + item, maxResponseBytes: longest) { message in
+            if let bytes = message.section { found[message.uid] = bytes }
         }
         return found
     }
