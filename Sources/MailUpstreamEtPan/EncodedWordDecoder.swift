@@ -1,3 +1,5 @@
+import MailUpstream
+
 /// [RFC 2047] encoded words (`=?charset?B?…?=`, `=?charset?Q?…?=`) in a header's text, decoded
 /// to UTF-8 as libetpan's `mailmime_encoded_phrase_parse` decodes them (the tests compare the
 /// two): names and subjects of every message a Sync sends go through here. Pure but for the
@@ -128,7 +130,7 @@ private struct EncodedWord {
     func appendDecoded(_ input: UnsafeBufferPointer<UInt8>, to bytes: inout [UInt8]) {
         let encoded = Array(input[text])
         if base64 {
-            bytes += TransferDecoding.base64(encoded)
+            bytes += MIMEBase64Decoder.decode(encoded)
             return
         }
         var index = 0

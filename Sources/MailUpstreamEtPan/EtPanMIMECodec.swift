@@ -15,7 +15,7 @@ public struct EtPanMIMECodec: MIMECodec {
 
     public func decodeTransferEncoding(_ bytes: [UInt8], encoding: String) -> [UInt8] {
         switch encoding.lowercased() {
-        case "base64": TransferDecoding.base64(bytes)
+        case "base64": MIMEBase64Decoder.decode(bytes)
         case "quoted-printable": TransferDecoding.quotedPrintable(bytes)
         default: bytes
         }

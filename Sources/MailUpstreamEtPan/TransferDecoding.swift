@@ -1,11 +1,9 @@
-import MailUpstream
-
-/// The two Content-Transfer-Encodings that change bytes ([RFC 2045] 6.7 quoted-printable,
-/// 6.8 base64), decoded as libetpan's `mailmime_part_parse` decodes them (the tests compare
-/// the two) but without its copies: every Add of a Sync decodes its body part. Input cut short
-/// (a fetch of the first bytes only) decodes as far as it is whole; there the two differ on
-/// purpose: a lone base64 character or `=` left at the end gives nothing here, where libetpan
-/// made a byte of the one and kept the other.
+/// Quoted-printable ([RFC 2045] 6.7) decoded as libetpan's `mailmime_part_parse` decodes it
+/// (the tests compare the two) but without its copies: every Add of a Sync decodes its body
+/// part. Base64 is `MailUpstream.MIMEBase64Decoder`. Input cut short (a fetch of the first
+/// bytes only) decodes as far as it is whole; there the two differ on purpose: a lone `=`
+/// (or base64 character) left at the end gives nothing here, where libetpan kept the `=` and
+/// made a byte of the character.
 enum TransferDecoding {
     private static let hexValues: [UInt8] = {
         var table = [UInt8](repeating: 0xFF, count: 256)
@@ -13,11 +11,6 @@ enum TransferDecoding {
         for (index, character) in "abcdef".utf8.enumerated() { table[Int(character)] = UInt8(10 + index) }
         return table
     }()
-
-    /// Base64 ([RFC 2045] 6.8, `MIMEBase64Decoder`).
-    static func base64(_ encoded: [UInt8]) -> [UInt8] {
-        MIMEBase64Decoder.decode(encoded)
-    }
 
     /// Quoted-printable: `=XX` in either case is the byte, `=` before a line break (perhaps
     /// after spaces, [RFC 2045] 6.7 rule 3) joins the lines, an `=` that starts nothing valid
